@@ -1,0 +1,387 @@
+import { ChunkList } from './chunk-list.js';
+import { CloseCode } from './close-codes.js';
+import { ProtocolError } from './errors.js';
+import { applyMask } from './mask.js';
+import { Opcode, isControlOpcode, isKnownOpcode } from './opcodes.js';
+import { Utf8Validator } from './utf8.js';
+
+export interface DecoderOptions {
+  /** 'server' expects masked frames (from a client); 'client' expects unmasked ones (§5.1). */
+  role: 'server' | 'client';
+  /** Largest message in bytes (sum of its frames); 0 means unlimited. Exceeding it is 1009. */
+  maxPayload?: number;
+  /** Most frames one message may be split into; guards against floods of tiny fragments. */
+  maxFragments?: number;
+  /** RSV1 is claimed by a negotiated extension (permessage-deflate); otherwise it is 1002. */
+  allowRsv1?: boolean;
+  /** Validate uncompressed text as it arrives (1007 at the first bad chunk). Default true. */
+  validateUtf8?: boolean;
+}
+
+/** Receives decoded frames; payloads are unmasked views that the handler may keep. */
+export interface DecoderHandler {
+  /**
+   * One frame of a data message. `opcode` is the message's opcode (Text or Binary, also for
+   * its continuation frames) and `compressed` whether its first frame had RSV1 set.
+   */
+  onDataFrame(payload: Buffer, fin: boolean, opcode: number, compressed: boolean): void;
+  onControlFrame(opcode: number, payload: Buffer): void;
+  /** The stream violated the protocol; the decoder has stopped and ignores further input. */
+  onDecodeError(error: ProtocolError): void;
+}
+
+export const DEFAULT_MAX_FRAGMENTS = 131_072;
+/**
+ * More received chunks than this waiting for one frame are merged: each Buffer object costs
+ * ~100 bytes of overhead, so a peer trickling a large frame 1 byte per packet could
+ * otherwise make us hold many times the frame's size.
+ */
+const MAX_CHUNKS = 256;
+const EMPTY = Buffer.alloc(0);
+
+const enum State {
+  Header,
+  Length16,
+  Length64,
+  MaskKey,
+  Payload,
+  Failed,
+}
+
+/**
+ * Incremental RFC 6455 frame decoder. Feed it whatever the transport delivers with `push`;
+ * it parses across arbitrary chunk boundaries in linear time, unmasks payloads in place,
+ * enforces every framing rule of §5 with the close code the connection must fail with,
+ * and validates uncompressed text as soon as its bytes arrive.
+ */
+export class FrameDecoder {
+  private readonly handler: DecoderHandler;
+  private readonly server: boolean;
+  private readonly maxPayload: number;
+  private readonly maxFragments: number;
+  private readonly validateUtf8: boolean;
+  allowRsv1: boolean;
+
+  private readonly chunks = new ChunkList();
+  private state = State.Header;
+  private paused = false;
+  private running = false;
+
+  // The frame being parsed.
+  private fin = false;
+  private rsv1 = false;
+  private opcode = 0;
+  private masked = false;
+  private payloadLength = 0;
+  private readonly maskKey = Buffer.alloc(4);
+  /** Payload bytes already unmasked and validated in place while the frame was incomplete. */
+  private processed = 0;
+  /** Growable buffer that collects a frame trickling in as many small chunks. */
+  private acc: Buffer | null = null;
+  private accLength = 0;
+
+  // The data message in progress (open between its first frame and the frame with FIN).
+  private messageOpcode = 0;
+  private messageCompressed = false;
+  private messageLength = 0;
+  private messageFragments = 0;
+  private readonly utf8 = new Utf8Validator();
+  private validating = false;
+  /** Whether the current frame's payload is text to validate (`validating` and not control). */
+  private frameValidating = false;
+
+  constructor(handler: DecoderHandler, options: DecoderOptions) {
+    this.handler = handler;
+    this.server = options.role === 'server';
+    this.maxPayload = options.maxPayload ?? 0;
+    this.maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
+    this.allowRsv1 = options.allowRsv1 ?? false;
+    this.validateUtf8 = options.validateUtf8 ?? true;
+  }
+
+  /** Bytes received and not yet turned into frames. */
+  get bufferedAmount(): number {
+    return this.chunks.length + this.accLength;
+  }
+
+  get failed(): boolean {
+    return this.state === State.Failed;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.state === State.Failed || chunk.length === 0) return;
+    if (this.state === State.Payload && !this.paused && !this.running) {
+      if (!this.pushPayload(chunk)) return;
+    } else {
+      this.chunks.push(chunk);
+      if (this.chunks.count > MAX_CHUNKS) this.coalesce();
+    }
+    if (!this.paused && !this.running) this.run();
+  }
+
+  /** Stops emitting frames (e.g. while a message is being inflated); input is buffered. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.running && this.state !== State.Failed) this.run();
+  }
+
+  /** Stops for good and drops buffered input (after the connection failed or closed). */
+  stop(): void {
+    this.state = State.Failed;
+    this.chunks.clear();
+    this.acc = null;
+    this.accLength = 0;
+  }
+
+  private run(): void {
+    this.running = true;
+    try {
+      while (!this.paused) {
+        if (this.state === State.Header) {
+          if (this.chunks.length < 2) break;
+          if (!this.readHeader()) break;
+        } else if (this.state === State.Length16) {
+          if (this.chunks.length < 2) break;
+          this.payloadLength = (this.chunks.readByte() << 8) | this.chunks.readByte();
+          if (!this.afterLength()) break;
+        } else if (this.state === State.Length64) {
+          if (this.chunks.length < 8) break;
+          if (!this.readLength64()) break;
+        } else if (this.state === State.MaskKey) {
+          if (this.chunks.length < 4) break;
+          this.chunks.copyOut(this.maskKey, 0, 4);
+          this.enterPayload();
+        } else if (this.state === State.Payload) {
+          if (this.acc !== null) {
+            // Input that arrived while we were busy goes the way of pushPayload.
+            if (this.chunks.length === 0) break;
+            this.pushPayload(this.chunks.read(Math.min(this.chunks.length, this.payloadLength - this.accLength)));
+            continue;
+          }
+          if (this.chunks.length < this.payloadLength) {
+            this.startPartialPayload();
+            break;
+          }
+          this.finishFrame(this.payloadLength === 0 ? EMPTY : this.chunks.read(this.payloadLength));
+        } else {
+          break;
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private readHeader(): boolean {
+    const b0 = this.chunks.readByte();
+    const b1 = this.chunks.readByte();
+    this.fin = (b0 & 0x80) !== 0;
+    this.rsv1 = (b0 & 0x40) !== 0;
+    this.opcode = b0 & 0x0f;
+    this.masked = (b1 & 0x80) !== 0;
+    const len7 = b1 & 0x7f;
+
+    if ((b0 & 0x30) !== 0) return this.fail(CloseCode.ProtocolError, 'RSV2 and RSV3 must be clear');
+    if (!isKnownOpcode(this.opcode)) return this.fail(CloseCode.ProtocolError, `reserved opcode ${this.opcode}`);
+    if (isControlOpcode(this.opcode)) {
+      if (!this.fin) return this.fail(CloseCode.ProtocolError, 'fragmented control frame');
+      if (len7 > 125) return this.fail(CloseCode.ProtocolError, 'control frame payload longer than 125 bytes');
+      if (this.rsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 set on a control frame');
+    } else if (this.opcode === Opcode.Continuation) {
+      if (this.messageOpcode === 0) return this.fail(CloseCode.ProtocolError, 'continuation frame with no message to continue');
+      if (this.rsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 set on a continuation frame');
+    } else {
+      if (this.messageOpcode !== 0) return this.fail(CloseCode.ProtocolError, 'new data frame inside a fragmented message');
+      if (this.rsv1 && !this.allowRsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 set without a negotiated extension');
+    }
+    if (this.masked !== this.server) {
+      return this.fail(
+        CloseCode.ProtocolError,
+        this.server ? 'unmasked frame from a client' : 'masked frame from a server',
+      );
+    }
+    if (len7 === 126) {
+      this.state = State.Length16;
+      return true;
+    }
+    if (len7 === 127) {
+      this.state = State.Length64;
+      return true;
+    }
+    this.payloadLength = len7;
+    return this.afterLength();
+  }
+
+  private readLength64(): boolean {
+    const high = this.chunks.readByte() * 0x1000000 + ((this.chunks.readByte() << 16) | (this.chunks.readByte() << 8) | this.chunks.readByte());
+    const low = (this.chunks.readByte() * 0x1000000) + ((this.chunks.readByte() << 16) | (this.chunks.readByte() << 8) | this.chunks.readByte());
+    if (high >= 0x80000000) return this.fail(CloseCode.ProtocolError, '64-bit payload length with the most significant bit set');
+    // Beyond 2^53 a double cannot hold the length exactly; no such message fits in memory.
+    if (high >= 0x200000) return this.fail(CloseCode.MessageTooBig, 'payload length beyond 2^53 bytes');
+    this.payloadLength = high * 0x100000000 + low;
+    return this.afterLength();
+  }
+
+  /** Message-level checks that need the frame length, done before any payload is buffered. */
+  private afterLength(): boolean {
+    if (!isControlOpcode(this.opcode)) {
+      if (this.opcode !== Opcode.Continuation) {
+        this.messageOpcode = this.opcode;
+        this.messageCompressed = this.rsv1;
+        this.messageLength = 0;
+        this.messageFragments = 0;
+        this.validating = this.validateUtf8 && this.opcode === Opcode.Text && !this.rsv1;
+        if (this.validating) this.utf8.reset();
+      }
+      this.messageLength += this.payloadLength;
+      this.messageFragments++;
+      if (this.maxPayload > 0 && this.messageLength > this.wireLimit()) {
+        return this.fail(CloseCode.MessageTooBig, `message exceeds maxPayload (${this.maxPayload} bytes)`);
+      }
+      if (this.messageFragments > this.maxFragments) {
+        return this.fail(CloseCode.MessageTooBig, `message split into more than ${this.maxFragments} frames`);
+      }
+    }
+    if (this.masked) {
+      this.state = State.MaskKey;
+    } else {
+      this.enterPayload();
+    }
+    return true;
+  }
+
+  /**
+   * A compressed message is limited by its inflated size (checked while inflating); on the
+   * wire it may be slightly larger than maxPayload when its content is incompressible.
+   */
+  private wireLimit(): number {
+    return this.messageCompressed ? this.maxPayload + (this.maxPayload >>> 8) + 1024 : this.maxPayload;
+  }
+
+  private enterPayload(): void {
+    this.state = State.Payload;
+    this.processed = 0;
+    // Control frames may sit between the fragments of a text message; they are not text.
+    this.frameValidating = this.validating && !isControlOpcode(this.opcode);
+  }
+
+  /**
+   * The frame's payload has not fully arrived. Unmask and validate what is here now, so
+   * invalid text fails before the rest arrives, and bound the chunks held for it.
+   */
+  private startPartialPayload(): void {
+    if (this.frameValidating) {
+      this.chunks.forEachView(this.processed, this.chunks.length, (view) => this.processPiece(view));
+      if (this.state === State.Failed) return;
+    }
+    if (this.chunks.count > MAX_CHUNKS) this.startAccumulator();
+  }
+
+  /** Handles a chunk arriving while a frame's payload is incomplete; false when it failed. */
+  private pushPayload(chunk: Buffer): boolean {
+    const missing = this.payloadLength - this.processedTotal();
+    const take = Math.min(missing, chunk.length);
+    const part = take === chunk.length ? chunk : chunk.subarray(0, take);
+    if (this.acc !== null) {
+      this.appendToAccumulator(part);
+    } else {
+      this.chunks.push(part);
+      if (take < missing && this.chunks.count > MAX_CHUNKS) this.startAccumulator();
+    }
+    if (this.frameValidating && take < missing) {
+      const view = this.acc !== null ? this.acc.subarray(this.accLength - take, this.accLength) : part;
+      this.processPiece(view);
+      if (this.state === State.Failed) return false;
+    }
+    if (take < chunk.length) this.chunks.push(chunk.subarray(take));
+    if (this.acc !== null && this.accLength === this.payloadLength) {
+      const payload = this.acc.subarray(0, this.accLength);
+      this.acc = null;
+      this.accLength = 0;
+      this.finishFrame(payload);
+    }
+    return this.state !== State.Failed;
+  }
+
+  /** Payload bytes of the current frame received so far. */
+  private processedTotal(): number {
+    return this.acc !== null ? this.accLength : this.chunks.length;
+  }
+
+  private startAccumulator(): void {
+    const have = this.chunks.length;
+    const capacity = Math.min(this.payloadLength, Math.max(16384, have * 2));
+    const acc = Buffer.allocUnsafe(capacity);
+    this.chunks.copyOut(acc, 0, have);
+    this.acc = acc;
+    this.accLength = have;
+  }
+
+  private appendToAccumulator(part: Buffer): void {
+    let acc = this.acc!;
+    if (this.accLength + part.length > acc.length) {
+      // Doubling keeps the total copying linear in the frame size.
+      const grown = Buffer.allocUnsafe(Math.min(this.payloadLength, Math.max(acc.length * 2, this.accLength + part.length)));
+      grown.set(acc.subarray(0, this.accLength), 0);
+      acc = grown;
+      this.acc = grown;
+    }
+    acc.set(part, this.accLength);
+    this.accLength += part.length;
+  }
+
+  /** Unmasks and validates the next contiguous piece of the current payload, in place. */
+  private processPiece(view: Buffer): void {
+    if (view.length === 0 || this.state === State.Failed) return;
+    if (this.masked) applyMask(view, this.maskKey, this.processed);
+    this.processed += view.length;
+    if (!this.utf8.write(view)) {
+      this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
+    }
+  }
+
+  private finishFrame(payload: Buffer): void {
+    if (this.processed < payload.length) {
+      const rest = this.processed === 0 ? payload : payload.subarray(this.processed);
+      if (this.masked) applyMask(rest, this.maskKey, this.processed);
+      if (this.frameValidating && !this.utf8.write(rest)) {
+        this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
+        return;
+      }
+    }
+    this.state = State.Header;
+    const opcode = this.opcode;
+    if (isControlOpcode(opcode)) {
+      this.handler.onControlFrame(opcode, payload);
+      return;
+    }
+    const messageOpcode = this.messageOpcode;
+    const compressed = this.messageCompressed;
+    if (this.fin) {
+      if (this.validating && !this.utf8.complete) {
+        this.fail(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence');
+        return;
+      }
+      this.messageOpcode = 0;
+      this.validating = false;
+    }
+    this.handler.onDataFrame(payload, this.fin, messageOpcode, compressed);
+  }
+
+  private coalesce(): void {
+    const all = this.chunks.read(this.chunks.length);
+    this.chunks.clear();
+    this.chunks.push(all);
+  }
+
+  private fail(code: number, message: string): false {
+    this.stop();
+    this.handler.onDecodeError(new ProtocolError(code, message));
+    return false;
+  }
+}

@@ -1,0 +1,152 @@
+import { applyMask, nextMaskKey } from './mask.js';
+import { Opcode } from './opcodes.js';
+
+/** Largest header: 2 bytes + 8-byte length + 4-byte mask. */
+export const MAX_HEADER_SIZE = 14;
+/**
+ * Payloads up to this size are copied into the header's buffer so the frame leaves as one
+ * write; above it the payload is handed to the socket as its own buffer (no copy).
+ */
+export const COPY_THRESHOLD = 1024;
+
+export interface FrameOptions {
+  fin?: boolean;
+  rsv1?: boolean;
+  /** Client role: mask with a fresh random key. A Uint8Array gives the key (tests, benchmarks). */
+  mask?: boolean | Uint8Array;
+}
+
+/** Header length for a payload of `len` bytes, always using the minimal length encoding (§5.2). */
+export function headerSize(len: number, masked: boolean): number {
+  return (len < 126 ? 2 : len < 0x10000 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+/**
+ * Writes a frame header into `target` at `offset` and returns the number of bytes written.
+ * `maskKey`, when given, is written after the length (the payload is masked separately).
+ */
+export function writeHeader(
+  target: Uint8Array,
+  offset: number,
+  opcode: number,
+  len: number,
+  fin: boolean,
+  rsv1: boolean,
+  maskKey: Uint8Array | null,
+): number {
+  let o = offset;
+  target[o++] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  const maskBit = maskKey ? 0x80 : 0;
+  if (len < 126) {
+    target[o++] = maskBit | len;
+  } else if (len < 0x10000) {
+    target[o++] = maskBit | 126;
+    target[o++] = len >>> 8;
+    target[o++] = len & 0xff;
+  } else {
+    target[o++] = maskBit | 127;
+    // Payloads beyond 2^53 cannot exist in memory, so the high word fits a double exactly.
+    const high = Math.floor(len / 0x100000000);
+    const low = len >>> 0;
+    target[o++] = (high >>> 24) & 0xff;
+    target[o++] = (high >>> 16) & 0xff;
+    target[o++] = (high >>> 8) & 0xff;
+    target[o++] = high & 0xff;
+    target[o++] = low >>> 24;
+    target[o++] = (low >>> 16) & 0xff;
+    target[o++] = (low >>> 8) & 0xff;
+    target[o++] = low & 0xff;
+  }
+  if (maskKey) {
+    target[o++] = maskKey[0]!;
+    target[o++] = maskKey[1]!;
+    target[o++] = maskKey[2]!;
+    target[o++] = maskKey[3]!;
+  }
+  return o - offset;
+}
+
+function resolveMask(mask: FrameOptions['mask']): Uint8Array | null {
+  if (!mask) return null;
+  return mask === true ? nextMaskKey() : mask;
+}
+
+/**
+ * Encodes one frame. Returns one buffer (header and payload together) for small or masked
+ * payloads, or two (header, then the caller's payload untouched) for large unmasked ones, so
+ * large sends are never copied. A masked payload is always copied: the caller's buffer is
+ * not ours to scramble.
+ */
+export function encodeFrame(opcode: number, payload: Uint8Array, options: FrameOptions = {}): Buffer[] {
+  const fin = options.fin ?? true;
+  const rsv1 = options.rsv1 ?? false;
+  const maskKey = resolveMask(options.mask);
+  const len = payload.length;
+  const hlen = headerSize(len, maskKey !== null);
+  if (maskKey !== null || len <= COPY_THRESHOLD) {
+    const out = Buffer.allocUnsafe(hlen + len);
+    writeHeader(out, 0, opcode, len, fin, rsv1, maskKey);
+    out.set(payload, hlen);
+    if (maskKey !== null && len > 0) applyMask(out.subarray(hlen), maskKey);
+    return [out];
+  }
+  const header = Buffer.allocUnsafe(hlen);
+  writeHeader(header, 0, opcode, len, fin, rsv1, null);
+  return [header, toBuffer(payload)];
+}
+
+/**
+ * Encodes a text frame straight from a string: the UTF-8 bytes are written once, into the
+ * buffer that also holds the header, instead of being encoded to a temporary buffer first.
+ */
+export function encodeTextFrame(text: string, options: FrameOptions = {}): Buffer {
+  const fin = options.fin ?? true;
+  const rsv1 = options.rsv1 ?? false;
+  const maskKey = resolveMask(options.mask);
+  const len = Buffer.byteLength(text, 'utf8');
+  const hlen = headerSize(len, maskKey !== null);
+  const out = Buffer.allocUnsafe(hlen + len);
+  writeHeader(out, 0, Opcode.Text, len, fin, rsv1, maskKey);
+  out.write(text, hlen, 'utf8');
+  if (maskKey !== null && len > 0) applyMask(out.subarray(hlen), maskKey);
+  return out;
+}
+
+/**
+ * Splits a message into frames of at most `fragmentSize` payload bytes: the first carries the
+ * message opcode (and RSV1 for a compressed message), the rest are continuations (§5.4).
+ */
+export function encodeFragments(
+  opcode: number,
+  payload: Uint8Array,
+  fragmentSize: number,
+  options: FrameOptions = {},
+): Buffer[] {
+  if (!(fragmentSize > 0) || payload.length <= fragmentSize) return encodeFrame(opcode, payload, options);
+  const out: Buffer[] = [];
+  for (let start = 0; start < payload.length; start += fragmentSize) {
+    const end = Math.min(start + fragmentSize, payload.length);
+    const first = start === 0;
+    const frame = encodeFrame(first ? opcode : 0, payload.subarray(start, end), {
+      fin: end === payload.length,
+      rsv1: first && (options.rsv1 ?? false),
+      mask: options.mask ?? false,
+    });
+    for (const b of frame) out.push(b);
+  }
+  return out;
+}
+
+/** Close frame payload: 2-byte code then the UTF-8 reason; empty when no code is given. */
+export function encodeClosePayload(code?: number, reason = ''): Buffer {
+  if (code === undefined) return Buffer.alloc(0);
+  const len = Buffer.byteLength(reason, 'utf8');
+  const out = Buffer.allocUnsafe(2 + len);
+  out.writeUInt16BE(code, 0);
+  out.write(reason, 2, 'utf8');
+  return out;
+}
+
+export function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}

@@ -1,0 +1,21 @@
+export { Opcode, isControlOpcode, isKnownOpcode } from './opcodes.js';
+export type { OpcodeValue, DataOpcode, ControlOpcode } from './opcodes.js';
+export { CloseCode, isValidWireCloseCode } from './close-codes.js';
+export { ProtocolError } from './errors.js';
+export { applyMask, nextMaskKey } from './mask.js';
+export { Utf8Validator, isValidUtf8 } from './utf8.js';
+export {
+  encodeFrame,
+  encodeTextFrame,
+  encodeFragments,
+  encodeClosePayload,
+  writeHeader,
+  headerSize,
+  MAX_HEADER_SIZE,
+  COPY_THRESHOLD,
+} from './encoder.js';
+export type { FrameOptions } from './encoder.js';
+export { FrameDecoder, DEFAULT_MAX_FRAGMENTS } from './decoder.js';
+export type { DecoderOptions, DecoderHandler } from './decoder.js';
+export { parseClosePayload } from './close-frame.js';
+export type { ClosePayload } from './close-frame.js';
