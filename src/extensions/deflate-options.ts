@@ -1,0 +1,68 @@
+/** zlib tuning for our compressor; the window size is never taken from here (it is negotiated). */
+export interface ZlibDeflateTuning {
+  level?: number;
+  memLevel?: number;
+  strategy?: number;
+  chunkSize?: number;
+}
+
+/** zlib tuning for our decompressor. */
+export interface ZlibInflateTuning {
+  chunkSize?: number;
+}
+
+/**
+ * permessage-deflate configuration (names follow `ws` where the meaning is the same).
+ *
+ * Window-bit options take 8–15. On a client, a number is sent as a request in the offer;
+ * `clientMaxWindowBits: true`/unset offers the parameter without a value (letting the server
+ * limit our window), `false` leaves it out. On a server, a number limits the window the
+ * response grants, `false` declines offers carrying that parameter, `true`/unset follows the
+ * client's offer. `serverNoContextTakeover: false` on a server declines offers asking for it.
+ */
+export interface PerMessageDeflateOptions {
+  serverNoContextTakeover?: boolean;
+  clientNoContextTakeover?: boolean;
+  serverMaxWindowBits?: number | boolean;
+  clientMaxWindowBits?: number | boolean;
+  /** Messages smaller than this (bytes) are sent uncompressed. Default 1024. */
+  threshold?: number;
+  /** Process-wide cap on zlib jobs running at once, shared by codecs with the same value. Default 10. */
+  concurrencyLimit?: number;
+  zlibDeflateOptions?: ZlibDeflateTuning;
+  zlibInflateOptions?: ZlibInflateTuning;
+}
+
+export const DEFAULT_THRESHOLD = 1024;
+export const DEFAULT_CONCURRENCY_LIMIT = 10;
+
+/** RFC 7692 §7.1.2: the LZ77 window is 2^8 to 2^15 bytes. */
+export const MIN_WINDOW_BITS = 8;
+export const MAX_WINDOW_BITS = 15;
+
+function checkWindowBits(name: string, value: unknown): void {
+  if (value === undefined || typeof value === 'boolean') return;
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < MIN_WINDOW_BITS ||
+    value > MAX_WINDOW_BITS
+  ) {
+    throw new RangeError(`permessage-deflate: ${name} must be an integer from 8 to 15 or a boolean`);
+  }
+}
+
+function checkCount(name: string, value: unknown, min: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new RangeError(`permessage-deflate: ${name} must be an integer >= ${min}`);
+  }
+}
+
+/** Throws a RangeError naming the first invalid option, so misconfiguration fails at startup. */
+export function validateDeflateOptions(options: PerMessageDeflateOptions): void {
+  checkWindowBits('serverMaxWindowBits', options.serverMaxWindowBits);
+  checkWindowBits('clientMaxWindowBits', options.clientMaxWindowBits);
+  checkCount('threshold', options.threshold, 0);
+  checkCount('concurrencyLimit', options.concurrencyLimit, 1);
+}

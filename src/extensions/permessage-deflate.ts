@@ -1,0 +1,296 @@
+import zlib from 'node:zlib';
+import { CloseCode } from '../framing/close-codes.js';
+import { ProtocolError } from '../framing/errors.js';
+import {
+  DEFAULT_CONCURRENCY_LIMIT,
+  DEFAULT_THRESHOLD,
+  validateDeflateOptions,
+  type PerMessageDeflateOptions,
+} from './deflate-options.js';
+import { PERMESSAGE_DEFLATE, type DeflateAgreement } from './deflate-params.js';
+import { SerialQueue } from './serial-queue.js';
+import type { CodecError, MessageCodec } from './types.js';
+import { sharedZlibLimiter } from './zlib-limiter.js';
+
+/** RFC 7692 §7.2.1: the empty stored block a sync flush ends with, stripped on the wire. */
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/** Below this, copying a frame to append TRAILER is cheaper than a second zlib round trip. */
+const APPEND_COPY_LIMIT = 64 * 1024;
+
+/**
+ * zlib's deflate never emits a distance beyond 2^windowBits - 262 (MAX_DIST), so a 9-bit
+ * compressor stays within 250 bytes and honours an agreed 8-bit window. zlib refuses 8 for
+ * raw deflate, so a negotiated 8 is compressed with 9. Inflating uses the agreed value as is.
+ */
+const MIN_ZLIB_DEFLATE_WINDOW_BITS = 9;
+
+type Role = 'client' | 'server';
+type Callback = (err: CodecError | null, out?: Buffer) => void;
+
+interface PendingJob {
+  chunks: Buffer[];
+  length: number;
+  maxPayload: number;
+  finish: Callback;
+}
+
+function codecError(closeCode: number, message: string): ProtocolError {
+  return new ProtocolError(closeCode, `permessage-deflate: ${message}`);
+}
+
+/**
+ * Joins zlib's output chunks. A lone chunk is a view into zlib's 16 KiB output slab; handing
+ * it out as is would let a stored tiny message pin the whole slab, so small ones are copied.
+ */
+function join(chunks: Buffer[], length: number): Buffer {
+  if (chunks.length === 1) {
+    const only = chunks[0] as Buffer;
+    return only.length * 2 >= only.buffer.byteLength ? only : Buffer.from(only);
+  }
+  return Buffer.concat(chunks, length);
+}
+
+/**
+ * Creates the codec for one connection. `agreed` is the negotiated agreement (from
+ * `serverAccept` or `clientAccept`); `role` says which side of it we are.
+ */
+export function createDeflateCodec(
+  role: Role,
+  agreed: DeflateAgreement,
+  options: PerMessageDeflateOptions = {},
+): MessageCodec {
+  return new PerMessageDeflateCodec(role, agreed, options);
+}
+
+class PerMessageDeflateCodec implements MessageCodec {
+  readonly name = PERMESSAGE_DEFLATE;
+  readonly threshold: number;
+
+  private readonly deflateOptions: zlib.ZlibOptions;
+  private readonly inflateOptions: zlib.ZlibOptions;
+  private readonly deflateTakeover: boolean;
+  private readonly inflateTakeover: boolean;
+  private readonly compressQueue: SerialQueue;
+  private readonly decompressQueue: SerialQueue;
+
+  private deflater: zlib.DeflateRaw | null = null;
+  private deflateJob: PendingJob | null = null;
+  private deflateFailure: CodecError | null = null;
+
+  private inflater: zlib.InflateRaw | null = null;
+  private inflateJob: PendingJob | null = null;
+  private inflateFailure: CodecError | null = null;
+  /** Bytes handed to the current inflater; zlib stops consuming after a BFINAL block. */
+  private inflateFed = 0;
+  /** Decompressed bytes of the message being received, across its frames. */
+  private messageLength = 0;
+
+  private closed = false;
+
+  constructor(role: Role, agreed: DeflateAgreement, options: PerMessageDeflateOptions) {
+    validateDeflateOptions(options);
+    this.threshold = options.threshold ?? DEFAULT_THRESHOLD;
+    const ours = role === 'server' ? 'server' : 'client';
+    const theirs = role === 'server' ? 'client' : 'server';
+    this.deflateTakeover = !agreed[`${ours}NoContextTakeover`];
+    this.inflateTakeover = !agreed[`${theirs}NoContextTakeover`];
+    const { level, memLevel, strategy, chunkSize } = options.zlibDeflateOptions ?? {};
+    this.deflateOptions = {
+      ...(level !== undefined && { level }),
+      ...(memLevel !== undefined && { memLevel }),
+      ...(strategy !== undefined && { strategy }),
+      ...(chunkSize !== undefined && { chunkSize }),
+      windowBits: Math.max(MIN_ZLIB_DEFLATE_WINDOW_BITS, agreed[`${ours}MaxWindowBits`]),
+      // Every write is one whole message, so every write ends in a sync flush: one thread-pool
+      // round trip per message instead of a write plus a separate flush.
+      flush: zlib.constants.Z_SYNC_FLUSH,
+    };
+    const inflateChunkSize = options.zlibInflateOptions?.chunkSize;
+    this.inflateOptions = {
+      ...(inflateChunkSize !== undefined && { chunkSize: inflateChunkSize }),
+      // The agreed window, not 15: a peer reaching further back than it promised is corrupt data.
+      windowBits: agreed[`${theirs}MaxWindowBits`],
+      flush: zlib.constants.Z_SYNC_FLUSH,
+    };
+    const limiter = sharedZlibLimiter(options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT);
+    this.compressQueue = new SerialQueue(limiter);
+    this.decompressQueue = new SerialQueue(limiter);
+  }
+
+  compress(data: Buffer | readonly Buffer[], cb: Callback): void {
+    if (this.closed) {
+      process.nextTick(cb, codecError(CloseCode.InternalError, 'codec is closed'));
+      return;
+    }
+    this.compressQueue.push((done) => {
+      this.runCompress(data, (err, out) => {
+        try {
+          cb(err, out);
+        } finally {
+          done();
+        }
+      });
+    });
+  }
+
+  decompress(data: Buffer, fin: boolean, maxPayload: number, cb: Callback): void {
+    if (this.closed) {
+      process.nextTick(cb, codecError(CloseCode.InternalError, 'codec is closed'));
+      return;
+    }
+    this.decompressQueue.push((done) => {
+      this.runDecompress(data, fin, maxPayload, (err, out) => {
+        try {
+          cb(err, out);
+        } finally {
+          done();
+        }
+      });
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.compressQueue.cancel();
+    this.decompressQueue.cancel();
+    this.deflateJob = null;
+    this.inflateJob = null;
+    this.dropDeflater();
+    this.dropInflater();
+  }
+
+  private runCompress(data: Buffer | readonly Buffer[], finish: Callback): void {
+    if (this.deflateFailure !== null) {
+      finish(this.deflateFailure);
+      return;
+    }
+    const input = Buffer.isBuffer(data) ? data : data.length === 1 ? (data[0] as Buffer) : Buffer.concat(data);
+    const deflater = this.deflater ?? this.createDeflater();
+    const job: PendingJob = { chunks: [], length: 0, maxPayload: 0, finish };
+    this.deflateJob = job;
+    deflater.write(input, () => {
+      if (this.deflateJob !== job) return; // failed or closed meanwhile
+      this.deflateJob = null;
+      if (job.length < TRAILER.length) {
+        this.failDeflate(codecError(CloseCode.InternalError, 'zlib produced no sync flush marker'));
+        return;
+      }
+      // A sync flush always ends with exactly TRAILER; §7.2.1 says to drop it on the wire.
+      const out = join(job.chunks, job.length).subarray(0, job.length - TRAILER.length);
+      if (!this.deflateTakeover) this.dropDeflater();
+      finish(null, out);
+    });
+  }
+
+  private runDecompress(data: Buffer, fin: boolean, maxPayload: number, finish: Callback): void {
+    if (this.inflateFailure !== null) {
+      finish(this.inflateFailure);
+      return;
+    }
+    const inflater = this.inflater ?? this.createInflater();
+    const job: PendingJob = { chunks: [], length: 0, maxPayload, finish };
+    this.inflateJob = job;
+    const onWritten = (): void => {
+      if (this.inflateJob !== job) return; // failed or closed meanwhile
+      this.inflateJob = null;
+      const out = job.length === 0 ? Buffer.alloc(0) : join(job.chunks, job.length);
+      if (fin) {
+        this.messageLength = 0;
+        // After a BFINAL block zlib ignores further input, so such a stream cannot carry the
+        // next message; a fresh inflater is the only way to keep decoding.
+        const ended = inflater.bytesWritten !== this.inflateFed;
+        if (!this.inflateTakeover || ended) this.dropInflater();
+      }
+      finish(null, out);
+    };
+    if (!fin) {
+      this.inflateFed += data.length;
+      inflater.write(data, onWritten);
+    } else if (data.length <= APPEND_COPY_LIMIT) {
+      const whole = Buffer.concat([data, TRAILER], data.length + TRAILER.length);
+      this.inflateFed += whole.length;
+      inflater.write(whole, onWritten);
+    } else {
+      this.inflateFed += data.length + TRAILER.length;
+      inflater.write(data);
+      inflater.write(TRAILER, onWritten);
+    }
+  }
+
+  private createDeflater(): zlib.DeflateRaw {
+    const deflater = zlib.createDeflateRaw(this.deflateOptions);
+    deflater.on('data', (chunk: Buffer) => {
+      const job = this.deflateJob;
+      if (job === null || this.deflater !== deflater) return;
+      job.chunks.push(chunk);
+      job.length += chunk.length;
+    });
+    deflater.on('error', (err: Error) => {
+      if (this.deflater !== deflater) return;
+      this.failDeflate(codecError(CloseCode.InternalError, `compression failed: ${err.message}`));
+    });
+    this.deflater = deflater;
+    return deflater;
+  }
+
+  private createInflater(): zlib.InflateRaw {
+    const inflater = zlib.createInflateRaw(this.inflateOptions);
+    this.inflateFed = 0;
+    inflater.on('data', (chunk: Buffer) => {
+      const job = this.inflateJob;
+      if (job === null || this.inflater !== inflater) return;
+      this.messageLength += chunk.length;
+      if (job.maxPayload > 0 && this.messageLength > job.maxPayload) {
+        // Destroying stops zlib before it inflates the rest of the input: a bomb costs at
+        // most one output chunk past the limit, in memory and in CPU.
+        this.failInflate(
+          codecError(CloseCode.MessageTooBig, `decompressed message exceeds ${job.maxPayload} bytes`),
+        );
+        return;
+      }
+      job.chunks.push(chunk);
+      job.length += chunk.length;
+    });
+    inflater.on('error', (err: Error) => {
+      if (this.inflater !== inflater) return;
+      // RFC 7692 §8: data that does not inflate fails the connection; 1002 says the peer broke
+      // the protocol (1007 is reserved for text that is not UTF-8).
+      this.failInflate(codecError(CloseCode.ProtocolError, `invalid compressed data: ${err.message}`));
+    });
+    this.inflater = inflater;
+    return inflater;
+  }
+
+  /** The compressor's context is gone, so every later message would be undecodable. */
+  private failDeflate(err: CodecError): void {
+    this.deflateFailure = err;
+    const job = this.deflateJob;
+    this.deflateJob = null;
+    this.dropDeflater();
+    job?.finish(err);
+  }
+
+  private failInflate(err: CodecError): void {
+    this.inflateFailure = err;
+    const job = this.inflateJob;
+    this.inflateJob = null;
+    this.dropInflater();
+    job?.finish(err);
+  }
+
+  private dropDeflater(): void {
+    const deflater = this.deflater;
+    this.deflater = null;
+    // Listeners stay attached but ignore a stream that is no longer current.
+    deflater?.destroy();
+  }
+
+  private dropInflater(): void {
+    const inflater = this.inflater;
+    this.inflater = null;
+    this.inflateFed = 0;
+    inflater?.destroy();
+  }
+}
