@@ -1,0 +1,7 @@
+// Server under test (test/peers/impl.ts: currently the `ws` stand-in) × Python websockets client.
+import { pythonClient } from '../peers/clients.js';
+import { IMPL_NAME } from '../peers/impl.js';
+import { implServer } from '../peers/servers.js';
+import { interopSuite } from '../peers/suite.js';
+
+interopSuite({ title: `server ${IMPL_NAME} × client python websockets`, server: implServer, client: pythonClient });
