@@ -16,6 +16,8 @@ export interface EchoServerOptions {
   subprotocols?: string[];
   /** Going-away shutdown as the implementation does it (see impl.ts shutdownServer). */
   shutdown: (wss: WsLikeServer, open: Iterable<WsLikeSocket>) => void;
+  /** Offer permessage-deflate (RFC 7692) to clients that ask for it. */
+  compression?: boolean;
 }
 
 function extensionsOf(socket: WsLikeSocket): string {
@@ -28,7 +30,7 @@ export async function startEchoServer(opts: EchoServerOptions): Promise<EchoServ
   const closed = new Set<Promise<void>>();
   let nextId = 0;
 
-  const serverOptions: WsLikeServerOptions = { port: 0, host: '127.0.0.1' };
+  const serverOptions: WsLikeServerOptions = { port: 0, host: '127.0.0.1', perMessageDeflate: opts.compression ?? false };
   const supported = opts.subprotocols;
   if (supported) {
     serverOptions.handleProtocols = (offered) => supported.find((p) => offered.has(p)) ?? false;

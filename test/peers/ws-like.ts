@@ -34,6 +34,7 @@ export interface WsLikeServerOptions {
   port: number;
   host?: string;
   handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
+  perMessageDeflate?: boolean;
 }
 
 export interface WsLikeServer {
