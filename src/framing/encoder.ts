@@ -99,14 +99,14 @@ export function encodeFrame(opcode: number, payload: Uint8Array, options: FrameO
  * Encodes a text frame straight from a string: the UTF-8 bytes are written once, into the
  * buffer that also holds the header, instead of being encoded to a temporary buffer first.
  */
-export function encodeTextFrame(text: string, options: FrameOptions = {}): Buffer {
+export function encodeTextFrame(text: string, options: FrameOptions = {}, opcode: number = Opcode.Text): Buffer {
   const fin = options.fin ?? true;
   const rsv1 = options.rsv1 ?? false;
   const maskKey = resolveMask(options.mask);
   const len = Buffer.byteLength(text, 'utf8');
   const hlen = headerSize(len, maskKey !== null);
   const out = Buffer.allocUnsafe(hlen + len);
-  writeHeader(out, 0, Opcode.Text, len, fin, rsv1, maskKey);
+  writeHeader(out, 0, opcode, len, fin, rsv1, maskKey);
   out.write(text, hlen, 'utf8');
   if (maskKey !== null && len > 0) applyMask(out.subarray(hlen), maskKey);
   return out;
@@ -115,6 +115,7 @@ export function encodeTextFrame(text: string, options: FrameOptions = {}): Buffe
 /**
  * Splits a message into frames of at most `fragmentSize` payload bytes: the first carries the
  * message opcode (and RSV1 for a compressed message), the rest are continuations (§5.4).
+ * `fin: false` leaves the message open after the last of these frames.
  */
 export function encodeFragments(
   opcode: number,
@@ -123,12 +124,13 @@ export function encodeFragments(
   options: FrameOptions = {},
 ): Buffer[] {
   if (!(fragmentSize > 0) || payload.length <= fragmentSize) return encodeFrame(opcode, payload, options);
+  const finLast = options.fin ?? true;
   const out: Buffer[] = [];
   for (let start = 0; start < payload.length; start += fragmentSize) {
     const end = Math.min(start + fragmentSize, payload.length);
     const first = start === 0;
     const frame = encodeFrame(first ? opcode : 0, payload.subarray(start, end), {
-      fin: end === payload.length,
+      fin: end === payload.length && finLast,
       rsv1: first && (options.rsv1 ?? false),
       mask: options.mask ?? false,
     });

@@ -1,0 +1,9 @@
+/**
+ * `sockwire/protocol`: the sans-I/O WebSocket core, for running WebSocket framing over any
+ * transport and for testing without sockets.
+ */
+export { Protocol, DEFAULT_MAX_PAYLOAD, DEFAULT_COMPRESS_THRESHOLD } from './protocol.js';
+export type { SendOptions } from './protocol.js';
+export { ReadyState } from './types.js';
+export type { CloseInfo, MessageCodec, ProtocolHandler, ProtocolOptions, ReadyStateValue, Role } from './types.js';
+export { CloseCode, Opcode, ProtocolError, isValidWireCloseCode } from '../framing/index.js';

@@ -1,0 +1,326 @@
+import {
+  CloseCode,
+  FrameDecoder,
+  Opcode,
+  ProtocolError,
+  Utf8Validator,
+  encodeClosePayload,
+  encodeFragments,
+  encodeFrame,
+  encodeTextFrame,
+  isValidWireCloseCode,
+  parseClosePayload,
+  type DecoderHandler,
+} from '../framing/index.js';
+import { ClosingHandshake, type ClosingPort } from './closing.js';
+import { MessageBuffer } from './message-buffer.js';
+import {
+  ReadyState,
+  type CloseInfo,
+  type MessageCodec,
+  type ProtocolHandler,
+  type ProtocolOptions,
+  type ReadyStateValue,
+} from './types.js';
+
+export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+export const DEFAULT_COMPRESS_THRESHOLD = 1024;
+
+export interface SendOptions {
+  /** Compress this message if an extension is negotiated (default true; small ones never are). */
+  compress?: boolean;
+  /** False sends a fragment; the message continues with further sends until one with fin true. */
+  fin?: boolean;
+}
+
+type WriteCallback = (err?: Error | null) => void;
+
+/** An outgoing item held back while an earlier message is still being compressed. */
+interface Pending {
+  frames: Buffer[] | null;
+  cb: WriteCallback | undefined;
+}
+
+/**
+ * The sans-I/O WebSocket connection: bytes in → events out, commands in → bytes out. It
+ * owns framing rules, message assembly, UTF-8 and size limits, control frames and the
+ * closing handshake, and never touches a socket or a timer — an adapter feeds it the
+ * transport's bytes (`receive`, `receiveEof`) and carries out what it asks (`write`,
+ * `endTransport`). It starts in OPEN: the HTTP handshake happens before it exists.
+ */
+export class Protocol implements DecoderHandler, ClosingPort {
+  readonly role: ProtocolOptions['role'];
+  private readonly handler: ProtocolHandler;
+  private readonly decoder: FrameDecoder;
+  private readonly closing: ClosingHandshake;
+  private readonly maxPayload: number;
+  private readonly autoPong: boolean;
+  private readonly fragmentSize: number;
+  private readonly mask: boolean;
+  private readonly codec: MessageCodec | null;
+  private readonly compressThreshold: number;
+  private readonly validateUtf8: boolean;
+
+  private readonly message = new MessageBuffer();
+  /** Validates text of compressed messages after inflation (uncompressed text is checked by the decoder). */
+  private readonly inflatedText = new Utf8Validator();
+  private inflating = false;
+  /** Outgoing frames queued behind a compression in progress, to keep wire order. */
+  private readonly pending: Pending[] = [];
+  /** Opcode of an outgoing message sent in pieces with `fin: false`, 0 when none is open. */
+  private sendingOpcode = 0;
+  private closeInfo: CloseInfo | null = null;
+
+  constructor(options: ProtocolOptions, handler: ProtocolHandler) {
+    this.role = options.role;
+    this.handler = handler;
+    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.autoPong = options.autoPong ?? true;
+    this.fragmentSize = options.fragmentSize ?? 0;
+    this.mask = options.role === 'client';
+    this.codec = options.codec ?? null;
+    this.compressThreshold = options.compressThreshold ?? DEFAULT_COMPRESS_THRESHOLD;
+    this.validateUtf8 = options.validateUtf8 ?? true;
+    this.decoder = new FrameDecoder(this, {
+      role: options.role,
+      maxPayload: this.maxPayload,
+      allowRsv1: this.codec !== null,
+      validateUtf8: this.validateUtf8,
+      ...(options.maxFragments !== undefined ? { maxFragments: options.maxFragments } : {}),
+    });
+    this.closing = new ClosingHandshake(options.role, this);
+  }
+
+  get readyState(): ReadyStateValue {
+    return this.closing.state;
+  }
+
+  /** How the connection closed, once it is CLOSED. */
+  get closed(): CloseInfo | null {
+    return this.closeInfo;
+  }
+
+  /** Incoming bytes not yet processed (buffered while a message inflates). */
+  get bufferedIncoming(): number {
+    return this.decoder.bufferedAmount;
+  }
+
+  /** True while input is held back (a compressed message is being inflated): the adapter may pause reading. */
+  get receivePaused(): boolean {
+    return this.inflating;
+  }
+
+  // ── Bytes in ────────────────────────────────────────────────────────────────
+
+  /** Feed bytes received from the transport. Ignored once the connection is CLOSED. */
+  receive(chunk: Buffer): void {
+    this.decoder.push(chunk);
+  }
+
+  /** The transport reached end of stream or broke. */
+  receiveEof(): void {
+    this.closing.transportClosed();
+  }
+
+  // ── Commands in ─────────────────────────────────────────────────────────────
+
+  /**
+   * Sends a message. Returns false (and writes nothing) when the connection is no longer
+   * OPEN, i.e. once a Close frame was sent. Text may be given as a string or as UTF-8 bytes.
+   */
+  send(data: string | Buffer, isBinary: boolean, options?: SendOptions, cb?: WriteCallback): boolean {
+    if (this.closing.closeSent) return false;
+    const fin = options?.fin ?? true;
+    const continuing = this.sendingOpcode !== 0;
+    const opcode = continuing ? Opcode.Continuation : isBinary ? Opcode.Binary : Opcode.Text;
+    this.sendingOpcode = fin ? 0 : continuing ? this.sendingOpcode : opcode;
+
+    const compress =
+      this.codec !== null && fin && !continuing && options?.compress !== false &&
+      (typeof data === 'string' ? data.length : data.length) >= this.compressThreshold;
+    if (compress) {
+      this.sendCompressed(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, opcode, cb);
+      return true;
+    }
+    let frames: Buffer[];
+    if (typeof data === 'string' && (this.fragmentSize === 0 || data.length * 3 <= this.fragmentSize)) {
+      frames = [encodeTextFrame(data, { fin, mask: this.mask }, opcode)];
+    } else {
+      const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      frames = encodeFragments(opcode, payload, this.fragmentSize, { fin, mask: this.mask });
+    }
+    this.output(frames, cb);
+    return true;
+  }
+
+  ping(payload: Buffer = EMPTY): boolean {
+    return this.sendControl(Opcode.Ping, payload);
+  }
+
+  pong(payload: Buffer = EMPTY): boolean {
+    return this.sendControl(Opcode.Pong, payload);
+  }
+
+  /**
+   * Starts the closing handshake. `code` must be valid on the wire (1000–1003, 1007–1014,
+   * 3000–4999) and `reason` at most 123 UTF-8 bytes. Returns false if closing already began.
+   */
+  close(code?: number, reason = ''): boolean {
+    if (code !== undefined && !isValidWireCloseCode(code)) throw new RangeError(`invalid close code ${code}`);
+    if (code === undefined && reason !== '') throw new TypeError('a close reason needs a close code');
+    if (Buffer.byteLength(reason) > 123) throw new RangeError('close reason longer than 123 bytes');
+    return this.closing.start(code, reason);
+  }
+
+  /** Fails the connection for a local reason (e.g. a policy violation), with `code` in the Close frame. */
+  fail(code: number, reason: string): void {
+    this.closing.fail(new ProtocolError(code, reason));
+  }
+
+  /** Drops the connection without a closing handshake (terminate); reported as 1006. */
+  abort(): void {
+    this.closing.transportClosed();
+  }
+
+  // ── Decoder events ──────────────────────────────────────────────────────────
+
+  onDataFrame(payload: Buffer, fin: boolean, opcode: number, compressed: boolean): void {
+    if (compressed) {
+      this.inflate(payload, fin, opcode);
+      return;
+    }
+    this.collect(payload, fin, opcode);
+  }
+
+  onControlFrame(opcode: number, payload: Buffer): void {
+    if (opcode === Opcode.Ping) {
+      if (this.autoPong && !this.closing.closeSent) this.output(encodeFrame(Opcode.Pong, payload, { mask: this.mask }), undefined);
+      this.handler.onPing?.(payload);
+    } else if (opcode === Opcode.Pong) {
+      this.handler.onPong?.(payload);
+    } else {
+      const parsed = parseClosePayload(payload);
+      if (parsed instanceof ProtocolError) {
+        this.closing.fail(parsed);
+        return;
+      }
+      this.handler.onCloseFrame?.(parsed.code, parsed.reason);
+      this.closing.received(parsed.code, parsed.reason);
+    }
+  }
+
+  onDecodeError(error: ProtocolError): void {
+    this.closing.fail(error);
+  }
+
+  // ── Closing port ────────────────────────────────────────────────────────────
+
+  sendCloseFrame(code: number | undefined, reason: string): void {
+    this.output(encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask }), undefined);
+  }
+
+  stopReading(): void {
+    this.decoder.stop();
+    this.message.clear();
+  }
+
+  finished(info: CloseInfo): void {
+    this.closeInfo = info;
+    this.codec?.close();
+    // Callbacks of sends that will never reach the wire learn so now, not never.
+    for (const p of this.pending.splice(0)) p.cb?.(new Error('WebSocket closed before the message was sent'));
+    this.handler.onClose?.(info);
+  }
+
+  endTransport(): void {
+    this.handler.endTransport?.();
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────
+
+  private collect(payload: Buffer, fin: boolean, opcode: number): void {
+    if (fin && this.message.empty) {
+      this.handler.onMessage?.(payload, opcode === Opcode.Binary);
+      return;
+    }
+    this.message.append(payload);
+    if (fin) this.handler.onMessage?.(this.message.take(), opcode === Opcode.Binary);
+  }
+
+  private inflate(payload: Buffer, fin: boolean, opcode: number): void {
+    const codec = this.codec!;
+    const isText = opcode === Opcode.Text && this.validateUtf8;
+    if (isText && this.message.empty && !this.inflating) this.inflatedText.reset();
+    let sync = true;
+    this.inflating = true;
+    codec.decompress(payload, fin, this.maxPayload, (err, out) => {
+      this.inflating = false;
+      if (this.closing.state === ReadyState.CLOSED) return;
+      if (err) {
+        this.closing.fail(new ProtocolError(err.closeCode ?? CloseCode.ProtocolError, err.message));
+        return;
+      }
+      const data = out ?? EMPTY;
+      if (isText && !this.inflatedText.write(data)) {
+        this.closing.fail(new ProtocolError(CloseCode.InvalidPayload, 'invalid UTF-8 in text message'));
+        return;
+      }
+      if (isText && fin && !this.inflatedText.complete) {
+        this.closing.fail(new ProtocolError(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence'));
+        return;
+      }
+      this.collect(data, fin, opcode);
+      if (!sync) this.decoder.resume();
+    });
+    sync = false;
+    if (this.inflating) this.decoder.pause();
+  }
+
+  private sendCompressed(data: Buffer, opcode: number, cb: WriteCallback | undefined): void {
+    const item: Pending = { frames: null, cb };
+    this.pending.push(item);
+    this.codec!.compress(data, (err, out) => {
+      if (this.closeInfo !== null) return;
+      if (err || !out) {
+        this.closing.fail(new ProtocolError(CloseCode.InternalError, `compression failed: ${err?.message ?? 'no output'}`));
+        return;
+      }
+      item.frames = this.fragmentSize > 0
+        ? encodeFragments(opcode, out, this.fragmentSize, { rsv1: true, mask: this.mask })
+        : encodeFrame(opcode, out, { rsv1: true, mask: this.mask });
+      this.flushPending();
+    });
+  }
+
+  private sendControl(opcode: number, payload: Buffer): boolean {
+    if (payload.length > 125) throw new RangeError('control frame payload must be at most 125 bytes');
+    if (this.closing.closeSent) return false;
+    this.output(encodeFrame(opcode, payload, { mask: this.mask }), undefined);
+    return true;
+  }
+
+  /** Writes frames now, or queues them behind a message still being compressed. */
+  private output(frames: Buffer[], cb: WriteCallback | undefined): void {
+    if (this.pending.length > 0) {
+      this.pending.push({ frames, cb });
+      return;
+    }
+    this.writeFrames(frames, cb);
+  }
+
+  private flushPending(): void {
+    while (this.pending.length > 0 && this.pending[0]!.frames !== null) {
+      const item = this.pending.shift()!;
+      this.writeFrames(item.frames!, item.cb);
+    }
+  }
+
+  private writeFrames(frames: Buffer[], cb: WriteCallback | undefined): void {
+    const last = frames.length - 1;
+    for (let i = 0; i < last; i++) this.handler.write(frames[i]!);
+    if (cb) this.handler.write(frames[last]!, cb);
+    else this.handler.write(frames[last]!);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

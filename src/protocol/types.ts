@@ -1,0 +1,76 @@
+import type { ProtocolError } from '../framing/index.js';
+
+/** WHATWG readyState values; the core itself starts at OPEN (the handshake is the adapter's). */
+export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+export type ReadyStateValue = (typeof ReadyState)[keyof typeof ReadyState];
+
+export type Role = 'client' | 'server';
+
+/**
+ * A per-message compression extension negotiated for this connection (permessage-deflate).
+ * Calls are made in order and must call back in order, synchronously or not.
+ */
+export interface MessageCodec {
+  readonly name: string;
+  compress(data: Buffer, cb: (err: Error | null, out?: Buffer) => void): void;
+  /** `maxPayload` (0 = unlimited) caps the message's inflated size; exceeding it fails with closeCode 1009. */
+  decompress(
+    data: Buffer,
+    fin: boolean,
+    maxPayload: number,
+    cb: (err: (Error & { closeCode?: number }) | null, out?: Buffer) => void,
+  ): void;
+  close(): void;
+}
+
+export interface ProtocolOptions {
+  role: Role;
+  /** Largest incoming message in bytes, after decompression; 0 = unlimited. Default 16 MiB. */
+  maxPayload?: number;
+  /** Most frames one incoming message may be split into. Default 131,072. */
+  maxFragments?: number;
+  /** Answer pings with pongs automatically. Default true. */
+  autoPong?: boolean;
+  /** Split outgoing messages into frames of at most this many payload bytes; 0 = never. */
+  fragmentSize?: number;
+  /** Negotiated permessage-deflate, if any. */
+  codec?: MessageCodec | null;
+  /** Outgoing messages smaller than this are sent uncompressed. Default 1024. */
+  compressThreshold?: number;
+  /** Validate incoming text as UTF-8 (1007 on failure). Default true; turn off only behind a trusted peer. */
+  validateUtf8?: boolean;
+}
+
+export interface CloseInfo {
+  /** The peer's close code (1005 if its Close frame had none), ours if we failed the connection, 1006 if the transport dropped. */
+  code: number;
+  reason: string;
+  /** True when Close frames were both sent and received (RFC 6455 §7.1.4). */
+  wasClean: boolean;
+  /** Whether the peer sent the first Close frame. */
+  remoteInitiated: boolean;
+  /** Set when the connection was failed because of this protocol violation or limit. */
+  error?: ProtocolError;
+}
+
+/**
+ * What the core calls. Only `write` is required: everything else is an event the adapter
+ * may ignore. Calls are synchronous, in wire order, and never re-enter the core.
+ */
+export interface ProtocolHandler {
+  /** Bytes to put on the transport, in order. `cb` runs once they are written (if the adapter supports it). */
+  write(chunk: Buffer, cb?: (err?: Error | null) => void): void;
+  onMessage?(data: Buffer, isBinary: boolean): void;
+  onPing?(payload: Buffer): void;
+  onPong?(payload: Buffer): void;
+  /** The peer's Close frame arrived (before the connection reports CLOSED). */
+  onCloseFrame?(code: number, reason: string): void;
+  /** The connection is CLOSED at the protocol level; emitted exactly once. */
+  onClose?(info: CloseInfo): void;
+  /**
+   * The adapter should close the transport now (TCP FIN). The server does this right after
+   * the closing handshake (§7.1.1); either side does it when failing the connection. A client
+   * that closed cleanly is not told: it waits for the server to close, with a timeout.
+   */
+  endTransport?(): void;
+}
