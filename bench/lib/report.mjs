@@ -1,0 +1,133 @@
+// Summaries of the collected samples: console tables and bench/RESULTS.md.
+import { median, human, ratio, ratioText, percentText } from './stats.mjs';
+
+export const REFERENCES = ['ws-native', 'raw-net'];
+
+/** samples: Map<scenarioId, Map<server, Sample[]>> → per-cell medians. */
+export function summarise(scenarios, servers, samples) {
+  const out = [];
+  for (const sc of scenarios) {
+    const cells = {};
+    for (const s of servers) {
+      const list = samples.get(sc.id)?.get(s) ?? [];
+      const ok = list.filter((x) => x.metrics);
+      const skipped = list.find((x) => x.skipped)?.skipped;
+      const errors = list.filter((x) => x.error).map((x) => x.error);
+      const metrics = {};
+      for (const m of sc.metrics) metrics[m.key] = median(ok.map((x) => x.metrics[m.key]));
+      cells[s] = {
+        n: ok.length,
+        metrics,
+        peerCpu: median(ok.map((x) => x.peerCpu)),
+        loadgenCpu: median(ok.map((x) => x.loadgenCpu)),
+        skipped: ok.length === 0 ? skipped : undefined,
+        errors,
+        extra: ok[0]?.extra,
+      };
+    }
+    out.push({ scenario: sc, cells });
+  }
+  return out;
+}
+
+function cellText(cell, key) {
+  if (cell.n === 0) return cell.skipped ? 'skip' : cell.errors.length ? 'error' : '–';
+  return human(cell.metrics[key]);
+}
+
+function rows(summary, servers, cellFn) {
+  const out = [];
+  for (const { scenario, cells } of summary) {
+    for (const m of scenario.metrics) {
+      out.push([scenario.id, `${m.label} (${m.better === 'higher' ? '↑' : '↓'})`, ...servers.map((s) => cellFn(cells, s, m))]);
+    }
+  }
+  return out;
+}
+
+export function tables(summary, servers) {
+  const head = ['scenario', 'metric', ...servers];
+  const value = { title: 'Medians', head, rows: rows(summary, servers, (c, s, m) => cellText(c[s], m.key)) };
+  const ratios = REFERENCES.filter((r) => servers.includes(r)).map((ref) => ({
+    title: `Ratio to ${ref} (value ÷ ${ref}; ↑ metrics: >1 is better, ↓ metrics: <1 is better)`,
+    head,
+    rows: rows(summary, servers, (c, s, m) => ratioText(ratio(c[s].metrics[m.key], c[ref].metrics[m.key]))),
+  }));
+  const cpu = {
+    title: 'CPU during the measured window (peer process / load generator; 100% = one core)',
+    head: ['scenario', ...servers],
+    rows: summary
+      .filter(({ scenario }) => scenario.loadgen.kind !== 'idle')
+      .map(({ scenario, cells }) => [
+        scenario.id,
+        ...servers.map((s) => (cells[s].n ? `${percentText(cells[s].peerCpu)} / ${percentText(cells[s].loadgenCpu)}` : '–')),
+      ]),
+  };
+  return [value, ...ratios, cpu];
+}
+
+export function renderText({ title, head, rows: body }) {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [title, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+export function renderMarkdown({ title, head, rows: body }) {
+  const esc = (c) => String(c).replace(/\|/g, '\\|');
+  return [
+    `### ${title}`,
+    '',
+    `| ${head.map(esc).join(' | ')} |`,
+    `| ${head.map((_, i) => (i < 1 ? '---' : '---:')).join(' | ')} |`,
+    ...body.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
+}
+
+export function resultsMarkdown({ info, ctx, probes, servers, summary, samples, scenarios, complete }) {
+  const lines = [];
+  lines.push('# sockwire benchmark results', '');
+  lines.push(ctx.quick
+    ? '> **Quick run** (`npm run bench -- --quick`): short windows and few rounds on a shared machine — indicative only.'
+    : '> Full run (`npm run bench`).');
+  if (!complete) lines.push('>', '> **Incomplete**: the run was interrupted or is still in progress; rounds so far are shown.');
+  lines.push('', 'How to read and reproduce this: see [README.md](README.md).', '');
+  lines.push('## Setup', '');
+  lines.push(`- Date: ${info.date}`);
+  lines.push(`- CPU: ${info.cpu}, ${info.cores} cores; ${info.memoryGiB} GiB RAM; ${info.os}`);
+  lines.push(`- Load average at start: ${info.loadavg.join(', ')}`);
+  lines.push(`- Node ${info.node}`);
+  lines.push(`- Packages: ${Object.entries(info.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push(`- Pinning: ${ctx.pin ? 'peer process on core 1, load generator on core 0 (taskset)' : 'none (taskset unavailable or --no-pin)'}`);
+  lines.push(`- Rounds: ${ctx.rounds} (interleaved: every implementation once per scenario per round); warm-up ${ctx.warmupMs} ms, measured window ${ctx.durationMs} ms`);
+  lines.push('', '### Implementations', '');
+  for (const [name, p] of probes) {
+    lines.push(`- **${name}** — ${p.description}: ${p.ok ? p.info.join('; ') : `skipped: ${p.reason}`}`);
+  }
+  lines.push('', '## Results', '');
+  for (const t of tables(summary, servers)) lines.push(renderMarkdown(t), '');
+  const notes = [];
+  for (const { scenario, cells } of summary) {
+    for (const s of servers) {
+      const c = cells[s];
+      if (c.n === 0 && c.skipped) notes.push(`- ${scenario.id} / ${s}: skipped — ${c.skipped}`);
+      for (const e of new Set(c.errors)) notes.push(`- ${scenario.id} / ${s}: error — ${e.split('\n')[0]}`);
+      if (c.extra?.errors) notes.push(`- ${scenario.id} / ${s}: ${c.extra.errors} failed attempts (e.g. ${c.extra.lastError})`);
+      if (c.extra?.broadcastVia) notes.push(`- ${scenario.id} / ${s}: fan-out via ${c.extra.broadcastVia}`);
+    }
+  }
+  if (notes.length) lines.push('### Notes', '', ...notes, '');
+  lines.push('## Raw samples', '', '<details><summary>Every round, per scenario and implementation</summary>', '');
+  for (const sc of scenarios) {
+    lines.push(`**${sc.id}** (${sc.metrics.map((m) => m.label).join(', ')})`, '');
+    for (const s of servers) {
+      const list = samples.get(sc.id)?.get(s) ?? [];
+      const text = list
+        .map((x) => (x.metrics ? sc.metrics.map((m) => human(x.metrics[m.key])).join(' / ') : x.skipped ? 'skip' : 'error'))
+        .join(', ');
+      lines.push(`- ${s}: ${text || '–'}`);
+    }
+    lines.push('');
+  }
+  lines.push('</details>', '');
+  return lines.join('\n');
+}
