@@ -45,3 +45,8 @@ export function decompressError(codec: MessageCodec, data: Buffer, fin = true, m
 export function hex(s: string): Buffer {
   return Buffer.from(s.replace(/\s+/g, ''), 'hex');
 }
+
+/** Byte equality without vitest's per-element deep diff, which crawls on large buffers. */
+export function sameBytes(actual: Buffer, expected: Buffer): boolean {
+  return actual.length === expected.length && actual.equals(expected);
+}
