@@ -37,3 +37,45 @@ export function feedSplit(decoder: FrameDecoder, bytes: Buffer, cuts: number[]):
   }
   decoder.push(bytes.subarray(last));
 }
+
+export interface RawFrame {
+  fin?: boolean;
+  rsv1?: boolean;
+  rsv2?: boolean;
+  rsv3?: boolean;
+  opcode: number;
+  /** A key masks the payload and sets the mask bit; null leaves the frame unmasked. */
+  mask?: Uint8Array | null;
+  payload?: Uint8Array;
+  /** Overrides the length field (the payload is still appended as given). */
+  length?: bigint;
+}
+
+/**
+ * Builds a frame bit by bit, without the encoder's guarantees, so tests can produce every
+ * kind of malformed frame.
+ */
+export function rawFrame(f: RawFrame): Buffer {
+  const payload = Buffer.from(f.payload ?? new Uint8Array(0));
+  const len = f.length ?? BigInt(payload.length);
+  const b0 = (f.fin ?? true ? 0x80 : 0) | (f.rsv1 ? 0x40 : 0) | (f.rsv2 ? 0x20 : 0) | (f.rsv3 ? 0x10 : 0) | f.opcode;
+  const maskBit = f.mask ? 0x80 : 0;
+  let head: Buffer;
+  if (len < 126n) {
+    head = Buffer.from([b0, maskBit | Number(len)]);
+  } else if (len < 0x10000n) {
+    head = Buffer.from([b0, maskBit | 126, Number(len >> 8n), Number(len & 0xffn)]);
+  } else {
+    head = Buffer.alloc(10);
+    head[0] = b0;
+    head[1] = maskBit | 127;
+    head.writeBigUInt64BE(len, 2);
+  }
+  if (!f.mask) return Buffer.concat([head, payload]);
+  const masked = Buffer.from(payload);
+  for (let i = 0; i < masked.length; i++) masked[i]! ^= f.mask[i & 3]!;
+  return Buffer.concat([head, Buffer.from(f.mask), masked]);
+}
+
+/** A fixed masking key for frames sent to a server-role decoder. */
+export const KEY = Buffer.from([0x12, 0x34, 0x56, 0x78]);
