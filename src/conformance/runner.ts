@@ -1,0 +1,93 @@
+import { CaseContext, type ServerCase } from './context.js';
+import { serverCatalogue } from './cases/index.js';
+import { VerdictError, type Outcome } from './judge.js';
+import { selectCases } from './select.js';
+import { parseTarget } from './target.js';
+import { summarize, TOOL, type CaseResult, type SuiteResult } from './types.js';
+
+export interface ServerSuiteOptions {
+  url: string;
+  cases?: string[];
+  exclude?: string[];
+  quick?: boolean;
+  /** Per-case timeout in ms (large-transfer cases get at least 60 s). Default 10 s. */
+  timeoutMs?: number;
+  agent?: string;
+  onCase?: (r: CaseResult, done: number, total: number) => void;
+  /** Called once the selection is known, before the first case runs. */
+  onStart?: (total: number) => void;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Runs one case with its own deadline; whatever happens, it ends with a result and closed sockets. */
+export async function runCase(c: ServerCase, target: ReturnType<typeof parseTarget>, timeoutMs: number, quick: boolean): Promise<CaseResult> {
+  const limit = Math.max(timeoutMs, c.timeoutMs ?? 0);
+  const t = new CaseContext(target, limit, quick);
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => resolve({ verdict: 'FAILED', reason: `case did not finish within its ${limit} ms timeout` }), limit + 250);
+  });
+  let o: Outcome;
+  try {
+    o = await Promise.race([c.run(t), timeout]);
+  } catch (e) {
+    if (e instanceof VerdictError) o = { verdict: e.verdict, reason: e.reason };
+    else o = { verdict: 'FAILED', reason: `${e instanceof Error ? e.message : String(e)}` };
+  } finally {
+    clearTimeout(timer);
+    t.cleanup();
+  }
+  t.log.note(`verdict ${o.verdict}: ${o.reason}`);
+  return {
+    id: c.id,
+    group: c.group,
+    description: c.description,
+    expectation: c.expectation,
+    verdict: o.verdict,
+    reason: o.reason,
+    durationMs: Math.round(performance.now() - started),
+    wire: t.log.finish(),
+  };
+}
+
+/** Fails early with a clear message when nothing is listening, instead of 400 identical FAILEDs. */
+async function preflight(target: ReturnType<typeof parseTarget>): Promise<void> {
+  const t = new CaseContext(target, 5000, true);
+  try {
+    await t.connect();
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(`cannot open a WebSocket to ${target.url}: ${why}`);
+  } finally {
+    t.cleanup();
+  }
+}
+
+export async function runServerSuite(opts: ServerSuiteOptions): Promise<SuiteResult> {
+  const target = parseTarget(opts.url);
+  const selected = selectCases(serverCatalogue(), opts.cases, opts.exclude);
+  if (selected.length === 0) throw new Error('no cases match the given --cases/--exclude patterns');
+  await preflight(target);
+  opts.onStart?.(selected.length);
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const results: CaseResult[] = [];
+  for (const c of selected) {
+    const r = await runCase(c, target, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.quick ?? false);
+    results.push(r);
+    opts.onCase?.(r, results.length, selected.length);
+  }
+  return {
+    schemaVersion: 1,
+    tool: { ...TOOL },
+    agent: opts.agent ?? 'unknown',
+    target: opts.url,
+    mode: 'server',
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    summary: summarize(results),
+    cases: results,
+  };
+}
