@@ -5,13 +5,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startWsCompatibleServer, startWsCompatibleClient } from './_ws-compatible.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const entry = `${root}dist/index.js`;
+// SOCKWIRE_DIST points at another build output (e.g. a scratch `tsc --outDir`).
+const entry = `${process.env.SOCKWIRE_DIST ?? `${root}dist`}/index.js`;
 
 export const description = 'sockwire (dist/index.js, ws-compatible API)';
 export const env = {};
 
 async function load() {
-  if (!existsSync(entry)) throw new Error('dist/index.js not found — run `npm run build` first');
+  if (!existsSync(entry)) throw new Error(`${entry} not found — run \`npm run build\` first`);
   const lib = await import(pathToFileURL(entry).href);
   if (typeof lib.WebSocketServer !== 'function') throw new Error('dist/index.js does not export WebSocketServer yet');
   return lib;
