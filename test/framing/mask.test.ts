@@ -1,0 +1,127 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applyMask, nextMaskKey } from '../../src/framing/index.js';
+
+function naiveMask(data: Uint8Array, mask: Uint8Array, offset: number): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]! ^ mask[(i + offset) & 3]!;
+  return out;
+}
+
+/**
+ * The data placed at `byteOffset` inside a larger buffer, so that the word-at-a-time path
+ * sees every alignment; returns the view and the backing bytes to check nothing outside moved.
+ */
+function placed(data: Uint8Array, byteOffset: number): { view: Uint8Array; backing: Uint8Array } {
+  const backing = new Uint8Array(byteOffset + data.length + 5).fill(0xaa);
+  backing.set(data, byteOffset);
+  return { view: backing.subarray(byteOffset, byteOffset + data.length), backing };
+}
+
+describe('applyMask', () => {
+  it('equals a byte-by-byte reference for every mask offset, alignment and length around the word threshold', () => {
+    const mask = Uint8Array.from([0x01, 0x23, 0x45, 0x67]);
+    for (const len of [0, 1, 3, 4, 5, 63, 64, 65, 66, 67, 68, 100, 257]) {
+      const data = Uint8Array.from({ length: len }, (_, i) => (i * 31 + 7) & 0xff);
+      for (let byteOffset = 0; byteOffset < 8; byteOffset++) {
+        for (let maskOffset = 0; maskOffset < 9; maskOffset++) {
+          const { view, backing } = placed(data, byteOffset);
+          applyMask(view, mask, maskOffset);
+          expect(view).toEqual(naiveMask(data, mask, maskOffset));
+          expect(backing.subarray(0, byteOffset).every((x) => x === 0xaa)).toBe(true);
+          expect(backing.subarray(byteOffset + len).every((x) => x === 0xaa)).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('property: equals the reference for arbitrary data, key, offset and alignment', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        fc.nat({ max: 1 << 20 }),
+        fc.nat({ max: 15 }),
+        (data, mask, maskOffset, byteOffset) => {
+          const { view, backing } = placed(data, byteOffset);
+          applyMask(view, mask, maskOffset);
+          expect(view).toEqual(naiveMask(data, mask, maskOffset));
+          expect(backing.subarray(byteOffset + data.length).every((x) => x === 0xaa)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('property: is an involution', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat({ max: 7 }), fc.nat({ max: 7 }), (data, mask, maskOffset, byteOffset) => {
+        const { view } = placed(data, byteOffset);
+        applyMask(view, mask, maskOffset);
+        applyMask(view, mask, maskOffset);
+        expect(view).toEqual(data);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('property: masking in pieces with running offsets equals masking in one go', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 400 }),
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        fc.array(fc.nat({ max: 400 }), { maxLength: 6 }),
+        (data, mask, cuts) => {
+          const whole = Uint8Array.from(data);
+          applyMask(whole, mask, 0);
+          const pieces = Uint8Array.from(data);
+          let last = 0;
+          for (const c of [...cuts, data.length].sort((a, b) => a - b)) {
+            if (c <= last || c > data.length) continue;
+            applyMask(pieces.subarray(last, c), mask, last);
+            last = c;
+          }
+          expect(pieces).toEqual(whole);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a zero key leaves data unchanged', () => {
+    const data = Uint8Array.from({ length: 100 }, (_, i) => i);
+    applyMask(data, new Uint8Array(4));
+    expect(data).toEqual(Uint8Array.from({ length: 100 }, (_, i) => i));
+  });
+});
+
+describe('nextMaskKey', () => {
+  it('returns 4-byte keys that differ (the CSPRNG pool is refilled, not reused)', () => {
+    const seen = new Set<string>();
+    // More than one pool of 2,048 keys, so the refill path is exercised too.
+    const n = 5000;
+    for (let i = 0; i < n; i++) {
+      const key = nextMaskKey();
+      expect(key.length).toBe(4);
+      seen.add(key.toString('hex'));
+    }
+    // 5,000 draws from 2^32 values collide with probability ~0.3%; allow a couple.
+    expect(seen.size).toBeGreaterThanOrEqual(n - 3);
+  });
+
+  it('earlier keys stay intact after the pool is refilled', () => {
+    const first = nextMaskKey();
+    const copy = Buffer.from(first);
+    for (let i = 0; i < 3000; i++) nextMaskKey();
+    expect(first).toEqual(copy);
+  });
+
+  it('keys are not all zero and use all byte positions', () => {
+    const or = [0, 0, 0, 0];
+    for (let i = 0; i < 100; i++) {
+      const k = nextMaskKey();
+      for (let j = 0; j < 4; j++) or[j]! |= k[j]!;
+    }
+    expect(or.every((x) => x !== 0)).toBe(true);
+  });
+});
