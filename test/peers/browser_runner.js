@@ -2,7 +2,9 @@
 // classic script) and by Node's built-in WebSocket (imported by builtin_client.js).
 // Plain JS without import/export so the very same file works as a classic script and as ESM;
 // it only defines globalThis.runScenario. The scenario language is test/peers/scenario.ts.
-globalThis.runScenario = async function runScenario(url, scenario) {
+// `WebSocketImpl` lets an in-process implementation be driven through its browser-style API.
+globalThis.runScenario = async function runScenario(url, scenario, WebSocketImpl) {
+  const WS = WebSocketImpl ?? globalThis.WebSocket;
   const SHORT_TEXT = 256;
   const timeoutMs = scenario.timeoutMs ?? 10000;
   const encoder = new TextEncoder();
@@ -41,7 +43,7 @@ globalThis.runScenario = async function runScenario(url, scenario) {
   let opened = false;
   let failed = null;
   try {
-    ws = scenario.protocols ? new WebSocket(url, scenario.protocols) : new WebSocket(url);
+    ws = scenario.protocols ? new WS(url, scenario.protocols) : new WS(url);
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       opened = true;

@@ -1,5 +1,6 @@
 /** The client peers, each behind the same small interface. */
 import { WebSocket as RefClient } from 'ws';
+import { runBrowserApiClient } from './browser-api-client.js';
 import type { Capability } from './cases.js';
 import { launchChromium } from './chromium.js';
 import { IMPL_NAME, WebSocket as ImplClient } from './impl.js';
@@ -25,6 +26,14 @@ export const implClient: ClientFactory = async () => ({
   name: IMPL_NAME,
   capabilities: ['clientPing'],
   run: (url, scenario) => runWsLikeClient(ImplClient, url, scenario),
+  close: nothingToClose,
+});
+
+/** The client under test, driven only through its browser-style (WHATWG) API. */
+export const implClientBrowserApi: ClientFactory = async () => ({
+  name: `${IMPL_NAME} (browser-style API)`,
+  capabilities: [],
+  run: (url, scenario) => runBrowserApiClient(ImplClient, url, scenario),
   close: nothingToClose,
 });
 

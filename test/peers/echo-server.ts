@@ -94,8 +94,13 @@ export async function startEchoServer(opts: EchoServerOptions): Promise<EchoServ
     events,
     async stop() {
       for (const socket of open) socket.close(1001, 'test server stopping');
-      await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3_000))]);
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, 3_000).unref())]);
+      // Bounded: an implementation whose close() never calls back must fail loudly elsewhere,
+      // not wedge the suite's teardown.
+      await Promise.race([
+        new Promise<void>((resolve) => wss.close(() => resolve())),
+        new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref()),
+      ]);
     },
   };
 }

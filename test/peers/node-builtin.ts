@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Scenario, ScenarioResult } from './scenario.js';
-import { spawnJson } from './spawn-json.js';
+import { peerDeadline, spawnJson } from './spawn-json.js';
 
 const CLIENT_SCRIPT = fileURLToPath(new URL('./builtin_client.js', import.meta.url));
 
@@ -21,6 +21,6 @@ export interface BuiltinResult extends ScenarioResult {
 export function runNodeBuiltinClient(url: string, scenario: Scenario): Promise<BuiltinResult> {
   return spawnJson<BuiltinResult>(process.execPath, [...builtinWebSocketFlags(), CLIENT_SCRIPT, url], {
     stdin: JSON.stringify(scenario),
-    timeoutMs: (scenario.timeoutMs ?? 10_000) * 3,
+    timeoutMs: peerDeadline(scenario),
   });
 }

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import type { ServerEvent } from './commands.js';
 import type { Scenario, ScenarioResult } from './scenario.js';
 import { EventLog, type EchoServerHandle } from './server-handle.js';
-import { spawnJson } from './spawn-json.js';
+import { peerDeadline, spawnJson } from './spawn-json.js';
 
 export const PYTHON = '/usr/bin/python3';
 const SERVER_SCRIPT = fileURLToPath(new URL('./py_echo_server.py', import.meta.url));
@@ -38,6 +38,8 @@ export function startPythonEchoServer(opts: PythonServerOptions = {}): Promise<E
   if (opts.compression === false) args.push('--no-compression');
   // stdin stays open as a lifeline: the server exits on its EOF, even if we die.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The server may exit on its own (shutdown command): ending its stdin then must not throw.
+  child.stdin.on('error', () => {});
   const events = new EventLog();
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -84,6 +86,6 @@ export function runPythonClient(url: string, scenario: Scenario): Promise<Scenar
   // Scenario on stdin: it can be larger than is comfortable for argv.
   return spawnJson<ScenarioResult>(PYTHON, [CLIENT_SCRIPT, url], {
     stdin: JSON.stringify(scenario),
-    timeoutMs: (scenario.timeoutMs ?? 10_000) * 3,
+    timeoutMs: peerDeadline(scenario),
   });
 }

@@ -4,6 +4,15 @@
  */
 import { spawn } from 'node:child_process';
 
+/**
+ * Hard deadline for a peer process: past the scenario's own per-wait limit (so the peer
+ * reports its error itself) but under vitest's 20 s test timeout (so the process is killed
+ * while its test is still running, and never outlives the suite).
+ */
+export function peerDeadline(scenario: { timeoutMs?: number }): number {
+  return (scenario.timeoutMs ?? 10_000) + 5_000;
+}
+
 export interface SpawnJsonOptions {
   timeoutMs: number;
   stdin?: string;
@@ -41,6 +50,8 @@ export function spawnJson<T>(command: string, args: string[], opts: SpawnJsonOpt
         reject(new Error(`${command} printed no JSON result\nstdout:\n${stdout}\nstderr:\n${stderr}`));
       }
     });
+    // A peer that dies before reading its input must fail the test, not crash the runner with EPIPE.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.stdin ?? '');
   });
 }

@@ -24,9 +24,10 @@ const VARIANTS: Array<[string, ServerVariant]> = [
 export function interopSuite({ title, server: startServer, client: startClient }: PairingOptions): void {
   describe(title, () => {
     let client: ClientPeer | undefined;
+    // Generous: a cold Chromium start on a busy 2-core CI machine can take a while.
     beforeAll(async () => {
       client = await startClient();
-    });
+    }, 60_000);
     afterAll(async () => {
       await client?.close();
     });

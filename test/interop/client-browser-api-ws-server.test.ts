@@ -1,0 +1,8 @@
+// Client under test (test/peers/impl.ts: currently the `ws` stand-in), used only through its
+// browser-style API (onmessage, binaryType 'arraybuffer', CloseEvent) × `ws` server.
+import { implClientBrowserApi } from '../peers/clients.js';
+import { IMPL_NAME } from '../peers/impl.js';
+import { wsServer } from '../peers/servers.js';
+import { interopSuite } from '../peers/suite.js';
+
+interopSuite({ title: `client ${IMPL_NAME} browser-style API × server ws`, server: wsServer, client: implClientBrowserApi });
