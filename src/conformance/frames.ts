@@ -128,6 +128,7 @@ export class FrameReader {
   }
 
   private consume(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     this.buffered -= n;
     const first = this.chunks[0]!;
     if (first.length > n) {

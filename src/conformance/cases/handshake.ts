@@ -44,6 +44,11 @@ async function probe(t: CaseContext, req: Buffer, label: string, rule: RejectRul
   return { verdict: rule.onPlain ?? 'NON-STRICT', reason: `answered as plain HTTP: ${h.head.statusLine}` };
 }
 
+/** RFC 6455 4.4: the answer to an unsupported version names the versions the server does speak. */
+function versionAnswer(st: number, head: ResponseHead): boolean {
+  return (st === 426 || st === 400) && /\b13\b/.test(headerValue(head, 'sec-websocket-version') ?? '');
+}
+
 function reject(id: string, description: string, expectation: string, label: string, edit: (h: Headers) => Headers, rule: RejectRule = {}, opts: { method?: string; version?: string } = {}): ServerCase {
   return {
     id,
@@ -83,10 +88,18 @@ const keyCases: ServerCase[] = [
   reject(
     '0.7',
     'Sec-WebSocket-Version: 8 (an old draft).',
-    '426 Upgrade Required with a Sec-WebSocket-Version header listing 13 (RFC 6455 4.4); another 4xx is NON-STRICT.',
+    '426 Upgrade Required with a Sec-WebSocket-Version header listing 13 (RFC 6455 4.4); another 4xx is NON-STRICT, and so is accepting it (only a server that deliberately implements draft 8 may).',
     'the version is 8',
     replace('Sec-WebSocket-Version', '8'),
-    { best: (st, head) => (st === 426 || st === 400) && /\b13\b/.test(headerValue(head, 'sec-websocket-version') ?? '') },
+    { best: versionAnswer, onAccept: 'NON-STRICT' },
+  ),
+  reject(
+    '0.20',
+    'Sec-WebSocket-Version: 99 (a version nobody implements).',
+    '426 Upgrade Required with a Sec-WebSocket-Version header listing 13; another 4xx is NON-STRICT.',
+    'the version is 99',
+    replace('Sec-WebSocket-Version', '99'),
+    { best: versionAnswer },
   ),
   reject('0.8', 'No Sec-WebSocket-Version header.', 'Rejected with a 4xx status.', 'the version is missing', without('Sec-WebSocket-Version')),
   reject('0.9', 'An upgrade attempted with POST instead of GET.', '405 Method Not Allowed or another 4xx.', 'the method is POST', (h) => h, { best: (st) => st >= 400 && st < 500 }, { method: 'POST' }),

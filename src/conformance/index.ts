@@ -1,0 +1,4 @@
+export { runServerSuite, type ServerSuiteOptions } from './runner.js';
+export { writeReports } from './report-json.js';
+export { conformanceCommand } from './cli.js';
+export type { CaseResult, SuiteResult, Verdict, WireEntry, Summary } from './types.js';
