@@ -52,6 +52,7 @@ export const cases: InteropCase[] = [
   echoCase('echoes a 1 MiB text message', '/text-1mib', [text(MIXED_16_BYTES, MIB / 16)]),
   echoCase('echoes a 1 MiB binary message', '/binary-1mib', [bytes(MIB, 7)]),
   echoCase('echoes 100 mixed messages in order', '/hundred', hundred),
+  echoCase('echoes empty text and empty binary messages', '/empty', [text(''), bytes(0), text('end')]),
   {
     name: 'negotiates the subprotocol the server picks',
     path: '/subprotocol',
