@@ -82,7 +82,7 @@ function broadcast(subscribers, size) {
     id: `broadcast ${subscribers} subs ${sizeLabel(size)}`,
     kind: 'echo',
     mode: 'broadcast',
-    loadgen: { kind: 'broadcast', subscribers, size, text: true, window: 8 },
+    loadgen: { kind: 'broadcast', subscribers, size, text: true, window: 32 },
     metrics: [{ key: 'deliveredPerSec', label: 'delivered/s', better: 'higher' }],
   };
 }

@@ -170,10 +170,11 @@ export function createServer({ port, mode, compress }) {
   const onMessage =
     mode === 'broadcast'
       ? (_from, opcode, fin, payload) => {
-          // The payload may live in a read buffer that is about to be reused
-          // for the next frame's unmasking only in our own code, never by Node,
-          // so sharing it across all writes is safe.
-          for (const c of conns) c.send(opcode, fin, payload);
+          // Frame once, then hand every socket the same bytes: one write each.
+          const header = serverHeader(opcode, payload.length);
+          if (!fin) header[0] &= 0x7f;
+          const frame = Buffer.concat([header, payload]);
+          for (const c of conns) c.socket.write(frame);
         }
       : (from, opcode, fin, payload) => from.send(opcode, fin, payload);
   const server = net.createServer({ noDelay: true }, (socket) => {
