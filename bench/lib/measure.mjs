@@ -3,6 +3,7 @@
 import { freePort, spawnHost, spawnLoadgen } from './procs.mjs';
 
 const cpuPercent = (a, b) => {
+  if (!a || !b) return undefined; // the peer died before answering; its error is reported elsewhere
   const used = (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1000;
   return (100 * used) / (b.t - a.t);
 };
@@ -64,6 +65,7 @@ async function serverSide(server, scenario, ctx, procs) {
   const metrics = { ...result.metrics };
   if (scenario.loadgen.kind === 'idle') {
     const { baseline, idle } = marks;
+    if (!baseline || !idle) throw new Error(`${server.name} did not report memory (did it crash?)`);
     metrics.rssPerConnKiB = (idle.rss - baseline.rss) / result.conns / 1024;
     metrics.heapPerConnKiB = (idle.heapUsed + idle.external - baseline.heapUsed - baseline.external) / result.conns / 1024;
     return { metrics };
