@@ -89,6 +89,12 @@ export function makePayload(size, text) {
   return out;
 }
 
+/** Header size implied by the second header byte (length code and mask bit). */
+function headerLength(b1) {
+  const len7 = b1 & 0x7f;
+  return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
+}
+
 /**
  * Counts complete messages in a byte stream of frames without copying
  * payloads. Only headers (≤ 14 bytes) are ever buffered, so memory per
@@ -121,22 +127,30 @@ export class FrameCounter {
         if (this._skip === 0 && this._endsMessage) done++;
         continue;
       }
-      const h = this._header;
-      h[this._have++] = chunk[i++];
-      if (this._have < 2) continue;
-      const len7 = h[1] & 0x7f;
-      const need = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (h[1] & 0x80 ? 4 : 0);
-      if (this._have < need) continue;
-      const length = len7 === 126 ? h.readUInt16BE(2) : len7 === 127 ? Number(h.readBigUInt64BE(2)) : len7;
-      const opcode = h[0] & 0x0f;
-      const fin = (h[0] & 0x80) !== 0;
-      this._have = 0;
+      let src;
+      let at;
+      if (this._have === 0 && n - i >= 2 && n - i >= headerLength(chunk[i + 1])) {
+        // Fast path: the whole header is in this chunk, read it in place.
+        src = chunk;
+        at = i;
+        i += headerLength(chunk[i + 1]);
+      } else {
+        const h = this._header;
+        h[this._have++] = chunk[i++];
+        if (this._have < 2 || this._have < headerLength(h[1])) continue;
+        src = h;
+        at = 0;
+        this._have = 0;
+      }
+      const len7 = src[at + 1] & 0x7f;
+      const length = len7 === 126 ? src.readUInt16BE(at + 2) : len7 === 127 ? Number(src.readBigUInt64BE(at + 2)) : len7;
+      const opcode = src[at] & 0x0f;
       if (opcode >= 8) {
         this.controls++;
         if (opcode === 8) this.closed = true;
         this._endsMessage = false;
       } else {
-        this._endsMessage = fin;
+        this._endsMessage = (src[at] & 0x80) !== 0;
       }
       this._skip = length;
       if (length === 0 && this._endsMessage) done++;

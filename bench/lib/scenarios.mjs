@@ -72,7 +72,7 @@ function idle(conns) {
     loadgen: { kind: 'idle', conns },
     metrics: [
       { key: 'rssPerConnKiB', label: 'RSS KiB/conn', better: 'lower' },
-      { key: 'heapPerConnKiB', label: 'heap KiB/conn', better: 'lower' },
+      { key: 'heapPerConnKiB', label: 'heap+ext KiB/conn', better: 'lower' },
     ],
   };
 }
