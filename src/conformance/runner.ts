@@ -52,11 +52,14 @@ export async function runCase(c: ServerCase, target: ReturnType<typeof parseTarg
   };
 }
 
-/** Fails early with a clear message when nothing is listening, instead of 400 identical FAILEDs. */
+/**
+ * Fails early with a clear message when nothing is listening, instead of 400 identical FAILEDs.
+ * Only TCP reachability: a broken handshake answer is the server's fault and gets judged per case.
+ */
 async function preflight(target: ReturnType<typeof parseTarget>): Promise<void> {
   const t = new CaseContext(target, 5000, true);
   try {
-    await t.connect();
+    await t.raw();
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new Error(`cannot open a WebSocket to ${target.url}: ${why}`);

@@ -97,6 +97,7 @@ export const fragmentationCases: ServerCase[] = [
   echoCase({ id: '5.23', group: G, description: 'A text message whose final fragment is empty.', frames: [{ opcode: OP.TEXT, payload: 'all here', fin: false }, { opcode: OP.CONT, payload: '' }], expect: [text('all here')] }),
   failCase({ id: '5.24', group: G, description: 'The first fragment of a binary message, then a binary frame instead of a continuation.', frames: [{ opcode: OP.BINARY, payload: Buffer.from([1]), fin: false }, { opcode: OP.BINARY, payload: Buffer.from([2]) }], what: 'a new data frame inside a fragmented message' }),
   failCase({ id: '5.25', group: G, description: 'A close frame split into two fragments.', frames: [{ opcode: OP.CLOSE, payload: closePayload(1000).subarray(0, 1), fin: false }, { opcode: OP.CONT, payload: closePayload(1000).subarray(1) }], what: 'a fragmented close frame' }),
+  failCase({ id: '5.27', group: G, description: 'A pong without FIN (a fragmented control frame that never continues), then a text message and a ping.', frames: [{ opcode: OP.PONG, payload: 'frag', fin: false }, { opcode: OP.TEXT, payload: 'never echoed' }, { opcode: OP.PING, payload: 'never answered' }], what: 'a non-final pong' }),
   {
     id: '5.26',
     group: G,

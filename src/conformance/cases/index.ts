@@ -7,6 +7,7 @@ import { autoFragmentCases, limitCases } from './limits.js';
 import { pingCases } from './pings.js';
 import { opcodeCases, reservedBitCases } from './reserved.js';
 import { utf8Cases } from './utf8.js';
+import { compareIds } from '../select.js';
 
 /** The full server-mode catalogue, in report order. */
 export function serverCatalogue(): ServerCase[] {
@@ -21,5 +22,5 @@ export function serverCatalogue(): ServerCase[] {
     ...closingCases,
     ...limitCases,
     ...autoFragmentCases,
-  ];
+  ].sort((a, b) => compareIds(a.id, b.id));
 }

@@ -1,0 +1,42 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface Peer {
+  url: string;
+  stop(): void;
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** Starts a reference echo server in its own process and waits for its "listening <port>" line. */
+export function startPeer(cmd: string, args: string[]): Promise<Peer> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`peer ${cmd} did not start: ${err}`));
+    }, 10_000);
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: `ws://127.0.0.1:${m[1]}/`, stop: () => child.kill() });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`peer ${cmd} exited with ${code}: ${err}`));
+    });
+  });
+}
+
+export const startWsPeer = (): Promise<Peer> => startPeer(process.execPath, [`${here}ws-echo.mjs`, '0']);
+export const startPyPeer = (): Promise<Peer> => startPeer('python3', [`${here}py-echo.py`, '0']);
+
+export function pythonWebsocketsAvailable(): boolean {
+  return spawnSync('python3', ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0;
+}
