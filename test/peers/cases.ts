@@ -30,6 +30,11 @@ export interface InteropCase {
   verify(result: ScenarioResult, server: EchoServerHandle): Promise<void> | void;
 }
 
+/** Fails with the peer's whole error text (expect() would truncate it). */
+export function noPeerError(result: ScenarioResult): void {
+  if (result.error !== undefined) throw new Error(`peer reported: ${result.error}`);
+}
+
 function echoCase(name: string, path: string, payloads: PayloadSpec[]): InteropCase {
   const steps: Step[] = payloads.map(send);
   steps.push({ op: 'expect', count: payloads.length });
@@ -38,7 +43,7 @@ function echoCase(name: string, path: string, payloads: PayloadSpec[]): InteropC
     path,
     scenario: { steps },
     verify(result) {
-      expect(result.error).toBeUndefined();
+      noPeerError(result);
       expect(result.messages).toEqual(payloads.map(expectedRecord));
     },
   };
@@ -58,7 +63,7 @@ export const cases: InteropCase[] = [
     path: '/subprotocol',
     scenario: { protocols: CLIENT_SUBPROTOCOLS, steps: [send(text('which')), { op: 'expect', count: 1 }] },
     async verify(result, server) {
-      expect(result.error).toBeUndefined();
+      noPeerError(result);
       expect(result.protocol).toBe('chat.v1');
       expect(result.messages.map((m) => m.text)).toEqual(['which']);
       expect((await server.events.connectedOn('/subprotocol')).protocol).toBe('chat.v1');
@@ -69,7 +74,7 @@ export const cases: InteropCase[] = [
     path: '/no-subprotocol',
     scenario: { steps: [send(text('none')), { op: 'expect', count: 1 }] },
     async verify(result, server) {
-      expect(result.error).toBeUndefined();
+      noPeerError(result);
       expect(result.protocol).toBe('');
       expect((await server.events.connectedOn('/no-subprotocol')).protocol).toBe('');
     },
@@ -79,7 +84,7 @@ export const cases: InteropCase[] = [
     path: '/server-ping',
     scenario: { steps: [send(command({ op: 'ping', data: 'srv-ping' })), { op: 'expect', count: 1 }] },
     verify(result) {
-      expect(result.error).toBeUndefined();
+      noPeerError(result);
       // The server only sends this after the pong carrying its ping data came back.
       expect(result.messages.map((m) => m.text)).toEqual(['pong:srv-ping']);
     },
@@ -90,7 +95,7 @@ export const cases: InteropCase[] = [
     requires: 'clientPing',
     scenario: { steps: [{ op: 'ping', data: 'cli-ping' }, send(text('after')), { op: 'expect', count: 1 }] },
     verify(result) {
-      expect(result.error).toBeUndefined();
+      noPeerError(result);
       expect(result.pongs).toEqual(['cli-ping']);
       expect(result.messages.map((m) => m.text)).toEqual(['after']);
     },
@@ -102,7 +107,7 @@ export const cases: InteropCase[] = [
       steps: [send(command({ op: 'close', code: CLOSE_CODE, reason: CLOSE_REASON })), { op: 'waitClose' }],
     },
     async verify(result, server) {
-      expect(result.error).toBeUndefined();
+      noPeerError(result);
       expect(result.close).toEqual({ code: CLOSE_CODE, reason: CLOSE_REASON, wasClean: true });
       // The client's echo of the close frame carries the same code back (RFC 6455 5.5.1).
       expect((await server.events.closedOn('/server-close')).code).toBe(CLOSE_CODE);
@@ -113,7 +118,7 @@ export const cases: InteropCase[] = [
     path: '/client-close',
     scenario: { steps: [send(text('hi')), { op: 'expect', count: 1 }, { op: 'close', code: CLOSE_CODE, reason: CLOSE_REASON }] },
     async verify(result, server) {
-      expect(result.error).toBeUndefined();
+      noPeerError(result);
       const seen = await server.events.closedOn('/client-close');
       expect({ code: seen.code, reason: seen.reason }).toEqual({ code: CLOSE_CODE, reason: CLOSE_REASON });
       expect(result.close?.wasClean).toBe(true);
@@ -126,7 +131,7 @@ export const cases: InteropCase[] = [
     ownServer: true,
     scenario: { steps: [send(command({ op: 'shutdown' })), { op: 'waitClose' }] },
     verify(result) {
-      expect(result.error).toBeUndefined();
+      noPeerError(result);
       expect(result.close?.code).toBe(1001);
       expect(result.close?.wasClean).toBe(true);
     },

@@ -14,6 +14,13 @@ import websockets
 SHORT_TEXT = 256
 
 
+async def within(awaitable, timeout, what):
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except asyncio.TimeoutError:
+        raise RuntimeError("timed out waiting for " + what) from None
+
+
 def make_payload(spec):
     if spec["kind"] == "text":
         return spec["text"] * spec.get("repeat", 1)
@@ -38,9 +45,10 @@ async def run(url, scenario):
     result = {"protocol": "", "extensions": "", "messages": [], "pongs": [], "close": None}
     timeout = scenario.get("timeoutMs", 10000) / 1000
     protocols = scenario.get("protocols") or None
-    ws = await asyncio.wait_for(
-        websockets.connect(url, subprotocols=protocols, max_size=None, ping_interval=None),
+    ws = await within(
+        websockets.connect(url, subprotocols=protocols, max_size=None, ping_interval=None, close_timeout=5),
         timeout,
+        "the opening handshake",
     )
     result["protocol"] = ws.subprotocol or ""
     result["extensions"] = ws.response_headers.get("Sec-WebSocket-Extensions", "")
@@ -74,11 +82,12 @@ async def run(url, scenario):
                 await ws.send(make_payload(step["payload"]))
             elif op == "expect":
                 async with received:
-                    await asyncio.wait_for(
+                    await within(
                         received.wait_for(
                             lambda: len(result["messages"]) >= step["count"] or reader_task.done()
                         ),
                         timeout,
+                        "%d messages (got %d)" % (step["count"], len(result["messages"])),
                     )
                 if len(result["messages"]) < step["count"]:
                     raise RuntimeError(
@@ -86,13 +95,13 @@ async def run(url, scenario):
                     )
             elif op == "ping":
                 waiter = await ws.ping(step["data"].encode("utf-8"))
-                await asyncio.wait_for(waiter, timeout)
+                await within(waiter, timeout, "pong")
                 result["pongs"].append(step["data"])
             elif op == "close":
-                await asyncio.wait_for(ws.close(step.get("code", 1000), step.get("reason", "")), timeout)
+                await within(ws.close(step.get("code", 1000), step.get("reason", "")), timeout, "close")
                 result["close"] = close_record()
             elif op == "waitClose":
-                await asyncio.wait_for(ws.wait_closed(), timeout)
+                await within(ws.wait_closed(), timeout, "server close")
                 result["close"] = close_record()
             else:
                 raise RuntimeError("unknown step " + json.dumps(step))

@@ -5,7 +5,7 @@
  * their own.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cases } from './cases.js';
+import { cases, noPeerError } from './cases.js';
 import type { ClientFactory, ClientPeer } from './clients.js';
 import type { ServerFactory, ServerVariant } from './servers.js';
 import type { EchoServerHandle } from './server-handle.js';
@@ -46,7 +46,7 @@ export function interopSuite({ title, server: startServer, client: startClient }
         it(variant.compression ? 'negotiates permessage-deflate' : 'negotiates no extension', async () => {
           if (!server || !client) throw new Error('peers failed to start');
           const result = await client.run(server.url('/extensions'), { steps: [] });
-          expect(result.error).toBeUndefined();
+          noPeerError(result);
           const seen = (await server.events.connectedOn('/extensions')).extensions;
           if (variant.compression) {
             expect(result.extensions).toMatch(/^permessage-deflate\b/);
