@@ -1,0 +1,46 @@
+import type { Duplex } from 'node:stream';
+import type { ConnectionOptions } from 'node:tls';
+
+export interface ClientOptions extends Pick<
+  ConnectionOptions,
+  'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername' | 'ciphers' | 'minVersion' | 'checkServerIdentity'
+> {
+  /** Extra request headers (validated: no CR/LF/control characters). */
+  headers?: Record<string, string>;
+  /** The Origin header to send (browsers always send one; Node clients by default do not). */
+  origin?: string;
+  /** Fail if the handshake has not completed within this many ms. Default 30,000. */
+  handshakeTimeout?: number;
+  /** Largest incoming message in bytes (0 = unlimited). Default 16 MiB. */
+  maxPayload?: number;
+  /** Most frames one incoming message may be split into. Default 131,072. */
+  maxFragments?: number;
+  /** Follow 301/302/303/307/308 answers to the upgrade request. Default false. */
+  followRedirects?: boolean;
+  /** Redirects followed at most. Default 10. */
+  maxRedirects?: number;
+  /** How long to wait for the server to close TCP after the closing handshake. Default 10,000 ms. */
+  closeTimeout?: number;
+  /** Answer pings automatically. Default true. */
+  autoPong?: boolean;
+  /** Skip UTF-8 validation of incoming text. Default false. */
+  skipUTF8Validation?: boolean;
+  /** Limits on the response head. Defaults 16 KiB and 100 headers. */
+  maxHeaderBytes?: number;
+  maxHeaders?: number;
+  /** permessage-deflate: offered by default like browsers do once supported; false to disable. */
+  perMessageDeflate?: boolean | Record<string, unknown>;
+  /** Address family for DNS lookup (4 or 6). */
+  family?: number;
+  localAddress?: string;
+  /** Open the transport yourself (any Duplex); the handshake runs over it. */
+  createConnection?: (options: { host: string; port: number; secure: boolean; servername?: string }) => Duplex;
+}
+
+export const CLIENT_DEFAULTS = {
+  handshakeTimeout: 30_000,
+  maxPayload: 16 * 1024 * 1024,
+  maxRedirects: 10,
+  maxHeaderBytes: 16 * 1024,
+  maxHeaders: 100,
+} as const;

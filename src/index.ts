@@ -1,0 +1,18 @@
+/**
+ * sockwire: a strict, fast, dependency-free WebSocket implementation for Node.js.
+ * `WebSocketServer` speaks the `ws` server API; `WebSocket` is both the browser-compatible
+ * client and the server's per-connection object.
+ */
+export { WebSocket } from './websocket/websocket.js';
+export type { SendOptions, AttachOptions } from './websocket/websocket.js';
+export type { BinaryType, SendData } from './websocket/data.js';
+export { WsEvent as Event, WsMessageEvent as MessageEvent, WsCloseEvent as CloseEvent, WsErrorEvent as ErrorEvent } from './websocket/events.js';
+export { WebSocketServer } from './server/websocket-server.js';
+export type { ServerOptions, VerifyClientInfo } from './server/options.js';
+export type { UpgradeRequest } from './server/upgrade-request.js';
+export type { ClientOptions } from './client/options.js';
+export { CloseCode, ProtocolError } from './framing/index.js';
+export { HandshakeError } from './handshake/index.js';
+
+import { WebSocket } from './websocket/websocket.js';
+export default WebSocket;

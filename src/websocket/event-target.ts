@@ -1,0 +1,103 @@
+import { EventEmitter } from 'node:events';
+import type { WsEvent, WsEventListener } from './events.js';
+
+type Wrapped = ((...args: any[]) => void) & { listener?: WsEventListener; attribute?: boolean };
+
+const EVENT_TYPES = ['open', 'message', 'close', 'error'] as const;
+type BrowserEventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * The browser half of the API on top of Node's EventEmitter: `addEventListener`,
+ * `removeEventListener`, `dispatchEvent` and the `onopen/onmessage/onclose/onerror`
+ * attributes. Both halves see every event because the browser listeners are EventEmitter
+ * listeners that build the event object from the Node-style arguments.
+ */
+export abstract class BrowserEventTarget extends EventEmitter {
+  /** Builds the browser event for a Node-style emission of `type` with `args`. */
+  protected abstract toEvent(type: BrowserEventType, args: unknown[]): WsEvent;
+
+  addEventListener(type: string, listener: WsEventListener | null, options?: { once?: boolean } | boolean): void {
+    if (listener === null || !isBrowserType(type)) return;
+    for (const l of this.rawListeners(type) as Wrapped[]) if (l.listener === listener && !l.attribute) return;
+    const wrapped: Wrapped = (...args: unknown[]) => this.deliver(type, listener, args);
+    wrapped.listener = listener;
+    if (typeof options === 'object' && options.once) this.once(type, wrapped);
+    else this.on(type, wrapped);
+  }
+
+  removeEventListener(type: string, listener: WsEventListener | null): void {
+    if (listener === null || !isBrowserType(type)) return;
+    for (const l of this.rawListeners(type) as Wrapped[]) {
+      const inner = (l as Wrapped & { listener?: Wrapped }).listener;
+      // `once` wraps our wrapper again; look through both layers.
+      const target = typeof inner === 'function' && 'listener' in inner ? (inner as Wrapped).listener : inner;
+      if ((target === listener || l.listener === listener) && !l.attribute) {
+        this.removeListener(type, l);
+        return;
+      }
+    }
+  }
+
+  dispatchEvent(event: WsEvent): boolean {
+    if (!isBrowserType(event.type)) return true;
+    for (const l of this.rawListeners(event.type) as Wrapped[]) {
+      const target = l.listener ?? (l as unknown as { listener?: Wrapped }).listener?.listener;
+      if (target) invoke(target, event, this);
+    }
+    return !event.defaultPrevented;
+  }
+
+  get onopen(): WsEventListener | null {
+    return this.attribute('open');
+  }
+  set onopen(fn: WsEventListener | null) {
+    this.setAttribute('open', fn);
+  }
+  get onmessage(): WsEventListener | null {
+    return this.attribute('message');
+  }
+  set onmessage(fn: WsEventListener | null) {
+    this.setAttribute('message', fn);
+  }
+  get onclose(): WsEventListener | null {
+    return this.attribute('close');
+  }
+  set onclose(fn: WsEventListener | null) {
+    this.setAttribute('close', fn);
+  }
+  get onerror(): WsEventListener | null {
+    return this.attribute('error');
+  }
+  set onerror(fn: WsEventListener | null) {
+    this.setAttribute('error', fn);
+  }
+
+  private attribute(type: BrowserEventType): WsEventListener | null {
+    for (const l of this.rawListeners(type) as Wrapped[]) if (l.attribute) return l.listener ?? null;
+    return null;
+  }
+
+  private setAttribute(type: BrowserEventType, fn: WsEventListener | null): void {
+    for (const l of this.rawListeners(type) as Wrapped[]) if (l.attribute) this.removeListener(type, l);
+    if (typeof fn !== 'function') return;
+    const wrapped: Wrapped = (...args: unknown[]) => this.deliver(type, fn, args);
+    wrapped.listener = fn;
+    wrapped.attribute = true;
+    this.on(type, wrapped);
+  }
+
+  private deliver(type: BrowserEventType, listener: WsEventListener, args: unknown[]): void {
+    invoke(listener, this.toEvent(type, args), this);
+  }
+}
+
+function invoke(listener: WsEventListener, event: WsEvent, target: unknown): void {
+  event.target = target;
+  event.currentTarget = target;
+  if (typeof listener === 'function') listener.call(target, event);
+  else listener.handleEvent(event);
+}
+
+function isBrowserType(type: string): type is BrowserEventType {
+  return (EVENT_TYPES as readonly string[]).includes(type);
+}

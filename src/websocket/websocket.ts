@@ -1,0 +1,416 @@
+import type { Duplex } from 'node:stream';
+import { COPY_THRESHOLD } from '../framing/index.js';
+import { Protocol, ReadyState, type CloseInfo, type ProtocolOptions, type ReadyStateValue } from '../protocol/index.js';
+import { startClient } from '../client/connect.js';
+import type { ClientOptions } from '../client/options.js';
+import { BINARY_TYPES, fromPayload, isBlob, toPayload, type BinaryType, type SendData } from './data.js';
+import { BrowserEventTarget } from './event-target.js';
+import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent } from './events.js';
+
+export const DEFAULT_CLOSE_TIMEOUT = 10_000;
+
+export interface SendOptions {
+  /** Force the frame type: binary (true) or text (false). Default: strings are text, everything else binary. */
+  binary?: boolean;
+  /** Compress when permessage-deflate is on (default true; messages below the threshold never are). */
+  compress?: boolean;
+  /** False sends a fragment of a message continued by later sends (ws's `fin`). Default true. */
+  fin?: boolean;
+}
+
+type Callback = (err?: Error | null) => void;
+
+/** What the server or client adapter hands over once the HTTP handshake succeeded. */
+export interface AttachOptions extends Omit<ProtocolOptions, 'role'> {
+  role: ProtocolOptions['role'];
+  protocol: string;
+  extensions: string;
+  closeTimeout?: number;
+}
+
+/**
+ * One WebSocket connection, for either side: created by `new WebSocket(url)` on the client
+ * and handed to `'connection'` listeners on the server. It speaks the `ws` API
+ * (`on('message', (data, isBinary))`, `send(data, options, cb)`) and the browser API
+ * (`onmessage`, `addEventListener`, `binaryType`, `bufferedAmount`) at once. It binds the
+ * sans-I/O core to a stream: bytes from the socket go to the core, bytes from the core
+ * go to the socket, and it owns the timers the core must not have.
+ */
+export class WebSocket extends BrowserEventTarget {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  /** Server-side sockets: what the server's `authenticate` hook resolved with. */
+  auth: unknown = undefined;
+  /** Round-trip time of the last answered heartbeat ping, in ms (-1 before the first). */
+  latency = -1;
+
+  protected _url = '';
+  protected _readyState: ReadyStateValue = ReadyState.CONNECTING;
+  private _binaryType: BinaryType = 'nodebuffer';
+  private _protocolName = '';
+  private _extensions = '';
+  private _socket: Duplex | null = null;
+  private _core: Protocol | null = null;
+  private _closeInfo: CloseInfo | null = null;
+  private _closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+  private _closeTimer: NodeJS.Timeout | null = null;
+  private _closeEmitted = false;
+  /** Application bytes handed to send() and not yet written to the kernel (exact, per WHATWG). */
+  private _buffered = 0;
+  /** Sizes and callbacks of sent messages, in write order; socket write callbacks come in that order too. */
+  private readonly _inFlight: Array<number | Callback | undefined> = [];
+  /** Sends waiting for a Blob to be read, so that order is kept. */
+  private _blobQueue: Array<() => void> | null = null;
+  private _pingSentAt = 0;
+  /** Set by the heartbeat: a ping is out and no pong has come back yet. */
+  awaitingPong = false;
+
+  /**
+   * `new WebSocket(url, protocols?, options?)` opens a client connection. Servers create
+   * theirs with `new WebSocket(null)` and attach the upgraded socket.
+   */
+  constructor(address?: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
+    super();
+    if (address === null) return;
+    if (address === undefined) throw new TypeError('Failed to construct WebSocket: 1 argument required');
+    let list: string[] = [];
+    if (typeof protocols === 'string') list = [protocols];
+    else if (Array.isArray(protocols)) list = protocols;
+    else if (protocols !== undefined) options = protocols;
+    startClient(this, address, list, options ?? {});
+  }
+
+  get url(): string {
+    return this._url;
+  }
+  get readyState(): ReadyStateValue {
+    return this._readyState;
+  }
+  get protocol(): string {
+    return this._protocolName;
+  }
+  get extensions(): string {
+    return this._extensions;
+  }
+  get bufferedAmount(): number {
+    return this._buffered;
+  }
+  get binaryType(): BinaryType {
+    return this._binaryType;
+  }
+  set binaryType(type: BinaryType) {
+    // Like browsers: an unknown value is ignored rather than thrown.
+    if (BINARY_TYPES.includes(type)) this._binaryType = type;
+  }
+  /** Whether this is the server's end of the connection. */
+  get isServer(): boolean {
+    return this._core?.role === 'server';
+  }
+  /** The underlying stream (a net.Socket, tls.TLSSocket or any Duplex). */
+  get socket(): Duplex | null {
+    return this._socket;
+  }
+
+  // ── Sending ─────────────────────────────────────────────────────────────────
+
+  /**
+   * Sends a message. Returns true while the connection's outgoing buffer is below its
+   * high-water mark; false means "wait for 'drain'" (the data is still queued, not lost).
+   */
+  send(data: SendData, options?: SendOptions | Callback, cb?: Callback): boolean {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    if (this._readyState === ReadyState.CONNECTING) {
+      throw new DOMException('WebSocket is not open: readyState 0 (CONNECTING)', 'InvalidStateError');
+    }
+    if (isBlob(data) || this._blobQueue !== null) return this.sendLater(data, options, cb);
+    const core = this._core;
+    if (this._readyState !== ReadyState.OPEN || core === null || core.readyState !== ReadyState.OPEN) {
+      this.rejectSend(data, cb);
+      return false;
+    }
+    const payload = toPayload(data as Exclude<SendData, Blob>);
+    const isBinary = options?.binary ?? typeof payload !== 'string';
+    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    this._buffered += size;
+    this._inFlight.push(size, cb);
+    const socket = this._socket!;
+    const cork = size > COPY_THRESHOLD;
+    if (cork) socket.cork();
+    core.send(payload, isBinary, options as SendOptions | undefined, this.afterWrite);
+    if (cork) socket.uncork();
+    return socket.writableLength < socket.writableHighWaterMark;
+  }
+
+  ping(data?: SendData, _mask?: boolean, cb?: Callback): void {
+    this.control('ping', data, cb);
+  }
+
+  pong(data?: SendData, _mask?: boolean, cb?: Callback): void {
+    this.control('pong', data, cb);
+  }
+
+  /**
+   * Starts the closing handshake. On a client the WHATWG rules apply (code 1000 or
+   * 3000–4999, reason ≤ 123 UTF-8 bytes); a server may use any code valid on the wire.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    const reasonText = reason === undefined ? '' : String(reason);
+    if (!this.isServer || this._readyState === ReadyState.CONNECTING) validateClientClose(code, reasonText);
+    if (this._readyState === ReadyState.CLOSED || this._readyState === ReadyState.CLOSING) return;
+    if (this._readyState === ReadyState.CONNECTING) {
+      this.abortHandshake(new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    this._readyState = ReadyState.CLOSING;
+    // A reason needs a code on the wire; browsers use 1000 then.
+    this._core!.close(code ?? (reasonText === '' ? undefined : 1000), reasonText);
+    this.armCloseTimer();
+  }
+
+  /** Drops the connection at once, without a closing handshake (reported as 1006). */
+  terminate(): void {
+    if (this._readyState === ReadyState.CLOSED) return;
+    if (this._readyState === ReadyState.CONNECTING) {
+      this.abortHandshake(new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    this._readyState = ReadyState.CLOSING;
+    this._socket?.destroy();
+  }
+
+  /** Stops reading from the peer (inbound backpressure); `resume()` continues. */
+  pause(): void {
+    this._socket?.pause();
+  }
+
+  resume(): void {
+    this._socket?.resume();
+  }
+
+  // ── Adapter entry points ────────────────────────────────────────────────────
+
+  /**
+   * Binds this WebSocket to a stream whose HTTP handshake has completed and emits 'open'.
+   * Bytes that arrived right behind the handshake are given to `feed` afterwards, once the
+   * application had its chance to add 'message' listeners.
+   */
+  attach(socket: Duplex, options: AttachOptions): void {
+    this._socket = socket;
+    this._protocolName = options.protocol;
+    this._extensions = options.extensions;
+    this._closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this._core = new Protocol(options, {
+      write: (chunk, cb) => {
+        socket.write(chunk, cb);
+      },
+      onMessage: (data, isBinary) => this.emit('message', fromPayload(data, this._binaryType), isBinary, data),
+      onPing: (payload) => this.emit('ping', payload),
+      onPong: (payload) => {
+        if (this.awaitingPong) {
+          this.awaitingPong = false;
+          this.latency = Date.now() - this._pingSentAt;
+        }
+        this.emit('pong', payload);
+      },
+      onCloseFrame: () => {
+        if (this._readyState === ReadyState.OPEN) this._readyState = ReadyState.CLOSING;
+      },
+      onClose: (info) => this.onCoreClosed(info),
+      endTransport: () => {
+        socket.end();
+        this.armCloseTimer();
+      },
+    });
+    (socket as { setTimeout?: (ms: number) => void }).setTimeout?.(0);
+    (socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
+    socket.on('data', (chunk: Buffer) => this._core!.receive(chunk));
+    socket.on('end', () => {
+      this._core!.receiveEof();
+      // Sockets of http servers allow half-open connections; ours ends when the peer's does.
+      socket.end();
+    });
+    socket.on('close', () => this.onSocketClosed());
+    socket.on('error', () => {
+      // The socket closes after an error and 'close' reports 1006; ws does not surface
+      // ECONNRESET and friends as WebSocket errors either.
+    });
+    socket.on('drain', () => this.emit('drain'));
+    this._readyState = ReadyState.OPEN;
+    this.emit('open');
+    // The server adapter paused the socket while the handshake was being decided.
+    socket.resume();
+  }
+
+  /** Feeds bytes that were received together with the handshake (pipelined frames). */
+  feed(head: Buffer): void {
+    if (head.length > 0) this._core?.receive(head);
+  }
+
+  /** Sends a heartbeat ping, remembering when (server heartbeat). */
+  heartbeat(): void {
+    this.awaitingPong = true;
+    this._pingSentAt = Date.now();
+    this.control('ping', undefined, undefined);
+  }
+
+  /** Fails a connection that never opened: 'error' then 'close' (1006), as browsers do. */
+  abortHandshake(err: Error): void {
+    if (this._readyState === ReadyState.CLOSED) return;
+    this._readyState = ReadyState.CLOSING;
+    this._socket?.destroy();
+    this.emitError(err);
+    this._closeInfo = { code: 1006, reason: '', wasClean: false, remoteInitiated: false };
+    this.emitClose();
+  }
+
+  /** For the client adapter while connecting. */
+  setConnecting(url: string, socket: Duplex | null): void {
+    this._url = url;
+    this._socket = socket;
+  }
+
+  protected emitError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  protected toEvent(type: 'open' | 'message' | 'close' | 'error', args: unknown[]): WsEvent {
+    switch (type) {
+      case 'open':
+        return new WsEvent('open');
+      case 'message': {
+        const isBinary = args[1] as boolean;
+        const raw = args[2] as Buffer;
+        return new WsMessageEvent(isBinary ? args[0] : raw.toString('utf8'));
+      }
+      case 'close': {
+        const info = this._closeInfo;
+        // Browsers report a failed connection as 1006 whatever code was sent (WHATWG "fail").
+        const failed = info === null || info.error !== undefined || !info.wasClean && info.code === 1006;
+        return new WsCloseEvent(failed ? 1006 : info.code, failed ? '' : info.reason, info?.wasClean ?? false);
+      }
+      case 'error':
+        return new WsErrorEvent(args[0]);
+    }
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────
+
+  private readonly afterWrite = (err?: Error | null): void => {
+    const size = this._inFlight.shift() as number;
+    const cb = this._inFlight.shift() as Callback | undefined;
+    this._buffered -= size;
+    cb?.(err ?? null);
+  };
+
+  private control(kind: 'ping' | 'pong', data: SendData | undefined, cb: Callback | undefined): void {
+    if (this._readyState === ReadyState.CONNECTING) {
+      throw new DOMException('WebSocket is not open: readyState 0 (CONNECTING)', 'InvalidStateError');
+    }
+    const payload = data === undefined ? Buffer.alloc(0) : toPayload(data as Exclude<SendData, Blob>);
+    const buf = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    const ok = this._core !== null && (kind === 'ping' ? this._core.ping(buf) : this._core.pong(buf));
+    if (cb) process.nextTick(cb, ok ? null : new Error(`WebSocket is not open: cannot send a ${kind}`));
+  }
+
+  private sendLater(data: SendData, options: SendOptions | undefined, cb: Callback | undefined): boolean {
+    const run = (resolved: SendData): void => {
+      this.send(resolved, options, cb);
+    };
+    const queue = (this._blobQueue ??= []);
+    if (isBlob(data)) {
+      let buffer: Buffer | null = null;
+      queue.push(() => run(buffer!));
+      data.arrayBuffer().then(
+        (ab) => {
+          buffer = Buffer.from(ab);
+          this.drainBlobQueue();
+        },
+        (err: Error) => {
+          queue.length = 0;
+          this._blobQueue = null;
+          this.emitError(err);
+        },
+      );
+    } else {
+      queue.push(() => run(data));
+    }
+    return false;
+  }
+
+  /** Runs queued sends in order until one that still waits for its Blob. */
+  private drainBlobQueue(): void {
+    const queue = this._blobQueue;
+    if (queue === null) return;
+    this._blobQueue = null;
+    // Entries re-enter send(); the first Blob entry re-creates the queue behind itself.
+    while (queue.length > 0) {
+      const next = queue.shift()!;
+      next();
+      if (this._blobQueue !== null) {
+        (this._blobQueue as Array<() => void>).push(...queue);
+        return;
+      }
+    }
+  }
+
+  private rejectSend(data: SendData, cb: Callback | undefined): void {
+    // WHATWG: data sent after closing began still counts toward bufferedAmount.
+    if (typeof data === 'string') this._buffered += Buffer.byteLength(data);
+    else if (!isBlob(data) && typeof data !== 'number') this._buffered += toPayload(data) .length;
+    if (cb) process.nextTick(cb, new Error(`WebSocket is not open: readyState ${this._readyState}`));
+  }
+
+  private armCloseTimer(): void {
+    if (this._closeTimer !== null || this._socket === null) return;
+    const socket = this._socket;
+    this._closeTimer = setTimeout(() => socket.destroy(), this._closeTimeout);
+    this._closeTimer.unref?.();
+  }
+
+  private onCoreClosed(info: CloseInfo): void {
+    this._closeInfo = info;
+    if (this._readyState !== ReadyState.CLOSED) this._readyState = ReadyState.CLOSING;
+    if (info.error) this.emitError(info.error);
+    // A client that closed cleanly waits for the server's FIN, but not forever.
+    this.armCloseTimer();
+    if (this._socket?.destroyed) this.emitClose();
+  }
+
+  private onSocketClosed(): void {
+    this._core?.receiveEof();
+    this.emitClose();
+  }
+
+  private emitClose(): void {
+    if (this._closeEmitted) return;
+    this._closeEmitted = true;
+    if (this._closeTimer !== null) clearTimeout(this._closeTimer);
+    this._readyState = ReadyState.CLOSED;
+    const info = this._closeInfo ?? this._core?.closed ?? { code: 1006, reason: '', wasClean: false, remoteInitiated: false };
+    this._closeInfo = info;
+    this.emit('close', info.code, Buffer.from(info.reason));
+  }
+}
+
+for (const [name, value] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+
+function validateClientClose(code: number | undefined, reason: string): void {
+  if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999 || !Number.isInteger(code))) {
+    throw new DOMException(`The close code must be 1000 or in 3000-4999, got ${code}`, 'InvalidAccessError');
+  }
+  if (Buffer.byteLength(reason) > 123) {
+    throw new DOMException('The close reason must be at most 123 UTF-8 bytes', 'SyntaxError');
+  }
+}
