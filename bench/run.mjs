@@ -43,6 +43,10 @@ const ctx = {
   warmupMs: int(args.warmup, args.quick ? 300 : 1000),
   durationMs: int(args.duration, args.quick ? 800 : 3000),
   pin: !args['no-pin'] && canPin(),
+  // Anything that makes this run differ from a plain --quick or full run, for the report.
+  custom: ['rounds', 'duration', 'warmup', 'servers', 'only', 'idle', 'no-pin']
+    .filter((k) => args[k] !== undefined && args[k] !== false)
+    .map((k) => (args[k] === true ? `--${k}` : `--${k} ${/\s/.test(args[k]) ? `'${args[k]}'` : args[k]}`)),
 };
 const outPath = args.out ?? `${benchDir}RESULTS.md`;
 

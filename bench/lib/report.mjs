@@ -47,15 +47,17 @@ function rows(summary, servers, cellFn) {
 
 export function tables(summary, servers) {
   const head = ['scenario', 'metric', ...servers];
-  const value = { title: 'Medians', head, rows: rows(summary, servers, (c, s, m) => cellText(c[s], m.key)) };
+  const value = { title: 'Medians', head, labels: 2, rows: rows(summary, servers, (c, s, m) => cellText(c[s], m.key)) };
   const ratios = REFERENCES.filter((r) => servers.includes(r)).map((ref) => ({
     title: `Ratio to ${ref} (value ÷ ${ref}; ↑ metrics: >1 is better, ↓ metrics: <1 is better)`,
     head,
+    labels: 2,
     rows: rows(summary, servers, (c, s, m) => ratioText(ratio(c[s].metrics[m.key], c[ref].metrics[m.key]))),
   }));
   const cpu = {
     title: 'CPU during the measured window (peer process / load generator; 100% = one core)',
     head: ['scenario', ...servers],
+    labels: 1,
     rows: summary
       .filter(({ scenario }) => scenario.loadgen.kind !== 'idle')
       .map(({ scenario, cells }) => [
@@ -63,22 +65,22 @@ export function tables(summary, servers) {
         ...servers.map((s) => (cells[s].n ? `${percentText(cells[s].peerCpu)} / ${percentText(cells[s].loadgenCpu)}` : '–')),
       ]),
   };
-  return [value, ...ratios, cpu];
+  return [value, ...ratios, ...(cpu.rows.length ? [cpu] : [])];
 }
 
-export function renderText({ title, head, rows: body }) {
+export function renderText({ title, head, labels = 1, rows: body }) {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  const line = (r) => r.map((c, i) => (i < labels ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
   return [title, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-export function renderMarkdown({ title, head, rows: body }) {
+export function renderMarkdown({ title, head, labels = 1, rows: body }) {
   const esc = (c) => String(c).replace(/\|/g, '\\|');
   return [
     `### ${title}`,
     '',
     `| ${head.map(esc).join(' | ')} |`,
-    `| ${head.map((_, i) => (i < 1 ? '---' : '---:')).join(' | ')} |`,
+    `| ${head.map((_, i) => (i < labels ? '---' : '---:')).join(' | ')} |`,
     ...body.map((r) => `| ${r.map(esc).join(' | ')} |`),
   ].join('\n');
 }
@@ -87,8 +89,9 @@ export function resultsMarkdown({ info, ctx, probes, servers, summary, samples, 
   const lines = [];
   lines.push('# sockwire benchmark results', '');
   lines.push(ctx.quick
-    ? '> **Quick run** (`npm run bench -- --quick`): short windows and few rounds on a shared machine — indicative only.'
+    ? '> **Quick run** (`npm run bench -- --quick`): short windows and few rounds — indicative only.'
     : '> Full run (`npm run bench`).');
+  if (ctx.custom.length) lines.push('>', `> Non-default settings: \`${ctx.custom.join(' ')}\`.`);
   if (!complete) lines.push('>', '> **Incomplete**: the run was interrupted or is still in progress; rounds so far are shown.');
   lines.push('', 'How to read and reproduce this: see [README.md](README.md).', '');
   lines.push('## Setup', '');
