@@ -7,7 +7,8 @@ export interface ClosingPort {
   sendCloseFrame(code: number | undefined, reason: string): void;
   /** No frame after a Close frame is processed (§5.5.1): stop parsing input. */
   stopReading(): void;
-  finished(info: CloseInfo): void;
+  /** `transportOpen` is false when the transport is gone, so nothing may be written any more. */
+  finished(info: CloseInfo, transportOpen: boolean): void;
   endTransport(): void;
 }
 
@@ -78,7 +79,7 @@ export class ClosingHandshake {
 
   private finish(info: CloseInfo, transportOpen = true): void {
     this.state = ReadyState.CLOSED;
-    this.port.finished(info);
+    this.port.finished(info, transportOpen);
     if (transportOpen && (this.role === 'server' || !info.wasClean)) this.port.endTransport();
   }
 }

@@ -39,6 +39,8 @@ type WriteCallback = (err?: Error | null) => void;
 interface Pending {
   frames: Buffer[] | null;
   cb: WriteCallback | undefined;
+  /** Our Close frame: it must reach the peer even when the data queued ahead of it is dropped. */
+  close?: boolean;
 }
 
 /**
@@ -216,7 +218,9 @@ export class Protocol implements DecoderHandler, ClosingPort {
   // ── Closing port ────────────────────────────────────────────────────────────
 
   sendCloseFrame(code: number | undefined, reason: string): void {
-    this.output(encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask }), undefined);
+    const frames = encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask });
+    if (this.pending.length > 0) this.pending.push({ frames, cb: undefined, close: true });
+    else this.writeFrames(frames, undefined);
   }
 
   stopReading(): void {
@@ -224,11 +228,16 @@ export class Protocol implements DecoderHandler, ClosingPort {
     this.message.clear();
   }
 
-  finished(info: CloseInfo): void {
+  finished(info: CloseInfo, transportOpen = true): void {
     this.closeInfo = info;
     this.codec?.close();
+    const queued = this.pending.splice(0);
+    // A Close frame queued behind a compression still in progress (an echo, a failure, or a
+    // close() the peer answered first) would otherwise never be sent: the peer would see 1006.
+    const close = transportOpen ? queued.find((p) => p.close) : undefined;
+    if (close) this.writeFrames(close.frames!, undefined);
     // Callbacks of sends that will never reach the wire learn so now, not never.
-    for (const p of this.pending.splice(0)) p.cb?.(new Error('WebSocket closed before the message was sent'));
+    for (const p of queued) if (!p.close) p.cb?.(new Error('WebSocket closed before the message was sent'));
     this.handler.onClose?.(info);
   }
 
