@@ -5,10 +5,13 @@ import {
   HandshakeError,
   HeadParser,
   buildUpgradeRequest,
+  formatExtensions,
   generateKey,
   validateUpgradeResponse,
   type ParsedResponse,
 } from '../handshake/index.js';
+import { PERMESSAGE_DEFLATE, clientAccept, clientOffer, createDeflateCodec, type PerMessageDeflateOptions } from '../extensions/index.js';
+import type { MessageCodec } from '../protocol/index.js';
 import type { WebSocket } from '../websocket/websocket.js';
 import { CLIENT_DEFAULTS, type ClientOptions } from './options.js';
 import { parseWsUrl, type WsTarget } from './url.js';
@@ -45,6 +48,7 @@ function buildRequest(target: WsTarget, protocols: string[], options: ClientOpti
       path: target.path,
       key,
       protocols,
+      ...(deflateOptions(options) !== null ? { extensions: formatExtensions([clientOffer(deflateOptions(options)!)]) } : {}),
       ...(options.origin !== undefined ? { origin: options.origin } : {}),
       ...(options.headers !== undefined ? { headers: options.headers } : {}),
     });
@@ -134,8 +138,12 @@ function handshake(
       return;
     }
     let negotiated;
+    let codec: MessageCodec | null = null;
     try {
-      negotiated = validateUpgradeResponse(res, { key: request.key, protocols, extensionsOffered: [] });
+      const pmd = deflateOptions(options);
+      negotiated = validateUpgradeResponse(res, { key: request.key, protocols, extensionsOffered: pmd !== null ? [PERMESSAGE_DEFLATE] : [] });
+      const accepted = negotiated.extensions.find((e) => e.name === PERMESSAGE_DEFLATE);
+      if (accepted !== undefined && pmd !== null) codec = createDeflateCodec('client', clientAccept(accepted, pmd), pmd);
     } catch (err) {
       socket.on('error', () => {});
       socket.destroy();
@@ -146,7 +154,8 @@ function handshake(
     ws.attach(socket, {
       role: 'client',
       protocol: negotiated.protocol,
-      extensions: '',
+      extensions: res.headers['sec-websocket-extensions'] ?? '',
+      codec,
       maxPayload: options.maxPayload ?? CLIENT_DEFAULTS.maxPayload,
       ...(options.maxFragments !== undefined ? { maxFragments: options.maxFragments } : {}),
       ...(options.autoPong !== undefined ? { autoPong: options.autoPong } : {}),
@@ -187,4 +196,11 @@ function dropCredentials(headers: Record<string, string> | undefined): Record<st
 
 function strip<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The client offers permessage-deflate unless told not to (browsers always offer it). */
+function deflateOptions(options: ClientOptions): PerMessageDeflateOptions | null {
+  const pmd = options.perMessageDeflate;
+  if (pmd === false) return null;
+  return pmd === true || pmd === undefined ? {} : pmd;
 }

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
+import type { PerMessageDeflateOptions } from '../extensions/index.js';
 
 export interface ClientOptions extends Pick<
   ConnectionOptions,
@@ -28,8 +29,8 @@ export interface ClientOptions extends Pick<
   /** Limits on the response head. Defaults 16 KiB and 100 headers. */
   maxHeaderBytes?: number;
   maxHeaders?: number;
-  /** permessage-deflate: offered by default like browsers do once supported; false to disable. */
-  perMessageDeflate?: boolean | Record<string, unknown>;
+  /** permessage-deflate (RFC 7692): offered by default, as browsers and ws do; false to not offer it. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Address family for DNS lookup (4 or 6). */
   family?: number;
   localAddress?: string;

@@ -12,6 +12,8 @@ export type Role = 'client' | 'server';
  */
 export interface MessageCodec {
   readonly name: string;
+  /** Outgoing messages smaller than this are sent uncompressed (overridden by `compressThreshold`). */
+  readonly threshold?: number;
   compress(data: Buffer, cb: (err: Error | null, out?: Buffer) => void): void;
   /** `maxPayload` (0 = unlimited) caps the message's inflated size; exceeding it fails with closeCode 1009. */
   decompress(

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Server as NetServer } from 'node:net';
 import type { TlsOptions } from 'node:tls';
+import type { PerMessageDeflateOptions } from '../extensions/index.js';
 import type { UpgradeRequest } from './upgrade-request.js';
 
 export type VerifyClientInfo = { origin: string | undefined; secure: boolean; req: UpgradeRequest };
@@ -62,8 +63,8 @@ export interface ServerOptions {
   autoPong?: boolean;
   /** Skip UTF-8 validation of incoming text (ws's option). Default false: never turn on for untrusted peers. */
   skipUTF8Validation?: boolean;
-  /** permessage-deflate: false (default) or options. */
-  perMessageDeflate?: boolean | Record<string, unknown>;
+  /** permessage-deflate (RFC 7692): false (default, like ws), true, or options. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 export type ResolvedServerOptions = Required<

@@ -8,12 +8,20 @@ import {
   buildAcceptResponse,
   buildErrorResponse,
   computeAccept,
+  formatExtensions,
   fromIncomingMessage,
   selectProtocol,
   validateUpgradeRequest,
   type ParsedRequest,
   type ValidatedUpgrade,
 } from '../handshake/index.js';
+import {
+  createDeflateCodec,
+  serverAccept,
+  validateDeflateOptions,
+  type PerMessageDeflateOptions,
+  type ServerAcceptance,
+} from '../extensions/index.js';
 import { WebSocket } from '../websocket/websocket.js';
 import { SERVER_DEFAULTS, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { isIncomingMessage, type UpgradeRequest } from './upgrade-request.js';
@@ -35,12 +43,17 @@ export class WebSocketServer extends EventEmitter {
   private readonly handshaking = new Set<Duplex>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private state: 'running' | 'closing' | 'closed' = 'running';
+  /** permessage-deflate settings, or null when the server does not offer it. */
+  private readonly deflateOptions: PerMessageDeflateOptions | null;
 
   constructor(options: ServerOptions = {}, callback?: () => void) {
     super();
     const modes = [options.port !== undefined, options.server !== undefined, options.noServer === true].filter(Boolean).length;
     if (modes !== 1) throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     this.options = { ...SERVER_DEFAULTS, ...options } as ResolvedServerOptions;
+    const pmd = options.perMessageDeflate;
+    this.deflateOptions = pmd === true ? {} : pmd ? (pmd as PerMessageDeflateOptions) : null;
+    if (this.deflateOptions !== null) validateDeflateOptions(this.deflateOptions);
 
     if (options.port !== undefined) {
       const onConnection = (socket: Socket): void => this.handleRawConnection(socket);
@@ -255,6 +268,8 @@ export class WebSocketServer extends EventEmitter {
     }
     let protocol: string | false = false;
     let response: Buffer;
+    let deflate: ServerAcceptance | null = null;
+    let extensions = '';
     try {
       const { handleProtocols } = this.options;
       if (handleProtocols !== undefined) {
@@ -265,11 +280,15 @@ export class WebSocketServer extends EventEmitter {
       // ws's 'headers' event: listeners may push extra "Name: value" lines.
       const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${computeAccept(validated.key)}`];
       if (protocol !== false) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
+      deflate = this.deflateOptions !== null ? serverAccept(validated.extensions, this.deflateOptions) : null;
+      if (deflate !== null) extensions = formatExtensions([deflate.response]);
+      if (extensions !== '') lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
       const fixed = lines.length;
       this.emit('headers', lines, req);
       response = buildAcceptResponse({
         key: validated.key,
         ...(protocol !== false ? { protocol } : {}),
+        extensions,
         headers: lines.slice(fixed),
       });
     } catch (err) {
@@ -283,7 +302,8 @@ export class WebSocketServer extends EventEmitter {
     ws.attach(socket, {
       role: 'server',
       protocol: protocol === false ? '' : protocol,
-      extensions: '',
+      extensions,
+      codec: deflate !== null ? createDeflateCodec('server', deflate.agreed, this.deflateOptions!) : null,
       maxPayload: this.options.maxPayload,
       maxFragments: this.options.maxFragments,
       autoPong: this.options.autoPong,
