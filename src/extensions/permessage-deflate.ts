@@ -85,6 +85,8 @@ class PerMessageDeflateCodec implements MessageCodec {
   private inflateFed = 0;
   /** Decompressed bytes of the message being received, across its frames. */
   private messageLength = 0;
+  /** Compressed bytes of the message being received, across its frames. */
+  private messageInput = 0;
 
   private closed = false;
 
@@ -167,20 +169,27 @@ class PerMessageDeflateCodec implements MessageCodec {
       return;
     }
     const input = Buffer.isBuffer(data) ? data : data.length === 1 ? (data[0] as Buffer) : Buffer.concat(data);
+    if (input.length === 0) {
+      // zlib emits nothing when flushing nothing new, and an empty payload would leave the
+      // peer's inflater mid-block. One 00 byte is the header of the empty stored block the
+      // peer completes with 00 00 ff ff (RFC 7692 §7.2.3.6), right in any context.
+      finish(null, Buffer.from([0x00]));
+      return;
+    }
     const deflater = this.deflater ?? this.createDeflater();
     const job: PendingJob = { chunks: [], length: 0, maxPayload: 0, finish };
     this.deflateJob = job;
     deflater.write(input, () => {
       if (this.deflateJob !== job) return; // failed or closed meanwhile
-      this.deflateJob = null;
-      if (job.length < TRAILER.length) {
-        this.failDeflate(codecError(CloseCode.InternalError, 'zlib produced no sync flush marker'));
+      const out = join(job.chunks, job.length);
+      if (out.length < TRAILER.length || !out.subarray(out.length - TRAILER.length).equals(TRAILER)) {
+        this.failDeflate(codecError(CloseCode.InternalError, 'zlib output lacks the sync flush marker'));
         return;
       }
-      // A sync flush always ends with exactly TRAILER; §7.2.1 says to drop it on the wire.
-      const out = join(job.chunks, job.length).subarray(0, job.length - TRAILER.length);
+      this.deflateJob = null;
       if (!this.deflateTakeover) this.dropDeflater();
-      finish(null, out);
+      // §7.2.1: the marker is implied on the wire.
+      finish(null, out.subarray(0, out.length - TRAILER.length));
     });
   }
 
@@ -189,6 +198,14 @@ class PerMessageDeflateCodec implements MessageCodec {
       finish(this.inflateFailure);
       return;
     }
+    if (data.length === 0 && (!fin || this.messageInput === 0)) {
+      // Nothing to inflate. A wholly empty message is not valid DEFLATE output, but feeding
+      // 00 00 ff ff alone would open a stored block that swallows the next message, so it is
+      // read as the empty message it obviously means.
+      finish(null, Buffer.alloc(0));
+      return;
+    }
+    this.messageInput += data.length;
     const inflater = this.inflater ?? this.createInflater();
     const job: PendingJob = { chunks: [], length: 0, maxPayload, finish };
     this.inflateJob = job;
@@ -198,6 +215,7 @@ class PerMessageDeflateCodec implements MessageCodec {
       const out = job.length === 0 ? Buffer.alloc(0) : join(job.chunks, job.length);
       if (fin) {
         this.messageLength = 0;
+        this.messageInput = 0;
         // After a BFINAL block zlib ignores further input, so such a stream cannot carry the
         // next message; a fresh inflater is the only way to keep decoding.
         const ended = inflater.bytesWritten !== this.inflateFed;

@@ -82,6 +82,33 @@ describe('RFC 7692 §7.2.3 examples', () => {
 describe('context takeover', () => {
   const text = Buffer.from('The quick brown fox jumps over the lazy dog. '.repeat(20));
 
+  test('an empty message mid-stream is 00 and leaves both contexts usable', async () => {
+    const server = codec('server', agreement());
+    const client = codec('client', agreement());
+    for (const m of [text, Buffer.alloc(0), text, Buffer.alloc(0), Buffer.alloc(0), Buffer.from('end')]) {
+      const z = await compress(server, m);
+      if (m.length === 0) expect(z).toEqual(hex('00'));
+      expect(sameBytes(await decompress(client, z), m)).toBe(true);
+    }
+  });
+
+  test('a wholly empty compressed payload mid-stream reads as empty and does not poison the stream', async () => {
+    const server = codec('server', agreement());
+    const client = codec('client', agreement());
+    expect(sameBytes(await decompress(client, await compress(server, text)), text)).toBe(true);
+    expect((await decompress(client, Buffer.alloc(0))).length).toBe(0);
+    expect((await decompressFrames(client, [Buffer.alloc(0), Buffer.alloc(0)])).length).toBe(0);
+    expect(sameBytes(await decompress(client, await compress(server, text)), text)).toBe(true);
+  });
+
+  test('an empty final frame after data frames completes the message', async () => {
+    const server = codec('server', agreement());
+    const client = codec('client', agreement());
+    const z = await compress(server, text);
+    expect(sameBytes(await decompressFrames(client, [z, Buffer.alloc(0)]), text)).toBe(true);
+    expect(sameBytes(await decompress(client, await compress(server, text)), text)).toBe(true);
+  });
+
   test('with takeover, a repeated message compresses far better the second time', async () => {
     const server = codec('server', agreement());
     const client = codec('client', agreement());
