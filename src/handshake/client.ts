@@ -12,12 +12,12 @@ export interface UpgradeRequestOptions {
   /** Sec-WebSocket-Key, e.g. from generateKey(). */
   key: string;
   /** Offered subprotocols: unique tokens (WHATWG WebSocket constructor rules). */
-  protocols?: readonly string[];
+  protocols?: readonly string[] | undefined;
   /** Offered extensions, already formatted (see formatExtensions). */
-  extensions?: string;
-  origin?: string;
+  extensions?: string | undefined;
+  origin?: string | undefined;
   /** Extra headers; `Host` here replaces `host` (virtual hosting, proxies). */
-  headers?: Readonly<Record<string, string | number | readonly string[]>>;
+  headers?: Readonly<Record<string, string | number | readonly string[]>> | undefined;
 }
 
 const REQUEST_RESERVED = new Set([

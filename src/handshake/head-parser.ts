@@ -27,9 +27,9 @@ export type HeadKind = 'request' | 'response';
 
 export interface HeadParserLimits {
   /** Maximum size of the whole head in bytes, start line and final empty line included. Default 16384. */
-  maxHeaderBytes?: number;
+  maxHeaderBytes?: number | undefined;
   /** Maximum number of header field lines. Default 100. */
-  maxHeaders?: number;
+  maxHeaders?: number | undefined;
 }
 
 interface ParsedHeadCommon {

@@ -27,7 +27,7 @@ export interface ValidatedUpgrade {
 
 export interface ValidateUpgradeOptions {
   /** When set, the request target's path (without query) must equal it exactly, else 400. */
-  path?: string;
+  path?: string | undefined;
 }
 
 function header(req: UpgradeRequestLike, name: string): string | undefined {
@@ -169,11 +169,11 @@ export interface AcceptResponseOptions {
   /** The client's (already validated) Sec-WebSocket-Key. */
   key: string;
   /** The selected subprotocol; omitted or '' for none. Must be a token. */
-  protocol?: string;
+  protocol?: string | undefined;
   /** The accepted extensions, already formatted (see formatExtensions); omitted or '' for none. */
-  extensions?: string;
+  extensions?: string | undefined;
   /** Extra headers, as an object or as raw `"Name: value"` lines (ws's 'headers' event style). */
-  headers?: ExtraHeaders;
+  headers?: ExtraHeaders | undefined;
 }
 
 const ACCEPT_RESERVED = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions']);
@@ -209,9 +209,9 @@ export function buildAcceptResponse(opts: AcceptResponseOptions): Buffer {
 
 export interface ErrorResponseOptions {
   /** The body; defaults to the reason phrase. Sent as UTF-8. */
-  message?: string;
+  message?: string | undefined;
   /** Extra headers (e.g. a HandshakeError's `headers`). `Content-Type` may be overridden. */
-  headers?: ExtraHeaders;
+  headers?: ExtraHeaders | undefined;
 }
 
 const ERROR_RESERVED = new Set(['connection', 'content-length', 'transfer-encoding']);

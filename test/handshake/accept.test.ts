@@ -6,9 +6,9 @@ describe('accept', () => {
     expect(computeAccept('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   });
 
-  it('computes the RFC 6455 §4.2.2 example key the same way', () => {
-    // §4.2.2 walks through the same nonce; the accept value differs for any other key.
-    expect(computeAccept('dGhlIHNhbXBsZSBub25jZR==')).not.toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+  it('matches a second widely published vector and yields a 20-byte digest', () => {
+    expect(computeAccept('x3JJHMbDL1EzLkh9GBhXDw==')).toBe('HSmrc0sMlYUkAGmm5OPpG2HaGWk=');
+    expect(Buffer.from(computeAccept(generateKey()), 'base64')).toHaveLength(20);
   });
 
   it('generates valid, distinct 16-byte keys', () => {

@@ -104,13 +104,22 @@ describe('HeadParser: requests', () => {
     ['NUL in value', 'GET / HTTP/1.1\r\nA: b\x00c\r\n\r\n'],
     ['DEL in value', 'GET / HTTP/1.1\r\nA: b\x7fc\r\n\r\n'],
     ['ESC in value', 'GET / HTTP/1.1\r\nA: b\x1bc\r\n\r\n'],
-    ['bare CR in value', 'GET / HTTP/1.1\r\nA: b\rc\r\n\r\n'],
-    ['bare CR in request line', 'GET /\r HTTP/1.1\r\n\r\n'],
-    ['CR CR LF', 'GET / HTTP/1.1\r\nA: b\r\r\n\r\n'],
   ])('rejects %s with 400', (_name, head) => {
     const err = handshakeError(() => new HeadParser('request').push(b(head)));
     expect(err.status).toBe(400);
     expect(err.message).toMatch(/Malformed HTTP request head/);
+  });
+
+  it.each([
+    ['in a value', 'GET / HTTP/1.1\r\nA: b\rc\r\n\r\n'],
+    ['in the request line', 'GET /\r HTTP/1.1\r\n\r\n'],
+    ['before CRLF', 'GET / HTTP/1.1\r\nA: b\r\r\n\r\n'],
+    ['as the final line', 'GET / HTTP/1.1\r\nA: b\r\n\r\r\n'],
+    ['as a line ending', 'GET / HTTP/1.1\rA: b\r\n\r\n'],
+  ])('rejects a bare CR %s with 400 (RFC 9112 §2.2)', (_name, head) => {
+    const err = handshakeError(() => new HeadParser('request').push(b(head)));
+    expect(err.status).toBe(400);
+    expect(err.message).toMatch(/bare CR/);
   });
 
   it.each(['HTTP/1.0', 'HTTP/2.0', 'HTTP/0.9', 'HTTP/3.1'])('rejects %s with 505', (v) => {
