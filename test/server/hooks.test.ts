@@ -1,0 +1,190 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WS from 'ws';
+import type { ServerOptions, WebSocket } from '../../src/index.js';
+import { closeFrame, frame, headerOf, rawClient, rawExchange, startServer, upgradeRequest, until, waitFor, type Started } from './helpers.js';
+
+/** The server's acceptance hooks and response customisation, observed on the wire. */
+let s: Started | null = null;
+afterEach(async () => {
+  await s?.close();
+  s = null;
+});
+
+async function serve(options: Omit<ServerOptions, 'port'>): Promise<Started> {
+  s = await startServer({ heartbeat: 0, ...options });
+  return s;
+}
+
+const headOf = (text: string): string => text.split('\r\n\r\n')[0]!;
+const bodyOf = (text: string): string => text.split('\r\n\r\n').slice(1).join('\r\n\r\n');
+
+describe('allowedOrigins', () => {
+  it('refuses an unlisted Origin with 403 and accepts a listed one or none', async () => {
+    const { port } = await serve({ allowedOrigins: ['https://good.example'] });
+    const bad = await rawExchange(port, upgradeRequest({ headers: { Origin: 'https://evil.example' } }));
+    expect(bad.status).toBe(403);
+    expect(bad.closed).toBe(true);
+    const good = await rawExchange(port, upgradeRequest({ headers: { Origin: 'https://good.example' } }), 200);
+    expect(good.status).toBe(101);
+    const none = await rawExchange(port, upgradeRequest(), 200);
+    expect(none.status).toBe(101);
+  });
+});
+
+describe('verifyClient', () => {
+  it('sync false → 401 and closed; the hook sees origin, secure and the request', async () => {
+    let info: { origin: string | undefined; secure: boolean; req: { url?: string | undefined } } | null = null;
+    const { port } = await serve({
+      verifyClient: (i) => {
+        info = i;
+        return false;
+      },
+    });
+    const res = await rawExchange(port, upgradeRequest({ path: '/x?y=1', headers: { Origin: 'http://o.example' } }));
+    expect(res.status).toBe(401);
+    expect(res.closed).toBe(true);
+    expect(info).not.toBeNull();
+    expect(info!.origin).toBe('http://o.example');
+    expect(info!.secure).toBe(false);
+    expect(info!.req.url).toBe('/x?y=1');
+  });
+
+  it('sync true accepts', async () => {
+    const { port } = await serve({ verifyClient: () => true });
+    expect((await rawExchange(port, upgradeRequest(), 200)).status).toBe(101);
+  });
+
+  it('async refusal carries its code, message and headers', async () => {
+    const { port } = await serve({
+      verifyClient: (_info, cb) => setTimeout(() => cb(false, 429, 'Slow down', { 'Retry-After': '7' }), 10),
+    });
+    const res = await rawExchange(port, upgradeRequest());
+    expect(res.status).toBe(429);
+    expect(headerOf(headOf(res.text), 'Retry-After')).toBe('7');
+    expect(bodyOf(res.text)).toContain('Slow down');
+    expect(res.closed).toBe(true);
+  });
+
+  it('async refusal without a code → 401', async () => {
+    const { port } = await serve({ verifyClient: (_info, cb) => cb(false) });
+    expect((await rawExchange(port, upgradeRequest())).status).toBe(401);
+  });
+
+  it('async acceptance upgrades', async () => {
+    const { port } = await serve({ verifyClient: (_info, cb) => setTimeout(() => cb(true), 10) });
+    expect((await rawExchange(port, upgradeRequest(), 200)).status).toBe(101);
+  });
+});
+
+describe('authenticate', () => {
+  it('resolving false → 401', async () => {
+    const { port } = await serve({ authenticate: async () => false });
+    const res = await rawExchange(port, upgradeRequest());
+    expect(res.status).toBe(401);
+    expect(res.closed).toBe(true);
+  });
+
+  it('throwing { status: 418 } → 418 with the message as body', async () => {
+    const { port } = await serve({
+      authenticate: () => {
+        throw Object.assign(new Error('I am a teapot'), { status: 418 });
+      },
+    });
+    const res = await rawExchange(port, upgradeRequest());
+    expect(res.status).toBe(418);
+    expect(bodyOf(res.text)).toContain('I am a teapot');
+  });
+
+  it('a rejected promise with statusCode is honoured', async () => {
+    const { port } = await serve({ authenticate: () => Promise.reject(Object.assign(new Error('no'), { statusCode: 403 })) });
+    expect((await rawExchange(port, upgradeRequest())).status).toBe(403);
+  });
+
+  it('the resolved value becomes socket.auth', async () => {
+    const { port, wss } = await serve({
+      authenticate: async (req) => ({ user: req.headers['x-user'] }),
+    });
+    const conn = waitFor<[WebSocket]>(wss, 'connection');
+    const peer = await rawClient(port, { headers: { 'X-User': 'alice' } });
+    const [ws] = await conn;
+    expect(ws.auth).toEqual({ user: 'alice' });
+    peer.socket.destroy();
+  });
+});
+
+describe('response customisation', () => {
+  it("a 'headers' listener can add a header to the 101", async () => {
+    const { port, wss } = await serve({});
+    wss.on('headers', (lines: string[]) => lines.push('Set-Cookie: sid=abc'));
+    const peer = await rawClient(port);
+    expect(headerOf(peer.head, 'Set-Cookie')).toBe('sid=abc');
+    peer.socket.destroy();
+  });
+
+  it('default subprotocol is the client’s first offer (like ws)', async () => {
+    const { port } = await serve({});
+    const peer = await rawClient(port, { headers: { 'Sec-WebSocket-Protocol': 'b, a' } });
+    expect(headerOf(peer.head, 'Sec-WebSocket-Protocol')).toBe('b');
+    peer.socket.destroy();
+  });
+
+  it('no offer → no Sec-WebSocket-Protocol in the answer', async () => {
+    const { port } = await serve({});
+    const peer = await rawClient(port);
+    expect(headerOf(peer.head, 'Sec-WebSocket-Protocol')).toBeUndefined();
+    peer.socket.destroy();
+  });
+
+  it('handleProtocols as a function picks from the offered set', async () => {
+    const { port, url, wss } = await serve({ handleProtocols: (set) => (set.has('v2') ? 'v2' : false) });
+    const conn = waitFor<[WebSocket]>(wss, 'connection');
+    const client = new WS(url, ['v1', 'v2']);
+    await waitFor(client, 'open');
+    expect(client.protocol).toBe('v2');
+    const [ws] = await conn;
+    expect(ws.protocol).toBe('v2');
+    client.terminate();
+    const peer = await rawClient(port, { headers: { 'Sec-WebSocket-Protocol': 'v1' } });
+    expect(headerOf(peer.head, 'Sec-WebSocket-Protocol')).toBeUndefined();
+    peer.socket.destroy();
+  });
+
+  it('handleProtocols as an array uses the server’s order of preference', async () => {
+    const { port } = await serve({ handleProtocols: ['chat', 'superchat'] });
+    const peer = await rawClient(port, { headers: { 'Sec-WebSocket-Protocol': 'superchat, chat' } });
+    expect(headerOf(peer.head, 'Sec-WebSocket-Protocol')).toBe('chat');
+    peer.socket.destroy();
+  });
+
+  it('handleProtocols returning an unoffered protocol → 500, not a broken 101', async () => {
+    const { port } = await serve({ handleProtocols: () => 'nope' });
+    const res = await rawExchange(port, upgradeRequest({ headers: { 'Sec-WebSocket-Protocol': 'a' } }));
+    expect(res.status).toBe(500);
+    expect(res.closed).toBe(true);
+  });
+});
+
+describe('pipelined bytes', () => {
+  it('frames sent in the same TCP write as the request are delivered in order', async () => {
+    const { port, wss } = await serve({});
+    const got: string[] = [];
+    wss.on('connection', (ws: WebSocket) => ws.on('message', (d: Buffer) => got.push(d.toString())));
+    const pipelined = Buffer.concat([frame(1, 'one'), frame(1, 'two'), frame(2, Buffer.from('three'))]);
+    const peer = await rawClient(port, { pipelined });
+    await until(() => got.length === 3, 2000, 'three pipelined messages');
+    expect(got).toEqual(['one', 'two', 'three']);
+    peer.socket.write(closeFrame(1000));
+    await waitFor(peer.socket, 'close');
+  });
+
+  it('a pipelined close frame is answered', async () => {
+    const { port } = await serve({});
+    const peer = await rawClient(port, { pipelined: closeFrame(4000, 'bye') });
+    await until(() => peer.reader.frames.length > 0, 2000, 'the close answer');
+    const f = peer.reader.frames[0]!;
+    expect(f.opcode).toBe(8);
+    expect(f.masked).toBe(false);
+    expect(f.payload.readUInt16BE(0)).toBe(4000);
+    await waitFor(peer.socket, 'close');
+  });
+});
