@@ -73,8 +73,8 @@ function upgradeListsWebSocket(value: string): boolean {
  * - 405 (`Allow: GET`) for any method but GET;
  * - 400 when `opts.path` is given and the path differs;
  * - 505 for HTTP versions below 1.1 (the upgrade mechanism needs 1.1);
- * - 400 for a missing `Upgrade: websocket`, a `Connection` without the `upgrade` token, a missing,
- *   empty or repeated `Host`;
+ * - 400 for a missing `Upgrade: websocket`, a `Connection` without the `upgrade` token, a request
+ *   body (any `Transfer-Encoding`, a `Content-Length` other than 0), a missing, empty or repeated `Host`;
  * - 426 (`Sec-WebSocket-Version: 13`) for a missing or other version, so the client can retry;
  * - 400 for a missing, malformed or repeated `Sec-WebSocket-Key` (base64 of 16 bytes, canonical);
  * - 400 for a malformed, empty or duplicate-carrying `Sec-WebSocket-Protocol`, or a malformed or
@@ -101,6 +101,12 @@ export function validateUpgradeRequest(req: UpgradeRequestLike, opts: ValidateUp
   if (connection === undefined || !parseTokenList(connection, 'Connection').some((t) => t.toLowerCase() === 'upgrade')) {
     bad('Missing or invalid Connection header: expected the "upgrade" token');
   }
+
+  // Anything after the head is read as WebSocket frames, so a request body would be misread as
+  // frames (a smuggling vector through proxies that do forward it). No real client sends one.
+  if (header(req, 'transfer-encoding') !== undefined) bad('A WebSocket upgrade request must not have a body (Transfer-Encoding)');
+  const contentLength = header(req, 'content-length');
+  if (contentLength !== undefined && contentLength !== '0') bad('A WebSocket upgrade request must not have a body (Content-Length)');
 
   const host = header(req, 'host');
   if (host === undefined || host.length === 0) bad('Missing Host header');

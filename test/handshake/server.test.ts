@@ -89,6 +89,9 @@ describe('validateUpgradeRequest', () => {
     ['Connection without upgrade', { connection: 'keep-alive' }, /Connection/],
     ['Connection: upgraded', { connection: 'upgraded' }, /Connection/],
     ['malformed Connection', { connection: 'upgrade;' }, /Connection/],
+    ['Transfer-Encoding', { 'transfer-encoding': 'chunked' }, /body/],
+    ['Content-Length: 5', { 'content-length': '5' }, /body/],
+    ['repeated Content-Length', { 'content-length': '0, 0' }, /body/],
     ['missing Host', { host: undefined }, /Host/],
     ['empty Host', { host: '' }, /Host/],
     ['repeated Host', { host: 'a.example, b.example' }, /Host/],
@@ -112,6 +115,19 @@ describe('validateUpgradeRequest', () => {
     const err = handshakeError(() => validateUpgradeRequest(request({ 'sec-websocket-version': v })));
     expect(err.status).toBe(426);
     expect(err.headers).toEqual({ 'Sec-WebSocket-Version': '13' });
+  });
+
+  it('allows Content-Length: 0', () => {
+    expect(validateUpgradeRequest(request({ 'content-length': '0' })).key).toBe(KEY);
+  });
+
+  it('handles a megabyte extension offer from a parser with raised limits (outcome only)', () => {
+    const head = RFC_REQUEST.replace('\r\n\r\n', `\r\nSec-WebSocket-Extensions: a${';a'.repeat(500_000)}\r\n\r\n`);
+    const parsed = new HeadParser('request', { maxHeaderBytes: 2 << 20 }).push(b(head))!;
+    expect(validateUpgradeRequest(parsed).extensions[0]!.params).toHaveLength(500_000);
+    const quoted = RFC_REQUEST.replace('\r\n\r\n', `\r\nSec-WebSocket-Extensions: a;b=${'"\\"'.repeat(300_000)}\r\n\r\n`);
+    const parsedQuoted = new HeadParser('request', { maxHeaderBytes: 2 << 20 }).push(b(quoted))!;
+    expect(handshakeError(() => validateUpgradeRequest(parsedQuoted)).status).toBe(400);
   });
 
   it('catches a duplicated key sent as two header lines', () => {
