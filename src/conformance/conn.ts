@@ -61,6 +61,14 @@ export class RawConn {
     socket.on('close', () => this.onEnd('TCP closed'));
   }
 
+  /** Takes over a socket whose HTTP request was already read (we are the server); `rest` is what followed the head. */
+  static adopt(socket: Socket, log: WireLog, rest: Buffer): RawConn {
+    const c = new RawConn(socket, log);
+    c.mode = 'ws';
+    if (rest.length) c.feed(rest);
+    return c;
+  }
+
   static open(target: Target, log: WireLog, timeoutMs: number): Promise<RawConn> {
     return new Promise((resolve, reject) => {
       const socket = target.secure

@@ -103,3 +103,28 @@ export function headText(head: ResponseHead): string {
   for (const [k, vs] of head.headers) for (const v of vs) lines.push(`${k}: ${v}`);
   return lines.join('\n');
 }
+
+export interface RequestHead {
+  method: string;
+  target: string;
+  version: string;
+  headers: Map<string, string[]>;
+  length: number;
+}
+
+/** Request-side twin of parseResponseHead, for client mode where the judge is the server. */
+export function parseRequestHead(buf: Buffer): RequestHead | null {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const [line = '', ...rest] = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const m = /^([A-Z]+) (\S+) (HTTP\/\d\.\d)$/.exec(line);
+  if (!m) throw new BadResponseError(`malformed request line ${JSON.stringify(line)}`);
+  const headers = new Map<string, string[]>();
+  for (const l of rest) {
+    const i = l.indexOf(':');
+    if (i <= 0) throw new BadResponseError(`malformed header line ${JSON.stringify(l)}`);
+    const name = l.slice(0, i).trim().toLowerCase();
+    headers.set(name, [...(headers.get(name) ?? []), l.slice(i + 1).trim()]);
+  }
+  return { method: m[1]!, target: m[2]!, version: m[3]!, headers, length: end + 4 };
+}

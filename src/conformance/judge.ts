@@ -71,6 +71,11 @@ export function judgeFailCode(code: number | undefined, expected: readonly numbe
 
 async function finishAfterPeerClose(c: Clock, s: Session, code: number | undefined, o: Outcome): Promise<Outcome> {
   await s.sendClose(code === undefined ? undefined : code);
+  // As the server we are the side that closes TCP (RFC 6455 7.1.1); as the client we wait for it.
+  if (s.role === 'server') {
+    s.conn.endWrites();
+    return o;
+  }
   const end = await s.next(Math.min(c.settleMs(), c.remaining()));
   if (end.kind === 'end') return o;
   if (end.kind === 'timeout') return { verdict: 'FAILED', reason: `${o.reason}, but did not close TCP within ${Math.round(c.settleMs())} ms after the closing handshake` };
@@ -152,6 +157,10 @@ export async function judgeCloseReply(c: Clock, s: Session, code: number | undef
   if (accept.includes(r.code)) o = { verdict: 'OK', reason: `closing handshake completed (peer replied ${r.code ?? 'without code'})` };
   else if (r.code === undefined) o = { verdict: 'NON-STRICT', reason: `answered our close with an empty close frame instead of echoing ${code}` };
   else o = { verdict: 'FAILED', reason: `answered our close (${code ?? 'no code'}) with close code ${r.code}` };
+  if (s.role === 'server') {
+    s.conn.endWrites();
+    return o;
+  }
   const end = await s.next(Math.min(c.settleMs(), c.remaining()));
   if (end.kind === 'end') return o;
   if (end.kind === 'timeout') return { verdict: 'FAILED', reason: `${o.reason}, but did not close TCP within ${Math.round(c.settleMs())} ms` };

@@ -59,6 +59,10 @@ export class Session {
     private readonly opts: SessionOptions,
   ) {}
 
+  get role(): 'client' | 'server' {
+    return this.opts.role;
+  }
+
   /** Frames we build are masked when we play the client, unless the spec says otherwise. */
   frame(spec: FrameSpec): Buffer {
     const mask = spec.mask ?? (this.opts.role === 'client' ? undefined : false);
