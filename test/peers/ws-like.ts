@@ -3,7 +3,6 @@
  * runs against `ws` itself (the reference peer) and against the implementation under test
  * (sockwire's ws-compatible WebSocketServer/WebSocket) alike.
  */
-import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,7 +31,8 @@ export interface WsLikeSocket {
 export interface WsLikeServerOptions {
   port: number;
   host?: string;
-  handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
+  // `unknown` request: each implementation passes its own request type, the harness reads none.
+  handleProtocols?: (protocols: Set<string>, request: unknown) => string | false;
   perMessageDeflate?: boolean;
 }
 
