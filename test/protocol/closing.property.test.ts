@@ -1,0 +1,234 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Opcode, ReadyState } from '../../src/protocol/index.js';
+import { binaryOfSize, textOfSize } from '../framing/arbitraries.js';
+import { recordingProtocol, type Side } from './pair.js';
+import { closeOf, parseWire, parseWirePrefix, type WireFrame } from './wire.js';
+
+// Property (3): for any interleaving of sends, pings and closes on both sides, with bytes
+// delivered in arbitrary pieces at arbitrary times (and sometimes the transport dropping),
+// each side sends at most one Close frame and nothing after it, and each ends CLOSED with a
+// code and wasClean flag that match what actually crossed the wire.
+
+type Who = 'client' | 'server';
+
+type Command =
+  | { t: 'send'; who: Who; binary: boolean; size: number }
+  | { t: 'ping'; who: Who; size: number }
+  | { t: 'close'; who: Who; code: number | undefined; reason: string }
+  | { t: 'deliver'; from: Who; bytes: number }
+  | { t: 'drop' };
+
+const who = fc.constantFrom<Who>('client', 'server');
+const validCode = fc.oneof(
+  fc.constantFrom(1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999),
+  fc.integer({ min: 3000, max: 4999 }),
+);
+
+const command: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('send' as const), who, binary: fc.boolean(), size: fc.nat({ max: 300 }) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('ping' as const), who, size: fc.nat({ max: 20 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.oneof(
+      fc.record({ t: fc.constant('close' as const), who, code: validCode, reason: fc.string({ maxLength: 20 }) }),
+      fc.record({ t: fc.constant('close' as const), who, code: fc.constant(undefined), reason: fc.constant('') }),
+    ),
+  },
+  // bytes 0 delivers everything pending in that direction.
+  { weight: 6, arbitrary: fc.record({ t: fc.constant('deliver' as const), from: who, bytes: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 60 })) }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'drop' as const }) },
+);
+
+interface Peer {
+  side: Side;
+  /** Everything this side ever wrote, in order. */
+  written: Buffer[];
+  /** Written but not yet delivered to the other side. */
+  pending: Buffer;
+  /** Everything delivered to this side, in order. */
+  delivered: Buffer[];
+  /** Messages and pings whose send returned true. */
+  sent: Buffer[];
+  pinged: Buffer[];
+  /** The transport ended for this side (EOF delivered or dropped). */
+  eof: boolean;
+  /** Whether this side had not yet sent its own Close when the peer's arrived (set once it arrives). */
+  remoteInitiated: boolean | null;
+}
+
+function peer(role: Who, fragmentSize: number): Peer {
+  return {
+    side: recordingProtocol({ role, fragmentSize }),
+    written: [],
+    pending: Buffer.alloc(0),
+    delivered: [],
+    sent: [],
+    pinged: [],
+    eof: false,
+    remoteInitiated: null,
+  };
+}
+
+function collect(p: Peer): void {
+  const out = p.side.out.splice(0);
+  if (out.length === 0) return;
+  p.written.push(...out);
+  p.pending = Buffer.concat([p.pending, ...out]);
+}
+
+const hasClose = (frames: WireFrame[]): boolean => frames.some((f) => f.opcode === Opcode.Close);
+
+function run(commands: Command[], fragClient: number, fragServer: number, closer: Who) {
+  const peers: Record<Who, Peer> = { client: peer('client', fragClient), server: peer('server', fragServer) };
+  const other = (w: Who): Who => (w === 'client' ? 'server' : 'client');
+  let dropped = false;
+
+  /** True when `w` may still send: no Close frame of its own on the wire and the transport is up. */
+  const maySend = (w: Who): boolean => {
+    collect(peers[w]);
+    return !hasClose(parseWire(peers[w].written)) && !peers[w].eof;
+  };
+
+  const deliver = (from: Who, bytes: number): void => {
+    if (dropped) return;
+    const src = peers[from];
+    const dst = peers[other(from)];
+    collect(src);
+    collect(dst);
+    const n = bytes === 0 ? src.pending.length : Math.min(bytes, src.pending.length);
+    if (n > 0) {
+      const chunk = Buffer.from(src.pending.subarray(0, n));
+      src.pending = src.pending.subarray(n);
+      const closedBefore = hasClose(parseWire(dst.written));
+      const hadPeerClose = hasClose(parseWirePrefix(dst.delivered));
+      // A copy: the decoder unmasks what it is given in place.
+      dst.delivered.push(Buffer.from(chunk));
+      dst.side.protocol.receive(chunk);
+      collect(dst);
+      if (!hadPeerClose && hasClose(parseWirePrefix(dst.delivered))) dst.remoteInitiated = !closedBefore;
+    }
+    // The TCP FIN follows the last byte the ending side wrote.
+    if (src.side.ended > 0 && src.pending.length === 0 && !dst.eof) {
+      dst.eof = true;
+      dst.side.protocol.receiveEof();
+    }
+  };
+
+  for (const c of commands) {
+    if (c.t === 'deliver') {
+      deliver(c.from, c.bytes);
+    } else if (c.t === 'drop') {
+      if (dropped) continue;
+      dropped = true;
+      for (const w of ['client', 'server'] as const) {
+        peers[w].pending = Buffer.alloc(0);
+        if (!peers[w].eof) {
+          peers[w].eof = true;
+          peers[w].side.protocol.receiveEof();
+        }
+      }
+    } else if (c.t === 'send') {
+      const p = peers[c.who];
+      const data = c.binary ? binaryOfSize(c.size + 1, c.size) : textOfSize('aé€😀', c.size);
+      const expected = maySend(c.who);
+      expect(p.side.protocol.send(c.binary ? data : data.toString('utf8'), c.binary)).toBe(expected);
+      if (expected) p.sent.push(data);
+    } else if (c.t === 'ping') {
+      const p = peers[c.who];
+      const payload = Buffer.alloc(c.size, c.size);
+      const expected = maySend(c.who);
+      expect(p.side.protocol.ping(payload)).toBe(expected);
+      if (expected) p.pinged.push(payload);
+    } else {
+      const expected = maySend(c.who);
+      expect(peers[c.who].side.protocol.close(c.code, c.reason)).toBe(expected);
+    }
+  }
+
+  // Someone must close for the property to be about closing; then let everything settle.
+  if (!dropped && maySend(closer)) peers[closer].side.protocol.close(1000);
+  for (let i = 0; i < 20; i++) {
+    deliver('client', 0);
+    deliver('server', 0);
+  }
+  return { peers, dropped };
+}
+
+function checkSide(me: Peer, them: Peer, dropped: boolean): void {
+  collect(me);
+  const mine = parseWire(me.written);
+  const closeIdx = mine.findIndex((f) => f.opcode === Opcode.Close);
+  // At most one Close frame, and nothing at all after it.
+  expect(mine.filter((f) => f.opcode === Opcode.Close).length).toBeLessThanOrEqual(1);
+  if (closeIdx >= 0) expect(closeIdx).toBe(mine.length - 1);
+
+  expect(me.side.protocol.readyState).toBe(ReadyState.CLOSED);
+  expect(me.side.closes).toHaveLength(1);
+  const info = me.side.closes[0]!;
+
+  const received = parseWirePrefix(me.delivered);
+  const peerClose = received.find((f) => f.opcode === Opcode.Close);
+  const bothExchanged = peerClose !== undefined && closeIdx >= 0;
+  expect(info.wasClean).toBe(bothExchanged);
+  if (peerClose) {
+    const { code, reason } = closeOf(peerClose);
+    expect(info.code).toBe(code ?? 1005);
+    expect(info.reason).toBe(reason);
+    expect(info.remoteInitiated).toBe(me.remoteInitiated);
+    // An echo repeats the peer's code.
+    if (me.remoteInitiated) expect(closeOf(mine[closeIdx]!).code).toBe(code);
+  } else {
+    expect(info.code).toBe(1006);
+    expect(info.remoteInitiated).toBe(false);
+  }
+
+  // Everything the peer sent before its Close reached us, in order (a prefix if the transport dropped).
+  const got = me.side.messages.map((m) => m.data);
+  const gotPings = me.side.pings;
+  if (dropped) {
+    expect(them.sent.slice(0, got.length)).toEqual(got);
+    expect(them.pinged.slice(0, gotPings.length)).toEqual(gotPings);
+  } else {
+    expect(got).toEqual(them.sent);
+    expect(gotPings).toEqual(them.pinged);
+  }
+}
+
+describe('closing handshake under any interleaving (property 3)', () => {
+  it('one Close per side, nothing after it, both CLOSED with the peer’s code and an honest wasClean', () => {
+    let clean = 0;
+    let unclean = 0;
+    let simultaneous = 0;
+    fc.assert(
+      fc.property(
+        fc.array(command, { maxLength: 40 }),
+        fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 })),
+        fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 })),
+        who,
+        (commands, fragClient, fragServer, closer) => {
+          const { peers, dropped } = run(commands, fragClient, fragServer, closer);
+          checkSide(peers.client, peers.server, dropped);
+          checkSide(peers.server, peers.client, dropped);
+          const c = peers.client.side.closes[0]!;
+          const s = peers.server.side.closes[0]!;
+          if (c.wasClean && s.wasClean) clean++;
+          else unclean++;
+          if (!c.remoteInitiated && !s.remoteInitiated && c.wasClean) simultaneous++;
+          if (!dropped) {
+            // Without a drop, the handshake always completes.
+            expect(c.wasClean && s.wasClean).toBe(true);
+            // The server closes TCP after the handshake; a cleanly closed client leaves that to it.
+            expect(peers.server.side.ended).toBe(1);
+            expect(peers.client.side.ended).toBe(0);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // The generator reaches clean, unclean and simultaneous closes.
+    expect(clean).toBeGreaterThan(0);
+    expect(unclean).toBeGreaterThan(0);
+    expect(simultaneous).toBeGreaterThan(0);
+  });
+});
