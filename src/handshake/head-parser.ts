@@ -11,8 +11,8 @@ import { isTchar, isToken } from './tokens.js';
  * - obs-fold (a header line starting with SP/HTAB) is rejected with 400 (§5.2 allows that).
  * - No whitespace between field name and colon (§5.1 MUST reject with 400).
  * - Requests: `HTTP/1.1` is accepted, and a hypothetical `HTTP/1.x` with x > 1 is treated as 1.1
- *   (RFC 9110 §2.5). `HTTP/1.0` and other major versions get 505: the upgrade mechanism, and so a
- *   WebSocket handshake, needs HTTP/1.1 (RFC 6455 §4.1). A malformed version is a 400.
+ *   (RFC 9110 §2.5). `HTTP/1.0` gets 400 (the upgrade mechanism, and so a WebSocket handshake,
+ *   needs HTTP/1.1, RFC 6455 §4.1); other major versions get 505. A malformed version is a 400.
  * - Responses: any `HTTP/1.x` is accepted, so that an HTTP/1.0 "403 Forbidden" still reaches the
  *   caller and can be reported by its status; the 101 check belongs to validateUpgradeResponse.
  * - Header bytes are decoded as latin1 (like Node), so obs-text survives byte for byte.
@@ -170,9 +170,10 @@ export class HeadParser<K extends HeadKind = HeadKind> {
       if (c <= 0x20 || c >= 0x7f) this.malformed('invalid character in request target');
     }
     const [major, minor] = this.version(version);
-    if (major !== 1 || minor < 1) {
-      throw new HandshakeError(505, `HTTP version ${version} not supported: a WebSocket upgrade requires HTTP/1.1`);
-    }
+    // HTTP/1.0 is a version we speak but a request that cannot upgrade: the client's error (400).
+    // Only another major version is one we do not support at all (505, RFC 9110 §15.6.6).
+    if (major !== 1) throw new HandshakeError(505, `HTTP version ${version} not supported`);
+    if (minor < 1) throw new HandshakeError(400, `HTTP/${version}: a WebSocket upgrade requires HTTP/1.1`);
     return [method, target, `${major}.${minor}`];
   }
 

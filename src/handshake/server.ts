@@ -72,7 +72,7 @@ function upgradeListsWebSocket(value: string): boolean {
  * answer it. Throws HandshakeError, checked in this order:
  * - 405 (`Allow: GET`) for any method but GET;
  * - 400 when `opts.path` is given and the path differs;
- * - 505 for HTTP versions below 1.1 (the upgrade mechanism needs 1.1);
+ * - 400 for HTTP/1.0 (the upgrade mechanism needs 1.1), 505 for another major version;
  * - 400 for a missing `Upgrade: websocket`, a `Connection` without the `upgrade` token, a request
  *   body (any `Transfer-Encoding`, a `Content-Length` other than 0), a missing, empty or repeated `Host`;
  * - 426 (`Sec-WebSocket-Version: 13`) for a missing or other version, so the client can retry;
@@ -90,9 +90,8 @@ export function validateUpgradeRequest(req: UpgradeRequestLike, opts: ValidateUp
   }
   if (req.httpVersion !== undefined) {
     const m = /^(\d)\.(\d)$/.exec(req.httpVersion);
-    if (!m || m[1] !== '1' || m[2] === '0') {
-      throw new HandshakeError(505, `HTTP/${req.httpVersion} not supported: a WebSocket upgrade requires HTTP/1.1`);
-    }
+    if (!m || m[1] !== '1') throw new HandshakeError(505, `HTTP/${req.httpVersion} not supported`);
+    if (m[2] === '0') bad(`HTTP/${req.httpVersion}: a WebSocket upgrade requires HTTP/1.1`);
   }
 
   const upgrade = header(req, 'upgrade');

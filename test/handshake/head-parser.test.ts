@@ -122,9 +122,14 @@ describe('HeadParser: requests', () => {
     expect(err.message).toMatch(/bare CR/);
   });
 
-  it.each(['HTTP/1.0', 'HTTP/2.0', 'HTTP/0.9', 'HTTP/3.1'])('rejects %s with 505', (v) => {
+  it.each(['HTTP/2.0', 'HTTP/0.9', 'HTTP/3.1'])('rejects %s with 505', (v) => {
     const err = handshakeError(() => new HeadParser('request').push(b(`GET / ${v}\r\n\r\n`)));
     expect(err.status).toBe(505);
+  });
+
+  it('rejects HTTP/1.0 with 400: a version we speak, a request that cannot upgrade', () => {
+    const err = handshakeError(() => new HeadParser('request').push(b('GET / HTTP/1.0\r\n\r\n')));
+    expect(err.status).toBe(400);
   });
 
   it('treats HTTP/1.x (x > 1) as a 1.1 request', () => {

@@ -76,8 +76,12 @@ describe('validateUpgradeRequest', () => {
     expect(err.headers).toEqual({ Allow: 'GET' });
   });
 
-  it.each(['1.0', '0.9', '2.0', 'x'])('rejects HTTP version %s with 505', (httpVersion) => {
+  it.each(['0.9', '2.0', 'x'])('rejects HTTP version %s with 505', (httpVersion) => {
     expect(handshakeError(() => validateUpgradeRequest(request({}, { httpVersion }))).status).toBe(505);
+  });
+
+  it('rejects HTTP/1.0 with 400', () => {
+    expect(handshakeError(() => validateUpgradeRequest(request({}, { httpVersion: '1.0' }))).status).toBe(400);
   });
 
   it.each<[string, Record<string, string | undefined>, RegExp]>([
