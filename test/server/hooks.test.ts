@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WS from 'ws';
-import type { ServerOptions, WebSocket } from '../../src/index.js';
+import type { ServerOptions, VerifyClientInfo, WebSocket } from '../../src/index.js';
 import { closeFrame, frame, headerOf, rawClient, rawExchange, startServer, upgradeRequest, until, waitFor, type Started } from './helpers.js';
 
 /** The server's acceptance hooks and response customisation, observed on the wire. */
@@ -35,7 +35,7 @@ describe('verifyClient', () => {
   it('sync false → 401 and closed; the hook sees origin, secure and the request', async () => {
     let info: { origin: string | undefined; secure: boolean; req: { url?: string | undefined } } | null = null;
     const { port } = await serve({
-      verifyClient: (i) => {
+      verifyClient: (i: VerifyClientInfo) => {
         info = i;
         return false;
       },
