@@ -43,19 +43,56 @@ function firstDifference(a: Buffer, b: Buffer): number {
   return n;
 }
 
-/** Reads replies in order and fails the case at the first one that is not what was expected. */
+/**
+ * Reads replies and fails the case at the first one that is not expected. Messages must come in
+ * order, and pongs in order, but the two streams may interleave freely: a server answers pings
+ * in its protocol layer while echoes pass through its application, and the RFC orders neither
+ * against the other.
+ */
 export async function expectReplies(c: Clock, s: Session, expected: Expected[], what = ''): Promise<void> {
-  for (const [i, e] of expected.entries()) {
+  await matchReplies(c, s, expected, what, false);
+}
+
+async function matchReplies(c: Clock, s: Session, expected: Expected[], what: string, stopOnClose: boolean): Promise<Reply | null> {
+  const data = expected.filter((e) => e.kind !== 'pong');
+  const pongs = expected.filter((e) => e.kind === 'pong');
+  let di = 0;
+  let pi = 0;
+  const prefix = what ? `${what}: ` : '';
+  while (di < data.length || pi < pongs.length) {
     const r = await s.next(c.remaining());
-    if (r.kind === e.kind && 'data' in r) {
-      if (r.data.equals(e.data)) continue;
-      failed(
-        `reply ${i + 1}: expected ${describeExpected(e)}, got ${r.kind} of ${r.data.length} bytes differing from byte ${firstDifference(r.data, e.data)}`,
-      );
+    const stream = r.kind === 'pong' ? pongs : r.kind === 'text' || r.kind === 'binary' ? data : null;
+    const idx = r.kind === 'pong' ? pi : di;
+    const e = stream?.[idx];
+    if (e && 'data' in r) {
+      if (e.kind !== r.kind) failed(`${prefix}expected ${describeExpected(e)}, got ${describeReply(r)}`);
+      if (!r.data.equals(e.data)) {
+        failed(`${prefix}expected ${describeExpected(e)}, got ${r.kind} of ${r.data.length} bytes differing from byte ${firstDifference(r.data, e.data)}`);
+      }
+      if (r.kind === 'pong') pi++;
+      else di++;
+      continue;
     }
+    if (stopOnClose && (r.kind === 'close' || r.kind === 'end')) return r;
+    const next = data[di] ?? pongs[pi]!;
     const lead = r.kind === 'close' || r.kind === 'end' ? 'the peer failed the connection on valid input: ' : '';
-    failed(`${what ? `${what}: ` : ''}reply ${i + 1}: expected ${describeExpected(e)}, got ${lead}${describeReply(r)}`);
+    failed(`${prefix}expected ${describeExpected(next)}, got ${lead}${describeReply(r)}`);
   }
+  return null;
+}
+
+/**
+ * Valid messages, then a violation. Echoes of the valid part should come first; a peer that
+ * fails correctly but before its application got to echo is NON-STRICT (the RFC allows
+ * failing at once; Autobahn rates it the same way).
+ */
+export async function expectRepliesThenFailure(c: Clock, s: Session, before: Expected[], codes: readonly number[], what: string): Promise<Outcome> {
+  const stop = await matchReplies(c, s, before, 'before the violation', true);
+  if (!stop) return expectFailure(c, s, codes, what);
+  const o = stop.kind === 'end' ? { verdict: 'OK' as const, reason: `failed the connection by closing TCP (${stop.how})` } : stop.kind === 'close' ? await finishAfterPeerClose(c, s, stop.code, judgeFailCode(stop.code, codes)) : null;
+  if (!o) failed(`unexpected ${describeReply(stop)}`);
+  if (o.verdict === 'FAILED') return o;
+  return { verdict: 'NON-STRICT', reason: `${o.reason}, but without first echoing the valid message(s) sent before the violation` };
 }
 
 /** Error codes that at least say "you did something wrong"; a different one of these is merely imprecise. */

@@ -1,6 +1,6 @@
 import type { CaseContext, ServerCase } from '../context.js';
 import type { FrameSpec } from '../frames.js';
-import { closeNormally, expectFailure, expectReplies, type Expected, type Outcome } from '../judge.js';
+import { closeNormally, expectReplies, expectRepliesThenFailure, type Expected, type Outcome } from '../judge.js';
 
 /** How a sequence of frames is handed to TCP. */
 export type Chop = 'whole' | 'frames' | 'bytes' | number;
@@ -70,8 +70,7 @@ export function failCase(
     async run(t): Promise<Outcome> {
       const s = await t.connect();
       await sendAll(t, s, c.frames, chop);
-      await expectReplies(t, s, c.before ?? [], 'before the violation');
-      return expectFailure(t, s, codes, c.what ?? 'the invalid frame');
+      return expectRepliesThenFailure(t, s, c.before ?? [], codes, c.what ?? 'the invalid frame');
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { AcceptOptions, ClientCase } from '../client-context.js';
 import type { FrameSpec } from '../frames.js';
-import { closeNormally, expectFailure, expectReplies, type Expected } from '../judge.js';
+import { closeNormally, expectFailure, expectReplies, expectRepliesThenFailure, type Expected } from '../judge.js';
 
 /** The server (us) sends `frames`; a conforming client echoes/answers with exactly `expect`, then closes when we close. */
 export function clientEcho(id: string, group: string, description: string, frames: FrameSpec[], expect: Expected[], expectation?: string): ClientCase {
@@ -28,8 +28,7 @@ export function clientFail(id: string, group: string, description: string, frame
     async run(t) {
       const s = await t.accept();
       await s.sendMany(frames);
-      await expectReplies(t, s, before, 'before the violation');
-      return expectFailure(t, s, codes, what);
+      return expectRepliesThenFailure(t, s, before, codes, what);
     },
   };
 }

@@ -35,8 +35,16 @@ export function startPeer(cmd: string, args: string[]): Promise<Peer> {
 }
 
 export const startWsPeer = (): Promise<Peer> => startPeer(process.execPath, [`${here}ws-echo.mjs`, '0']);
-export const startPyPeer = (): Promise<Peer> => startPeer('python3', [`${here}py-echo.py`, '0']);
+/** pyenv shims can shadow the Debian interpreter that has python3-websockets; try both. */
+function pythonWithWebsockets(): string | null {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    if (spawnSync(py, ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0) return py;
+  }
+  return null;
+}
+
+export const startPyPeer = (): Promise<Peer> => startPeer(pythonWithWebsockets() ?? 'python3', [`${here}py-echo.py`, '0']);
 
 export function pythonWebsocketsAvailable(): boolean {
-  return spawnSync('python3', ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0;
+  return pythonWithWebsockets() !== null;
 }
