@@ -1,11 +1,12 @@
 import { deflateRawSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Opcode, Protocol, type MessageCodec } from '../../src/protocol/index.js';
 import { KEY, rawFrame } from '../framing/helpers.js';
 import { pump, pumpAll, recordingProtocol } from './pair.js';
 import { deferred, failingDecompress, zlibCodec } from './codecs.js';
 import { closeOf, parseWire } from './wire.js';
-import { binaryOfSize } from '../framing/arbitraries.js';
+import { binaryOfSize, boundedFragmentSize, chunking, chunksOf, message } from '../framing/arbitraries.js';
 
 const big = (n: number, fill = 'a'): string => fill.repeat(n);
 
@@ -257,5 +258,39 @@ describe('ordering behind an asynchronous compression', () => {
     pump(c, s);
     pump(s, c);
     expect(codec.closed).toBe(1);
+  });
+});
+
+describe('asynchronous inflation under arbitrary timing (property)', () => {
+  it('compressed and plain messages, any chunking, inflations finishing at any time: same messages, same order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ msg: message, compress: fc.boolean() }), { maxLength: 5 }),
+        fc.integer({ min: 0, max: 200 }),
+        chunking,
+        fc.array(fc.nat({ max: 3 }), { maxLength: 60 }),
+        (plan, fragment, cut, releases) => {
+          const largest = Math.max(0, ...plan.map((p) => p.msg.data.length + 64));
+          const fragmentSize = boundedFragmentSize(fragment, largest);
+          const sender = recordingProtocol({ role: 'client', codec: zlibCodec(), compressThreshold: 0, fragmentSize });
+          for (const { msg, compress } of plan) sender.protocol.send(msg.binary ? msg.data : msg.data.toString('utf8'), msg.binary, { compress });
+          const codec = deferred(zlibCodec());
+          const receiver = recordingProtocol({ role: 'server', codec, maxPayload: 0 });
+          const chunks = chunksOf(Buffer.concat(sender.out), cut);
+          chunks.forEach((chunk, i) => {
+            receiver.protocol.receive(chunk);
+            codec.release(releases[i % Math.max(1, releases.length)] ?? 1);
+          });
+          // One inflation per frame; each release may let the decoder reach the next one.
+          while (codec.waiting() > 0) codec.release(1);
+          expect(receiver.closes).toEqual([]);
+          expect(receiver.protocol.receivePaused).toBe(false);
+          expect(receiver.messages.map((m) => [m.isBinary, m.data.toString('hex')])).toEqual(
+            plan.map(({ msg }) => [msg.binary, msg.data.toString('hex')]),
+          );
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
