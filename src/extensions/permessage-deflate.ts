@@ -187,7 +187,11 @@ class PerMessageDeflateCodec implements MessageCodec {
         return;
       }
       this.deflateJob = null;
-      if (!this.deflateTakeover) this.dropDeflater();
+      if (!this.deflateTakeover) {
+        // Idle connections hold no zlib memory; a burst reuses one context, wiped by reset().
+        if (this.compressQueue.hasWaiting) deflater.reset();
+        else this.dropDeflater();
+      }
       // §7.2.1: the marker is implied on the wire.
       finish(null, out.subarray(0, out.length - TRAILER.length));
     });
@@ -219,7 +223,12 @@ class PerMessageDeflateCodec implements MessageCodec {
         // After a BFINAL block zlib ignores further input, so such a stream cannot carry the
         // next message; a fresh inflater is the only way to keep decoding.
         const ended = inflater.bytesWritten !== this.inflateFed;
-        if (!this.inflateTakeover || ended) this.dropInflater();
+        if (ended || (!this.inflateTakeover && !this.decompressQueue.hasWaiting)) {
+          this.dropInflater();
+        } else if (!this.inflateTakeover) {
+          inflater.reset();
+          this.inflateFed = inflater.bytesWritten;
+        }
       }
       finish(null, out);
     };

@@ -19,6 +19,11 @@ export class SerialQueue {
     this.limiter = limiter;
   }
 
+  /** Whether jobs are waiting behind the running one. */
+  get hasWaiting(): boolean {
+    return this.jobs.length > 0;
+  }
+
   push(job: SerialJob): void {
     if (this.cancelled) return;
     this.jobs.push(job);

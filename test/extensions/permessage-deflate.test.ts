@@ -137,6 +137,23 @@ describe('context takeover', () => {
     }
   });
 
+  test('without takeover, a burst reuses one reset context and releases it once idle', async () => {
+    const noTakeover = agreement({ serverNoContextTakeover: true });
+    const server = codec('server', noTakeover);
+    const client = codec('client', noTakeover);
+    const hello = hex('f2 48 cd c9 c9 07 00');
+    const outs = await Promise.all(Array.from({ length: 10 }, () => compress(server, Buffer.from('Hello'))));
+    for (const out of outs) expect(out).toEqual(hello);
+    expect(streams(server).deflater).toBeNull();
+    const backs = await Promise.all(Array.from({ length: 10 }, () => decompress(client, hello)));
+    for (const back of backs) expect(back.toString()).toBe('Hello');
+    expect(streams(client).inflater).toBeNull();
+    // A takeover-only second message must not decode once the context was reset.
+    const takeoverSecond = hex('f2 00 11 00 00');
+    const results = await Promise.allSettled([decompress(client, hello), decompress(client, takeoverSecond)]);
+    expect(results[1].status).toBe('rejected');
+  });
+
   test('the context is kept across the frames of one message even without takeover', async () => {
     const noTakeover = agreement({ serverNoContextTakeover: true });
     const server = codec('server', noTakeover);
