@@ -354,6 +354,30 @@ describe('UTF-8 in text messages', () => {
     expect(failingByteIndex(frame)).toBe(headerLen + prefix.length + at);
   });
 
+  it.each([
+    ['masked, to a server', 'server' as const],
+    ['unmasked, to a client', 'client' as const],
+  ])('a long frame trickled in 1-byte chunks (%s) still fails at the exact bad byte, deep into the payload', (_name, role) => {
+    // Past 256 pending chunks the decoder switches to its accumulator; validation must follow.
+    const payload = Buffer.concat([text('é'.repeat(1000)), Buffer.from([0xe0, 0x9f]), text('z'.repeat(3000))]);
+    const frame = rawFrame({ opcode: Opcode.Text, payload, mask: role === 'server' ? KEY : null });
+    const headerLen = frame.length - payload.length;
+    expect(failingByteIndex(frame, { role })).toBe(headerLen + 2000 + 1);
+  });
+
+  it('a long valid text frame trickled in chunks of every small size is accepted', () => {
+    const payload = text('añ€😀'.repeat(400));
+    const frame = c2s({ opcode: Opcode.Text, payload });
+    for (const size of [1, 2, 3, 5, 7]) {
+      const { decoder, rec } = recordingDecoder({ role: 'server' });
+      const copy = Buffer.from(frame);
+      for (let i = 0; i < copy.length; i += size) decoder.push(copy.subarray(i, i + size));
+      expect(rec.error).toBeNull();
+      expect(rec.frames).toHaveLength(1);
+      expect(rec.frames[0]!.payload.equals(payload)).toBe(true);
+    }
+  });
+
   it('fed byte by byte across many fragments, fails at the bad byte of the later fragment', () => {
     const frames = [
       c2s({ opcode: Opcode.Text, fin: false, payload: Buffer.from([0xf0, 0x9f]) }),
