@@ -66,8 +66,8 @@ export class WebSocket extends BrowserEventTarget {
   private _buffered = 0;
   /** Sizes and callbacks of sent messages, in write order; socket write callbacks come in that order too. */
   private readonly _inFlight: Array<number | Callback | undefined> = [];
-  /** Sends waiting for a Blob to be read, so that order is kept. */
-  private _blobQueue: Array<() => void> | null = null;
+  /** Sends waiting for a Blob to be read, so that order is kept; an entry returns false while its Blob is unread. */
+  private _blobQueue: Array<() => boolean> | null = null;
   private _pingSentAt = 0;
   /** Set by the heartbeat: a ping is out and no pong has come back yet. */
   awaitingPong = false;
@@ -133,12 +133,16 @@ export class WebSocket extends BrowserEventTarget {
       throw new DOMException('WebSocket is not open: readyState 0 (CONNECTING)', 'InvalidStateError');
     }
     if (isBlob(data) || this._blobQueue !== null) return this.sendLater(data, options, cb);
+    return this.sendNow(data as Exclude<SendData, Blob>, options, cb);
+  }
+
+  private sendNow(data: Exclude<SendData, Blob>, options: SendOptions | undefined, cb: Callback | undefined): boolean {
     const core = this._core;
     if (this._readyState !== ReadyState.OPEN || core === null || core.readyState !== ReadyState.OPEN) {
       this.rejectSend(data, cb);
       return false;
     }
-    const payload = toPayload(data as Exclude<SendData, Blob>);
+    const payload = toPayload(data);
     const isBinary = options?.binary ?? typeof payload !== 'string';
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     this._buffered += size;
@@ -146,7 +150,7 @@ export class WebSocket extends BrowserEventTarget {
     const socket = this._socket!;
     const cork = size > COPY_THRESHOLD;
     if (cork) socket.cork();
-    core.send(payload, isBinary, options as SendOptions | undefined, this.afterWrite);
+    core.send(payload, isBinary, options, this.afterWrite);
     if (cork) socket.uncork();
     return socket.writableLength < socket.writableHighWaterMark;
   }
@@ -323,13 +327,14 @@ export class WebSocket extends BrowserEventTarget {
   }
 
   private sendLater(data: SendData, options: SendOptions | undefined, cb: Callback | undefined): boolean {
-    const run = (resolved: SendData): void => {
-      this.send(resolved, options, cb);
-    };
     const queue = (this._blobQueue ??= []);
     if (isBlob(data)) {
       let buffer: Buffer | null = null;
-      queue.push(() => run(buffer!));
+      queue.push(() => {
+        if (buffer === null) return false;
+        this.sendNow(buffer, options, cb);
+        return true;
+      });
       data.arrayBuffer().then(
         (ab) => {
           buffer = Buffer.from(ab);
@@ -342,25 +347,26 @@ export class WebSocket extends BrowserEventTarget {
         },
       );
     } else {
-      queue.push(() => run(data));
+      queue.push(() => {
+        this.sendNow(data, options, cb);
+        return true;
+      });
     }
     return false;
   }
 
-  /** Runs queued sends in order until one that still waits for its Blob. */
+  /**
+   * Runs queued sends in order until one whose Blob is still being read. Several Blobs may
+   * be in flight at once and resolve in any order, so readiness is checked per entry.
+   */
   private drainBlobQueue(): void {
     const queue = this._blobQueue;
     if (queue === null) return;
-    this._blobQueue = null;
-    // Entries re-enter send(); the first Blob entry re-creates the queue behind itself.
     while (queue.length > 0) {
-      const next = queue.shift()!;
-      next();
-      if (this._blobQueue !== null) {
-        (this._blobQueue as Array<() => void>).push(...queue);
-        return;
-      }
+      if (!queue[0]!()) return;
+      queue.shift();
     }
+    if (this._blobQueue === queue) this._blobQueue = null;
   }
 
   private rejectSend(data: SendData, cb: Callback | undefined): void {
