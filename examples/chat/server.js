@@ -40,7 +40,7 @@ wss.on('connection', (socket, req) => {
   });
 });
 
-http.listen(port, () => console.log(`chat demo on http://localhost:${port}`));
+http.listen(port, () => console.log(`chat demo on http://localhost:${http.address().port}`));
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
