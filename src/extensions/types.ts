@@ -25,6 +25,7 @@ export interface MessageCodec {
   /**
    * Compress one whole outgoing message payload (a Buffer, or the message's chunks in
    * order). `out` is the compressed payload with the trailing 00 00 ff ff removed.
+   * The input must not be modified until the callback runs (zlib reads it in the background).
    */
   compress(
     data: Buffer | readonly Buffer[],

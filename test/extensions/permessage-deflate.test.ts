@@ -222,6 +222,34 @@ describe('compress', () => {
   });
 });
 
+describe('options', () => {
+  test('threshold defaults to 1024 and follows the option', () => {
+    expect(codec('server', agreement()).threshold).toBe(1024);
+    expect(codec('server', agreement(), { threshold: 0 }).threshold).toBe(0);
+  });
+
+  test('zlibDeflateOptions reach zlib; the negotiated window cannot be overridden', async () => {
+    const data = Buffer.from('abcabcabc'.repeat(500));
+    const stored = await compress(codec('server', agreement(), { zlibDeflateOptions: { level: 0 } }), data);
+    const best = await compress(codec('server', agreement(), { zlibDeflateOptions: { level: 9, memLevel: 9 } }), data);
+    expect(stored.length).toBeGreaterThan(data.length);
+    expect(best.length).toBeLessThan(data.length / 20);
+    expect(sameBytes(await decompress(codec('client', agreement()), stored), data)).toBe(true);
+  });
+
+  test('a small inflate chunkSize still yields whole, correct output', async () => {
+    const data = Buffer.from('0123456789abcdef'.repeat(4096));
+    const z = await compress(codec('server', agreement()), data);
+    const out = await decompress(codec('client', agreement(), { zlibInflateOptions: { chunkSize: 1024 } }), z);
+    expect(sameBytes(out, data)).toBe(true);
+  });
+
+  test('invalid options throw at creation', () => {
+    expect(() => createDeflateCodec('server', agreement(), { concurrencyLimit: 0 })).toThrow(RangeError);
+    expect(() => createDeflateCodec('server', agreement(), { threshold: 1.5 })).toThrow(RangeError);
+  });
+});
+
 describe('decompress', () => {
   test('corrupt data fails with 1002 and the direction stays failed', async () => {
     const client = codec('client', agreement());
