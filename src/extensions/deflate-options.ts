@@ -59,10 +59,26 @@ function checkCount(name: string, value: unknown, min: number): void {
   }
 }
 
-/** Throws a RangeError naming the first invalid option, so misconfiguration fails at startup. */
+function checkRange(name: string, value: unknown, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`permessage-deflate: ${name} must be an integer from ${min} to ${max}`);
+  }
+}
+
+/**
+ * Throws a RangeError naming the first invalid option, so misconfiguration fails at startup
+ * rather than when the first message is compressed (zlib only checks on stream creation).
+ */
 export function validateDeflateOptions(options: PerMessageDeflateOptions): void {
   checkWindowBits('serverMaxWindowBits', options.serverMaxWindowBits);
   checkWindowBits('clientMaxWindowBits', options.clientMaxWindowBits);
   checkCount('threshold', options.threshold, 0);
   checkCount('concurrencyLimit', options.concurrencyLimit, 1);
+  const deflate = options.zlibDeflateOptions ?? {};
+  checkRange('zlibDeflateOptions.level', deflate.level, -1, 9);
+  checkRange('zlibDeflateOptions.memLevel', deflate.memLevel, 1, 9);
+  checkRange('zlibDeflateOptions.strategy', deflate.strategy, 0, 4);
+  checkRange('zlibDeflateOptions.chunkSize', deflate.chunkSize, 64, 2 ** 30);
+  checkRange('zlibInflateOptions.chunkSize', options.zlibInflateOptions?.chunkSize, 64, 2 ** 30);
 }

@@ -176,7 +176,15 @@ class PerMessageDeflateCodec implements MessageCodec {
       finish(null, Buffer.from([0x00]));
       return;
     }
-    const deflater = this.deflater ?? this.createDeflater();
+    let deflater: zlib.DeflateRaw;
+    try {
+      deflater = this.deflater ?? this.createDeflater();
+    } catch (err) {
+      // Out of memory in zlib's init, typically: report it, never throw into the event loop.
+      this.deflateFailure = codecError(CloseCode.InternalError, `cannot create compressor: ${(err as Error).message}`);
+      finish(this.deflateFailure);
+      return;
+    }
     const job: PendingJob = { chunks: [], length: 0, maxPayload: 0, finish };
     this.deflateJob = job;
     deflater.write(input, () => {
@@ -210,7 +218,14 @@ class PerMessageDeflateCodec implements MessageCodec {
       return;
     }
     this.messageInput += data.length;
-    const inflater = this.inflater ?? this.createInflater();
+    let inflater: zlib.InflateRaw;
+    try {
+      inflater = this.inflater ?? this.createInflater();
+    } catch (err) {
+      this.inflateFailure = codecError(CloseCode.InternalError, `cannot create decompressor: ${(err as Error).message}`);
+      finish(this.inflateFailure);
+      return;
+    }
     const job: PendingJob = { chunks: [], length: 0, maxPayload, finish };
     this.inflateJob = job;
     const onWritten = (): void => {

@@ -247,6 +247,9 @@ describe('options', () => {
   test('invalid options throw at creation', () => {
     expect(() => createDeflateCodec('server', agreement(), { concurrencyLimit: 0 })).toThrow(RangeError);
     expect(() => createDeflateCodec('server', agreement(), { threshold: 1.5 })).toThrow(RangeError);
+    expect(() => createDeflateCodec('server', agreement(), { zlibDeflateOptions: { level: 10 } })).toThrow(/level/);
+    expect(() => createDeflateCodec('server', agreement(), { zlibDeflateOptions: { memLevel: 0 } })).toThrow(/memLevel/);
+    expect(() => createDeflateCodec('server', agreement(), { zlibInflateOptions: { chunkSize: 8 } })).toThrow(/chunkSize/);
   });
 });
 
