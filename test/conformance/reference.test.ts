@@ -55,4 +55,9 @@ describe.skipIf(!pythonWebsocketsAvailable())('reference run against Python webs
   it('fails none', () => {
     expect(result.cases.filter((c) => c.verdict === 'FAILED').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
   });
+
+  it('tells per-fragment fail-fast (websockets) apart from per-frame fail-fast', () => {
+    const v = (id: string): string | undefined => result.cases.find((c) => c.id === id)?.verdict;
+    expect([v('6.4.1'), v('6.4.2'), v('6.4.3'), v('6.4.4')]).toEqual(['OK', 'OK', 'NON-STRICT', 'NON-STRICT']);
+  });
 });
