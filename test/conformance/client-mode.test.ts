@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { startClientFuzzer } from '../../src/conformance/client-mode.js';
 import { runClientDriver, type BrowserLikeWebSocketCtor } from '../../src/conformance/driver.js';
 import { clientCatalogue } from '../../src/conformance/client-cases/index.js';
+import { sloppyClientRun } from './mutants/raw-client.js';
 
 describe('client mode', () => {
   it('has unique ids and covers handshake, masking, framing, UTF-8 and closing', () => {
@@ -42,6 +43,22 @@ describe('client mode', () => {
       await runClientDriver({ url: `ws://127.0.0.1:${fuzzer.port}`, agent: 'lax', WebSocket: LaxWebSocket as unknown as BrowserLikeWebSocketCtor });
       const v = Object.fromEntries(fuzzer.results('lax').cases.map((c) => [c.id, c.verdict]));
       expect(v).toEqual({ '6.7.2': 'OK', '6.12.1': 'FAILED', '6.20.1': 'FAILED' });
+    } finally {
+      await fuzzer.close();
+    }
+  });
+
+  it('catches a client that ignores the handshake answer and one that does not mask', async () => {
+    const fuzzer = await startClientFuzzer({ port: 0, timeoutMs: 2000, cases: ['0.2', '0.4', '0.9', '1.1.2'] });
+    const base = `ws://127.0.0.1:${fuzzer.port}`;
+    try {
+      for (let n = 1; n <= fuzzer.cases.length; n++) await sloppyClientRun(`${base}/runCase?case=${n}&agent=careless`, { mask: true });
+      await sloppyClientRun(`${base}/runCase?case=4&agent=unmasked`, { mask: false });
+      const careless = Object.fromEntries(fuzzer.results('careless').cases.map((c) => [c.id, c.verdict]));
+      expect(careless).toEqual({ '0.2': 'FAILED', '0.4': 'FAILED', '0.9': 'FAILED', '1.1.2': 'OK' });
+      const unmasked = fuzzer.results('unmasked').cases;
+      expect(unmasked.map((c) => [c.id, c.verdict])).toEqual([['1.1.2', 'FAILED']]);
+      expect(unmasked[0]!.reason).toMatch(/unmasked/);
     } finally {
       await fuzzer.close();
     }
