@@ -67,6 +67,8 @@ export class Protocol implements DecoderHandler, ClosingPort {
   /** Validates text of compressed messages after inflation (uncompressed text is checked by the decoder). */
   private readonly inflatedText = new Utf8Validator();
   private inflating = false;
+  /** The transport ended while input was held back behind an inflation; act on it once that input is processed. */
+  private eofPending = false;
   /** Outgoing frames queued behind a compression in progress, to keep wire order. */
   private readonly pending: Pending[] = [];
   /** Opcode of an outgoing message sent in pieces with `fin: false`, 0 when none is open. */
@@ -121,6 +123,12 @@ export class Protocol implements DecoderHandler, ClosingPort {
 
   /** The transport reached end of stream or broke. */
   receiveEof(): void {
+    // Bytes held back while a message inflates arrived before the EOF (they may hold the
+    // peer's Close): they are processed first, or a clean close would be reported as 1006.
+    if (this.inflating) {
+      this.eofPending = true;
+      return;
+    }
     this.closing.transportClosed();
   }
 
@@ -280,6 +288,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
       }
       this.collect(data, fin, opcode);
       if (!sync) this.decoder.resume();
+      if (this.eofPending && !this.inflating) this.closing.transportClosed();
     });
     sync = false;
     if (this.inflating) this.decoder.pause();
