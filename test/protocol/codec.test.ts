@@ -153,6 +153,47 @@ describe('incoming compression (RSV1)', () => {
     expect(s.pings).toEqual([Buffer.from('p')]);
   });
 
+  it('an EOF arriving while a message inflates is acted on only after the bytes before it', () => {
+    // A server's last message, its Close and its TCP FIN can all arrive before zlib is done.
+    const codec = deferred(zlibCodec());
+    const c = recordingProtocol({ role: 'client', codec });
+    c.protocol.receive(
+      Buffer.concat([
+        rawFrame({ opcode: Opcode.Text, rsv1: true, payload: deflateRawSync(Buffer.from('last words')) }),
+        rawFrame({ opcode: Opcode.Close, payload: Buffer.from([0x03, 0xe9]) }),
+      ]),
+    );
+    c.protocol.receiveEof();
+    expect(c.closes).toEqual([]);
+    codec.release();
+    expect(c.messages.map((m) => m.data.toString())).toEqual(['last words']);
+    expect(c.closes).toEqual([{ code: 1001, reason: '', wasClean: true, remoteInitiated: true }]);
+    expect(parseWire(c.out).map((f) => closeOf(f).code)).toEqual([1001]);
+  });
+
+  it('an EOF while inflating, with only part of the next frame buffered, is 1006 once the inflation ends', () => {
+    const codec = deferred(zlibCodec());
+    const c = recordingProtocol({ role: 'client', codec });
+    const next = rawFrame({ opcode: Opcode.Text, payload: Buffer.from('cut short') });
+    c.protocol.receive(
+      Buffer.concat([rawFrame({ opcode: Opcode.Binary, rsv1: true, payload: deflateRawSync(Buffer.alloc(10)) }), next.subarray(0, 4)]),
+    );
+    c.protocol.receiveEof();
+    codec.release();
+    expect(c.messages).toEqual([{ data: Buffer.alloc(10), isBinary: true }]);
+    expect(c.closes).toEqual([{ code: 1006, reason: '', wasClean: false, remoteInitiated: false }]);
+  });
+
+  it('abort() during an inflation is immediate', () => {
+    const codec = deferred(zlibCodec());
+    const c = recordingProtocol({ role: 'client', codec });
+    c.protocol.receive(rawFrame({ opcode: Opcode.Binary, rsv1: true, payload: deflateRawSync(Buffer.alloc(10)) }));
+    c.protocol.abort();
+    expect(c.closes).toEqual([{ code: 1006, reason: '', wasClean: false, remoteInitiated: false }]);
+    codec.release();
+    expect(c.messages).toEqual([]);
+  });
+
   it('a close during an inflation drops the inflated result', () => {
     const codec = deferred(zlibCodec());
     const s = recordingProtocol({ role: 'server', codec });
