@@ -26,7 +26,13 @@ export interface AttachOptions extends Omit<ProtocolOptions, 'role'> {
   protocol: string;
   extensions: string;
   closeTimeout?: number;
+  /** Most application bytes that may wait unsent (0 = unlimited). Default 64 MiB. */
+  maxBufferedAmount?: number;
+  /** What a send beyond `maxBufferedAmount` does: 'close' fails the connection with 1013, 'error' rejects the send. */
+  onBufferOverflow?: 'close' | 'error';
 }
+
+export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
 
 /**
  * One WebSocket connection, for either side: created by `new WebSocket(url)` on the client
@@ -60,6 +66,8 @@ export class WebSocket extends BrowserEventTarget {
   private _core: Protocol | null = null;
   private _closeInfo: CloseInfo | null = null;
   private _closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+  private _maxBuffered = DEFAULT_MAX_BUFFERED_AMOUNT;
+  private _overflowPolicy: 'close' | 'error' = 'close';
   private _closeTimer: NodeJS.Timeout | null = null;
   private _closeEmitted = false;
   /** Application bytes handed to send() and not yet written to the kernel (exact, per WHATWG). */
@@ -68,6 +76,8 @@ export class WebSocket extends BrowserEventTarget {
   private readonly _inFlight: Array<number | Callback | undefined> = [];
   /** Sends waiting for a Blob to be read, so that order is kept; an entry returns false while its Blob is unread. */
   private _blobQueue: Array<() => boolean> | null = null;
+  /** Bytes of the sends waiting in `_blobQueue` (already part of `_buffered`). */
+  private _queuedBytes = 0;
   private _pingSentAt = 0;
   /** Set by the heartbeat: a ping is out and no pong has come back yet. */
   awaitingPong = false;
@@ -145,6 +155,10 @@ export class WebSocket extends BrowserEventTarget {
     const payload = toPayload(data);
     const isBinary = options?.binary ?? typeof payload !== 'string';
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    if (this._maxBuffered > 0 && this._buffered + size > this._maxBuffered) {
+      this.overflow(size, cb);
+      return false;
+    }
     this._buffered += size;
     this._inFlight.push(size, cb);
     const socket = this._socket!;
@@ -213,6 +227,8 @@ export class WebSocket extends BrowserEventTarget {
     this._protocolName = options.protocol;
     this._extensions = options.extensions;
     this._closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this._maxBuffered = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
+    this._overflowPolicy = options.onBufferOverflow ?? 'close';
     this._core = new Protocol(options, {
       write: (chunk, cb) => {
         socket.write(chunk, cb);
@@ -327,15 +343,26 @@ export class WebSocket extends BrowserEventTarget {
   }
 
   private sendLater(data: SendData, options: SendOptions | undefined, cb: Callback | undefined): boolean {
+    // WHATWG counts queued data in bufferedAmount at once (a Blob by its size); converting
+    // now also makes an unsendable value throw here rather than later, unhandled.
+    const payload = isBlob(data) ? null : toPayload(data);
+    const size = payload === null ? (data as Blob).size : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    this._buffered += size;
+    this._queuedBytes += size;
+    const dequeue = (): void => {
+      this._buffered -= size;
+      this._queuedBytes -= size;
+    };
     const queue = (this._blobQueue ??= []);
-    if (isBlob(data)) {
+    if (payload === null) {
       let buffer: Buffer | null = null;
       queue.push(() => {
         if (buffer === null) return false;
+        dequeue();
         this.sendNow(buffer, options, cb);
         return true;
       });
-      data.arrayBuffer().then(
+      (data as Blob).arrayBuffer().then(
         (ab) => {
           buffer = Buffer.from(ab);
           this.drainBlobQueue();
@@ -343,12 +370,15 @@ export class WebSocket extends BrowserEventTarget {
         (err: Error) => {
           queue.length = 0;
           this._blobQueue = null;
+          this._buffered -= this._queuedBytes;
+          this._queuedBytes = 0;
           this.emitError(err);
         },
       );
     } else {
       queue.push(() => {
-        this.sendNow(data, options, cb);
+        dequeue();
+        this.sendNow(payload, options, cb);
         return true;
       });
     }
@@ -367,6 +397,21 @@ export class WebSocket extends BrowserEventTarget {
       queue.shift();
     }
     if (this._blobQueue === queue) this._blobQueue = null;
+  }
+
+  /**
+   * A peer that does not read must not grow our memory without bound: past the limit the
+   * send is refused, or the connection is failed with 1013 (try again later).
+   */
+  private overflow(size: number, cb: Callback | undefined): void {
+    const err = new Error(`send of ${size} bytes refused: ${this._buffered} bytes already wait unsent (maxBufferedAmount ${this._maxBuffered})`);
+    if (this._overflowPolicy === 'close') {
+      this._readyState = ReadyState.CLOSING;
+      this._core!.fail(1013, 'outbound buffer limit exceeded');
+      this.armCloseTimer();
+    }
+    if (cb) process.nextTick(cb, err);
+    else if (this._overflowPolicy === 'error') this.emitError(err);
   }
 
   private rejectSend(data: SendData, cb: Callback | undefined): void {
