@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import type { ServerOptions, VerifyClientInfo, WebSocket } from '../../src/index.js';
@@ -174,6 +175,31 @@ describe('pipelined bytes', () => {
     await until(() => got.length === 3, 2000, 'three pipelined messages');
     expect(got).toEqual(['one', 'two', 'three']);
     peer.socket.write(closeFrame(1000));
+    await waitFor(peer.socket, 'close');
+  });
+
+  it('frames sent while an async verifyClient is still deciding are not lost', async () => {
+    const { port, wss } = await serve({ verifyClient: (_info, cb) => setTimeout(() => cb(true), 80) });
+    const got: string[] = [];
+    wss.on('connection', (ws: WebSocket) => ws.on('message', (d: Buffer) => got.push(d.toString())));
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await waitFor(socket, 'connect');
+    socket.write(upgradeRequest());
+    await new Promise((r) => setTimeout(r, 20));
+    // Before the 101: a well-behaved client would wait, but the bytes must still not vanish.
+    socket.write(Buffer.concat([frame(1, 'early'), frame(1, 'bird')]));
+    await until(() => got.length === 2, 2000, 'both early messages');
+    expect(got).toEqual(['early', 'bird']);
+    socket.destroy();
+  });
+
+  it('maxPayload: a larger message fails the connection with 1009', async () => {
+    const { port } = await serve({ maxPayload: 10 });
+    const peer = await rawClient(port, { pipelined: frame(2, Buffer.alloc(11)) });
+    await until(() => peer.reader.frames.length > 0, 2000, 'the close frame');
+    expect(peer.reader.frames[0]!.opcode).toBe(8);
+    expect(peer.reader.frames[0]!.payload.readUInt16BE(0)).toBe(1009);
     await waitFor(peer.socket, 'close');
   });
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { HeadParser, type ParsedRequest } from '../../src/handshake/index.js';
 import { WebSocket, WebSocketServer } from '../../src/index.js';
-import { HOST, waitFor } from './helpers.js';
+import { HOST, frame, rawClient, until, waitFor } from './helpers.js';
 
 /** The three ways to run a WebSocketServer, each driven end to end. */
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -92,6 +92,21 @@ describe('{ server }', () => {
         .end();
     });
     expect(body).toBe('plain');
+  });
+
+  it('frames pipelined behind the request (the http head argument) are delivered', async () => {
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http, heartbeat: 0, verifyClient: (_i, cb) => setTimeout(() => cb(true), 30) });
+    cleanups.push(() => new Promise<void>((r) => http.close(() => r())));
+    cleanups.push(() => closeWss(wss));
+    http.listen(0, HOST);
+    await waitFor(http, 'listening');
+    const got: string[] = [];
+    wss.on('connection', (ws: WebSocket) => ws.on('message', (d: Buffer) => got.push(d.toString())));
+    const peer = await rawClient((http.address() as AddressInfo).port, { pipelined: Buffer.concat([frame(1, 'a'), frame(1, 'b')]) });
+    await until(() => got.length === 2, 2000, 'two pipelined messages');
+    expect(got).toEqual(['a', 'b']);
+    peer.socket.destroy();
   });
 
   it('close() detaches from the http server without closing it', async () => {

@@ -46,6 +46,22 @@ describe('send() data types', () => {
     ws.terminate();
   });
 
+  it('a Blob and the sends queued behind it count toward bufferedAmount at once', async () => {
+    const { ws, received } = await connectPair(p);
+    ws.send(new Blob(['abcd']));
+    expect(ws.bufferedAmount).toBe(4);
+    ws.send('é€');
+    expect(ws.bufferedAmount).toBe(4 + 5);
+    ws.send(new Uint8Array(3));
+    expect(ws.bufferedAmount).toBe(12);
+    // An unsendable value is refused synchronously even while queued behind a Blob.
+    expect(() => ws.send({} as never)).toThrow(TypeError);
+    await until(() => received.length === 3, 2000, 'three messages');
+    await until(() => ws.bufferedAmount === 0, 2000, 'bufferedAmount back to 0');
+    expect(received.map((r) => r.data.length)).toEqual([4, 5, 3]);
+    ws.terminate();
+  });
+
   it('options: binary forces the frame type, fin:false continues the message', async () => {
     const { ws, received } = await connectPair(p);
     ws.send('as binary', { binary: true });
