@@ -161,6 +161,8 @@ function handshake(
       ...(options.autoPong !== undefined ? { autoPong: options.autoPong } : {}),
       ...(options.closeTimeout !== undefined ? { closeTimeout: options.closeTimeout } : {}),
       validateUtf8: !options.skipUTF8Validation,
+      ...(options.maxBufferedAmount !== undefined ? { maxBufferedAmount: options.maxBufferedAmount } : {}),
+      ...(options.onBufferOverflow !== undefined ? { onBufferOverflow: options.onBufferOverflow } : {}),
     });
     ws.feed(res.rest);
   }

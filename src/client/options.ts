@@ -22,6 +22,13 @@ export interface ClientOptions extends Pick<
   maxRedirects?: number;
   /** How long to wait for the server to close TCP after the closing handshake. Default 10,000 ms. */
   closeTimeout?: number;
+  /**
+   * Most application bytes a connection may hold unsent (a peer that stops reading). Default
+   * 64 MiB; 0 = unlimited. Beyond it, `onBufferOverflow` decides.
+   */
+  maxBufferedAmount?: number;
+  /** 'close' (default): fail the connection with 1013. 'error': refuse the send (callback or 'error'). */
+  onBufferOverflow?: 'close' | 'error';
   /** Answer pings automatically. Default true. */
   autoPong?: boolean;
   /** Skip UTF-8 validation of incoming text. Default false. */

@@ -59,6 +59,13 @@ export interface ServerOptions {
    * previous ping; 0 disables. Default 30,000. `socket.latency` holds the measured RTT.
    */
   heartbeat?: number;
+  /**
+   * Most application bytes a connection may hold unsent (a peer that stops reading). Default
+   * 64 MiB; 0 = unlimited. Beyond it, `onBufferOverflow` decides.
+   */
+  maxBufferedAmount?: number;
+  /** 'close' (default): fail the connection with 1013. 'error': refuse the send (callback or 'error'). */
+  onBufferOverflow?: 'close' | 'error';
   /** Answer pings automatically. Default true. */
   autoPong?: boolean;
   /** Skip UTF-8 validation of incoming text (ws's option). Default false: never turn on for untrusted peers. */

@@ -309,6 +309,8 @@ export class WebSocketServer extends EventEmitter {
       autoPong: this.options.autoPong,
       validateUtf8: !this.options.skipUTF8Validation,
       closeTimeout: this.options.closeTimeout,
+      ...(this.options.maxBufferedAmount !== undefined ? { maxBufferedAmount: this.options.maxBufferedAmount } : {}),
+      ...(this.options.onBufferOverflow !== undefined ? { onBufferOverflow: this.options.onBufferOverflow } : {}),
     });
     this.tracked.add(ws);
     ws.once('close', () => this.tracked.delete(ws));
