@@ -28,7 +28,8 @@ export function switching(headers: Record<string, string>, extra: string[] = [])
 }
 
 /**
- * Starts the raw server. `answer` builds the response head (null: say nothing); after a 101
+ * Starts the raw server. `answer` builds the response (null: say nothing), written as latin1
+ * so a test can append raw frame bytes to the head; after a 101
  * `onUpgrade` gets the connection. Frames are parsed only while `parse` is true (default),
  * so a test can leave the socket unread.
  */
@@ -45,7 +46,7 @@ export async function startRawServer(opts: { answer?: Answer; onUpgrade?: (u: Ra
         }
         const response = (opts.answer ?? ((r) => switching(r.headers)))({ request: head, headers });
         if (response === null) return;
-        socket.write(response);
+        socket.write(Buffer.from(response, 'latin1'));
         if (!response.startsWith('HTTP/1.1 101')) return;
         const reader = new FrameReader();
         if (opts.parse !== false) {
