@@ -3,6 +3,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import os from 'node:os';
 import { canPin, spawnHost } from './lib/procs.mjs';
 import { measure } from './lib/measure.mjs';
 import { scenarios as allScenarios } from './lib/scenarios.mjs';
@@ -43,6 +44,7 @@ const ctx = {
   warmupMs: int(args.warmup, args.quick ? 300 : 1000),
   durationMs: int(args.duration, args.quick ? 800 : 3000),
   pin: !args['no-pin'] && canPin(),
+  cores: os.cpus().length,
   // Anything that makes this run differ from a plain --quick or full run, for the report.
   custom: ['rounds', 'duration', 'warmup', 'servers', 'only', 'idle', 'no-pin']
     .filter((k) => args[k] !== undefined && args[k] !== false)
@@ -127,6 +129,7 @@ for (let round = 1; round <= ctx.rounds; round++) {
     for (const name of servers) {
       const server = { name, env: probes.get(name).env };
       let sample;
+      const t0 = Date.now();
       try {
         sample = await measure(server, sc, ctx);
       } catch (err) {
@@ -135,11 +138,14 @@ for (let round = 1; round <= ctx.rounds; round++) {
       samples.get(sc.id).get(name).push(sample);
       const shown = sample.metrics
         ? `${sc.metrics.map((m) => `${human(sample.metrics[m.key])} ${m.label}`).join(', ')}` +
-          (sample.peerCpu !== undefined ? `  (peer ${percentText(sample.peerCpu)}, loadgen ${percentText(sample.loadgenCpu)})` : '')
+          (sample.peerCpu !== undefined
+            ? `  (cpu: peer ${percentText(sample.peerCpu)}, loadgen ${percentText(sample.loadgenCpu)}, others ${percentText(sample.othersCpu)})`
+            : '')
         : sample.skipped
           ? `skipped: ${sample.skipped}`
           : `ERROR: ${sample.error.split('\n')[0]}`;
-      console.log(`[${round}/${ctx.rounds}] ${sc.id.padEnd(28)} ${name.padEnd(10)} ${shown}`);
+      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      console.log(`[${round}/${ctx.rounds}] ${sc.id.padEnd(28)} ${name.padEnd(10)} ${shown}  ${secs}s`);
     }
   }
   save(false);

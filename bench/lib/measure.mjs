@@ -1,6 +1,29 @@
 // One measurement: start the peer process, run the load generator against it,
 // snapshot the peer at the load generator's marks, turn it into metrics.
+import { readFileSync } from 'node:fs';
 import { freePort, spawnHost, spawnLoadgen } from './procs.mjs';
+
+/** Busy and total jiffies over all cores, or undefined where /proc/stat does not exist. */
+function machineTicks() {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0); // idle + iowait
+    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0); // guest time is already in user
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU used by everything except the two processes under measurement, in % of
+ * one core: on a shared machine this is the noise floor of the row.
+ */
+function othersPercent(a, b, peerCpu, loadgenCpu, cores) {
+  if (!a || !b || b.total === a.total || peerCpu === undefined || loadgenCpu === undefined) return undefined;
+  const machine = ((b.busy - a.busy) / (b.total - a.total)) * 100 * cores;
+  return Math.max(0, machine - peerCpu - loadgenCpu);
+}
 
 const cpuPercent = (a, b) => {
   if (!a || !b) return undefined; // the peer died before answering; its error is reported elsewhere
@@ -14,6 +37,7 @@ function serveMarks(loadgen, peer, marks) {
     if (m?.type !== 'mark') return;
     try {
       marks[m.name] = await peer.stats(m.gc);
+      marks[m.name].machine = machineTicks();
     } finally {
       loadgen.send({ type: 'ack', id: m.id });
     }
@@ -50,12 +74,15 @@ async function serverSide(server, scenario, ctx, procs) {
   const port = await freePort();
   const host = spawnHost(server.name, { role: 'server', port, mode: scenario.mode, compress: !!scenario.compress }, { pin: ctx.pin, env: server.env });
   procs.push(host);
+  const loadgen = spawnLoadgen(
+    { ...scenario.loadgen, port, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs, waitForGo: true },
+    { pin: ctx.pin },
+  );
+  procs.push(loadgen);
   const ready = await host.waitFor(READY, 20_000, 'server ready');
   const early = outcome(ready, server.name);
   if (early) return early;
-
-  const loadgen = spawnLoadgen({ ...scenario.loadgen, port, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs }, { pin: ctx.pin });
-  procs.push(loadgen);
+  loadgen.send({ type: 'go' });
   const marks = {};
   serveMarks(loadgen, host, marks);
   const done = await loadgen.waitFor(DONE, loadgenTimeout(ctx, scenario), 'load generator result');
@@ -70,10 +97,12 @@ async function serverSide(server, scenario, ctx, procs) {
     metrics.heapPerConnKiB = (idle.heapUsed + idle.external - baseline.heapUsed - baseline.external) / result.conns / 1024;
     return { metrics };
   }
+  const peerCpu = cpuPercent(marks.start, marks.end);
   return {
     metrics,
-    peerCpu: cpuPercent(marks.start, marks.end),
+    peerCpu,
     loadgenCpu: result.loadgenCpu,
+    othersCpu: othersPercent(marks.start?.machine, marks.end?.machine, peerCpu, result.loadgenCpu, ctx.cores),
     extra: { ...ready.info, ...(result.errors ? { errors: result.errors, lastError: result.lastError } : {}) },
   };
 }
@@ -92,6 +121,13 @@ async function clientSide(server, scenario, ctx, procs) {
   const done = await sink.waitFor(DONE, loadgenTimeout(ctx, scenario), 'sink result');
   const skipped = outcome(done, 'sink');
   if (skipped) return skipped;
-  return { metrics: done.result.metrics, peerCpu: cpuPercent(marks.start, marks.end), loadgenCpu: done.result.loadgenCpu };
+  const peerCpu = cpuPercent(marks.start, marks.end);
+  const loadgenCpu = done.result.loadgenCpu;
+  return {
+    metrics: done.result.metrics,
+    peerCpu,
+    loadgenCpu,
+    othersCpu: othersPercent(marks.start?.machine, marks.end?.machine, peerCpu, loadgenCpu, ctx.cores),
+  };
 }
 

@@ -20,6 +20,7 @@ export function summarise(scenarios, servers, samples) {
         metrics,
         peerCpu: median(ok.map((x) => x.peerCpu)),
         loadgenCpu: median(ok.map((x) => x.loadgenCpu)),
+        othersCpu: median(ok.map((x) => x.othersCpu)),
         skipped: ok.length === 0 ? skipped : undefined,
         errors,
         extra: ok[0]?.extra,
@@ -55,14 +56,15 @@ export function tables(summary, servers) {
     rows: rows(summary, servers, (c, s, m) => ratioText(ratio(c[s].metrics[m.key], c[ref].metrics[m.key]))),
   }));
   const cpu = {
-    title: 'CPU during the measured window (peer process / load generator; 100% = one core)',
+    title:
+      'CPU during the measured window: peer process / load generator / everything else on the machine (100% = one core; "everything else" is noise)',
     head: ['scenario', ...servers],
     labels: 1,
     rows: summary
       .filter(({ scenario }) => scenario.loadgen.kind !== 'idle')
       .map(({ scenario, cells }) => [
         scenario.id,
-        ...servers.map((s) => (cells[s].n ? `${percentText(cells[s].peerCpu)} / ${percentText(cells[s].loadgenCpu)}` : '–')),
+        ...servers.map((s) => (cells[s].n ? `${percentText(cells[s].peerCpu)} / ${percentText(cells[s].loadgenCpu)} / ${percentText(cells[s].othersCpu)}` : '–')),
       ]),
   };
   return [value, ...ratios, ...(cpu.rows.length ? [cpu] : [])];

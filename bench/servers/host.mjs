@@ -17,17 +17,8 @@ function stats(gc) {
   return { cpu: process.cpuUsage(), t: Number(process.hrtime.bigint()) / 1e6, rss: m.rss, heapUsed: m.heapUsed, external: m.external };
 }
 
-let handle;
-process.on('message', async (msg) => {
+process.on('message', (msg) => {
   if (msg.type === 'stats') send({ type: 'stats', id: msg.id, stats: stats(msg.gc) });
-  else if (msg.type === 'exit') {
-    try {
-      await Promise.race([handle?.close?.(), new Promise((r) => setTimeout(r, 500))]);
-      handle?.stop?.();
-    } finally {
-      process.exit(0);
-    }
-  }
 });
 process.on('disconnect', () => process.exit(0));
 
@@ -36,13 +27,13 @@ try {
   if (config.role === 'probe') {
     send({ type: 'probe', result: await adapter.probe() });
   } else if (config.role === 'server') {
-    handle = await adapter.createServer({ port: config.port, mode: config.mode, compress: !!config.compress });
+    const handle = await adapter.createServer({ port: config.port, mode: config.mode, compress: !!config.compress });
     send({ type: 'ready', info: handle.broadcastVia ? { broadcastVia: handle.broadcastVia } : {} });
   } else if (config.role === 'client') {
     if (typeof adapter.createClient !== 'function') {
       send({ type: 'skip', reason: `${config.name} has no client` });
     } else {
-      handle = await adapter.createClient({
+      await adapter.createClient({
         url: config.url,
         payload: makePayload(config.size, config.text),
         binary: !config.text,
