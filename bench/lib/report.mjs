@@ -95,6 +95,10 @@ export function resultsMarkdown({ info, ctx, probes, servers, summary, samples, 
     : '> Full run (`npm run bench`).');
   if (ctx.custom.length) lines.push('>', `> Non-default settings: \`${ctx.custom.join(' ')}\`.`);
   if (!complete) lines.push('>', '> **Incomplete**: the run was interrupted or is still in progress; rounds so far are shown.');
+  const others = median([...samples.values()].flatMap((m) => [...m.values()].flat()).map((x) => x.othersCpu));
+  if (others !== undefined && others > 25) {
+    lines.push('>', `> ⚠ Other processes used a median ${others.toFixed(0)}% of a core during the measured windows (see the CPU table), so these numbers are noisy: trust only large differences, and rerun on an idle machine for real figures.`);
+  }
   lines.push('', 'How to read and reproduce this: see [README.md](README.md).', '');
   lines.push('## Setup', '');
   lines.push(`- Date: ${info.date}`);
