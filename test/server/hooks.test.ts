@@ -122,6 +122,15 @@ describe('response customisation', () => {
     peer.socket.destroy();
   });
 
+  it("a 'headers' line with CR/LF is refused with 500 instead of being injected", async () => {
+    const { port, wss } = await serve({});
+    wss.on('headers', (lines: string[]) => lines.push('X-A: 1\r\nX-Injected: 2'));
+    const res = await rawExchange(port, upgradeRequest());
+    expect(res.status).toBe(500);
+    expect(res.text).not.toContain('X-Injected');
+    expect(res.closed).toBe(true);
+  });
+
   it('default subprotocol is the client’s first offer (like ws)', async () => {
     const { port } = await serve({});
     const peer = await rawClient(port, { headers: { 'Sec-WebSocket-Protocol': 'b, a' } });

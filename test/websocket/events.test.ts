@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloseEvent, MessageEvent, WebSocket } from '../../src/index.js';
+import { CloseEvent, ErrorEvent, MessageEvent, WebSocket } from '../../src/index.js';
 import { until, waitFor } from '../server/helpers.js';
 import { connectPair, startWsPeer, type WsPeer } from './peer.js';
 
@@ -170,7 +170,8 @@ describe('browser-style events', () => {
     await waitFor(ws, 'open');
     const { peer } = await conn;
     const order: string[] = [];
-    ws.onerror = (e: { type: string }) => order.push(e.type);
+    const errors: ErrorEvent[] = [];
+    ws.onerror = (e: ErrorEvent) => (order.push(e.type), errors.push(e));
     const closed = new Promise<CloseEvent>((resolve) => (ws.onclose = (e: CloseEvent) => (order.push(e.type), resolve(e))));
     // A reserved opcode: the client must fail the connection.
     rawSocket(peer).write(Buffer.from([0x83, 0x00]));
@@ -178,6 +179,20 @@ describe('browser-style events', () => {
     expect(order).toEqual(['error', 'close']);
     expect(ce.code).toBe(1006);
     expect(ce.wasClean).toBe(false);
+    expect(errors[0]).toBeInstanceOf(ErrorEvent);
+    expect(errors[0]!.error).toBeInstanceOf(Error);
+    expect(errors[0]!.message).toBe((errors[0]!.error as Error).message);
+    expect(errors[0]!.target).toBe(ws);
+  });
+
+  it('dispatchEvent delivers to browser-style listeners', async () => {
+    const { ws } = await connectPair(p);
+    const got: unknown[] = [];
+    ws.addEventListener('message', (e: MessageEvent) => got.push(e.data));
+    ws.onmessage = (e: MessageEvent) => got.push(`attr:${String(e.data)}`);
+    expect(ws.dispatchEvent(new MessageEvent('synthetic'))).toBe(true);
+    expect(got).toEqual(['synthetic', 'attr:synthetic']);
+    ws.terminate();
   });
 });
 
