@@ -166,4 +166,18 @@ describe('backpressure against a peer that does not read', () => {
     await until(() => bytes >= total * chunk.length + Buffer.byteLength(text), 5000, 'all bytes at the peer');
     ws.terminate();
   });
+
+  it('terminate() with data still queued calls every pending callback with an error', async () => {
+    const { ws } = await stalledPair();
+    const results: Array<Error | null | undefined> = [];
+    const total = 20;
+    for (let i = 0; i < total; i++) ws.send(Buffer.alloc(1024 * 1024), (err) => results.push(err));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(results.length).toBeLessThan(total);
+    ws.terminate();
+    await waitFor(ws, 'close');
+    await until(() => results.length === total, 2000, 'every callback');
+    expect(results.at(-1)).toBeInstanceOf(Error);
+    expect(results.filter((e) => e === null).length).toBeLessThan(total);
+  });
 });
