@@ -1,5 +1,6 @@
 import { RawConn } from './conn.js';
-import { buildRequest, checkUpgradeResponse, defaultUpgradeHeaders, newKey } from './http.js';
+import { buildRequest, checkUpgradeResponse, defaultUpgradeHeaders, headerValue, newKey } from './http.js';
+import { checkDeflateAnswer, Inflater, offerHeader, type DeflateOffer } from './deflate.js';
 import { failed, type Clock, type Outcome } from './judge.js';
 import { Session } from './session.js';
 import type { Target } from './target.js';
@@ -10,12 +11,15 @@ export interface ConnectOptions {
   extraHeaders?: Array<[string, string]>;
   /** Bytes to append to the upgrade request in the same TCP write. */
   pipelined?: Buffer;
+  /** Offer permessage-deflate with these parameters; the answer is checked against RFC 7692. */
+  deflate?: DeflateOffer;
 }
 
 /** Everything a server-mode case gets: the target, a wire log, a deadline, and connection helpers. */
 export class CaseContext implements Clock {
   readonly log = new WireLog();
   private readonly conns: RawConn[] = [];
+  private readonly sessions: Session[] = [];
   private readonly deadline: number;
 
   constructor(
@@ -47,6 +51,7 @@ export class CaseContext implements Clock {
     const key = newKey();
     const headers = defaultUpgradeHeaders(this.target.hostHeader, key);
     if (opts.protocols?.length) headers.push(['Sec-WebSocket-Protocol', opts.protocols.join(', ')]);
+    if (opts.deflate) headers.push(['Sec-WebSocket-Extensions', offerHeader(opts.deflate)]);
     headers.push(...(opts.extraHeaders ?? []));
     const req = buildRequest({ path: this.target.path, headers });
     this.log.add('send', 'http', req.toString('latin1').trimEnd(), req);
@@ -56,12 +61,21 @@ export class CaseContext implements Clock {
     if (h.kind === 'timeout') failed('no answer to the opening handshake before the case timeout');
     if (h.kind === 'end') failed(`connection closed during the opening handshake (${h.how})`);
     if (h.kind === 'garbage') failed(`unparseable handshake answer: ${h.detail}`);
-    const problem = checkUpgradeResponse(h.head, key, opts.protocols ?? []);
+    const problem = checkUpgradeResponse(h.head, key, opts.protocols ?? [], opts.deflate !== undefined);
     if (problem) failed(`opening handshake: ${problem}`);
-    return new Session(conn, this.log, { expectMasked: false, role: 'client' });
+    const ext = headerValue(h.head, 'sec-websocket-extensions');
+    let session: Session;
+    if (opts.deflate && ext) {
+      const agreement = checkDeflateAnswer(ext, opts.deflate);
+      if (typeof agreement === 'string') failed(`permessage-deflate answer: ${agreement}`);
+      session = new Session(conn, this.log, { expectMasked: false, role: 'client', deflate: { agreement, inflater: new Inflater() } });
+    } else session = new Session(conn, this.log, { expectMasked: false, role: 'client' });
+    this.sessions.push(session);
+    return session;
   }
 
   cleanup(): void {
+    for (const s of this.sessions) s.destroy();
     for (const c of this.conns) c.destroy();
   }
 }

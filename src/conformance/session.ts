@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { RawConn, type WriteOptions } from './conn.js';
 import { buildFrame, closePayload, OP, type FrameSpec } from './frames.js';
 import { describeFrame, type WireLog } from './wire.js';
+import type { DeflateAgreement, Inflater } from './deflate.js';
 
 /** What the peer did next, as the judge sees it: whole messages, control frames, or the end. */
 export type Reply =
@@ -41,6 +42,8 @@ export interface SessionOptions {
   expectMasked: boolean;
   /** Side we play, used to pick default masking for frames we send. */
   role: 'client' | 'server';
+  /** Set when permessage-deflate was negotiated: RSV1 then marks compressed messages. */
+  deflate?: { agreement: DeflateAgreement; inflater: Inflater };
 }
 
 /**
@@ -50,6 +53,7 @@ export interface SessionOptions {
 export class Session {
   private fragments: Buffer[] = [];
   private fragType: 'text' | 'binary' | null = null;
+  private fragCompressed = false;
   private closeSeen = false;
   private violation: string | null = null;
 
@@ -61,6 +65,11 @@ export class Session {
 
   get role(): 'client' | 'server' {
     return this.opts.role;
+  }
+
+  /** The permessage-deflate agreement, or null when no extension is in use. */
+  get deflate(): DeflateAgreement | null {
+    return this.opts.deflate?.agreement ?? null;
   }
 
   /** Frames we build are masked when we play the client, unless the spec says otherwise. */
@@ -111,7 +120,10 @@ export class Session {
       const f = ev.frame;
       if (this.closeSeen) return this.flag(`sent a ${f.opcode} frame after its close frame`);
       if (f.masked !== this.opts.expectMasked) return this.flag(f.masked ? 'sent a masked frame (servers must not mask)' : 'sent an unmasked frame (clients must mask)');
-      if (f.rsv !== 0) return this.flag(`set reserved bits (RSV=${f.rsv}) without a negotiated extension`);
+      const compressedStart = this.opts.deflate !== undefined && f.rsv === 4 && (f.opcode === OP.TEXT || f.opcode === OP.BINARY);
+      if (f.rsv !== 0 && !compressedStart) {
+        return this.flag(this.opts.deflate ? `set RSV=${f.rsv} on a ${f.opcode === OP.CONT ? 'continuation' : 'control or reserved'} frame (permessage-deflate only allows RSV1 on a message's first frame)` : `set reserved bits (RSV=${f.rsv}) without a negotiated extension`);
+      }
       if (f.opcode >= 8) {
         if (f.opcode > 10) return this.flag(`used reserved control opcode ${f.opcode}`);
         if (!f.fin) return this.flag('fragmented a control frame');
@@ -129,13 +141,22 @@ export class Session {
       } else {
         if (this.fragType) return this.flag('started a new message before finishing the previous fragmented one');
         this.fragType = f.opcode === OP.TEXT ? 'text' : 'binary';
+        this.fragCompressed = compressedStart;
       }
       this.fragments.push(f.payload);
       if (!f.fin) continue;
-      const data = this.fragments.length === 1 ? this.fragments[0]! : Buffer.concat(this.fragments);
+      let data = this.fragments.length === 1 ? this.fragments[0]! : Buffer.concat(this.fragments);
       const kind = this.fragType;
       this.fragments = [];
       this.fragType = null;
+      if (this.fragCompressed && this.opts.deflate) {
+        try {
+          data = await this.opts.deflate.inflater.inflate(data);
+        } catch (e) {
+          return this.flag(`sent a compressed message that does not inflate: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        this.log.note(`inflated the ${kind} message to ${data.length} bytes`);
+      }
       if (kind === 'text' && !isUtf8(data)) return this.flag('sent a text message that is not valid UTF-8');
       return { kind, data };
     }
@@ -160,5 +181,6 @@ export class Session {
 
   destroy(): void {
     this.conn.destroy();
+    this.opts.deflate?.inflater.close();
   }
 }

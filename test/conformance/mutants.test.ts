@@ -18,7 +18,12 @@ const MUTANTS: Array<{ flaw: keyof Flaws; cases: string[] }> = [
   { flaw: 'acceptBadCloseCodes', cases: ['7.9.1', '7.9.6', '7.9.11'] },
   { flaw: 'badAccept', cases: ['0.1', '1.1.1'] },
   { flaw: 'acceptAnyVersion', cases: ['0.20'] },
+  { flaw: 'deflateEchoOffer', cases: ['13.8', '13.9', '13.10'] },
+  { flaw: 'deflateRsvAnywhere', cases: ['12.5.1', '12.5.2'] },
 ];
+
+/** Flaws that only exist on top of a working permessage-deflate. */
+const NEEDS_DEFLATE = new Set<keyof Flaws>(['deflateEchoOffer', 'deflateRsvAnywhere']);
 
 const ALL_TARGETED = [...new Set(MUTANTS.flatMap((m) => m.cases))];
 
@@ -31,7 +36,7 @@ const run = (url: string, cases: string[]): Promise<SuiteResult> => runServerSui
 describe('mutation tests: every broken server is caught', () => {
   for (const m of MUTANTS) {
     it(`catches ${m.flaw} in ${m.cases.join(', ')}`, async () => {
-      const srv = await startRawEcho({ [m.flaw]: true });
+      const srv = await startRawEcho({ [m.flaw]: true, deflate: NEEDS_DEFLATE.has(m.flaw) });
       try {
         const r = await run(srv.url, m.cases);
         const v = verdicts(r);
@@ -56,11 +61,13 @@ describe('the same cases pass against correct servers', () => {
     expect(r.cases.filter((c) => c.verdict === 'FAILED').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
   });
 
-  it('the unbroken raw echo server has no FAILED on any targeted case', async () => {
-    const srv = await startRawEcho({});
+  it('the unbroken raw echo server (with deflate) has no FAILED on any targeted case', async () => {
+    const srv = await startRawEcho({ deflate: true });
     try {
-      const r = await run(srv.url, ALL_TARGETED);
+      const r = await run(srv.url, [...ALL_TARGETED, '12', '13']);
       expect(r.cases.filter((c) => c.verdict === 'FAILED').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
+      // Plain offers are accepted and exercised; parameterised ones are declined by this server.
+      expect(r.cases.filter((c) => c.id.startsWith('12.')).every((c) => c.verdict === 'OK')).toBe(true);
     } finally {
       await srv.close();
     }

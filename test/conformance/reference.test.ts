@@ -61,3 +61,37 @@ describe.skipIf(!pythonWebsocketsAvailable())('reference run against Python webs
     expect([v('6.4.1'), v('6.4.2'), v('6.4.3'), v('6.4.4')]).toEqual(['OK', 'OK', 'NON-STRICT', 'NON-STRICT']);
   });
 });
+
+describe('permessage-deflate groups (12, 13) against deflate-enabled references', () => {
+  it('ws with perMessageDeflate: no FAILED; rejecting malformed offers with 400 is NON-STRICT', async () => {
+    const peer = await startWsPeer('--deflate');
+    try {
+      const r = await runServerSuite({ url: peer.url, cases: ['12', '13'], quick: true, timeoutMs: 4000 });
+      expect(r.cases.filter((c) => c.verdict === 'FAILED').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
+      expect(ids(r, 'NON-STRICT')).toEqual(['13.8', '13.9', '13.10']);
+      expect(ids(r, 'UNIMPLEMENTED')).toEqual([]);
+    } finally {
+      peer.stop();
+    }
+  });
+
+  it.skipIf(!pythonWebsocketsAvailable())('Python websockets with compression: all OK', async () => {
+    const peer = await startPyPeer('--deflate');
+    try {
+      const r = await runServerSuite({ url: peer.url, cases: ['12', '13'], quick: true, timeoutMs: 4000 });
+      expect(r.cases.filter((c) => c.verdict !== 'OK').map((c) => `${c.id} ${c.verdict}: ${c.reason}`)).toEqual([]);
+    } finally {
+      peer.stop();
+    }
+  });
+
+  it('a server without the extension gets UNIMPLEMENTED, not FAILED', async () => {
+    const peer = await startWsPeer();
+    try {
+      const r = await runServerSuite({ url: peer.url, cases: ['12.1.1', '13.1', '13.8'], timeoutMs: 4000 });
+      expect(r.cases.map((c) => c.verdict)).toEqual(['UNIMPLEMENTED', 'UNIMPLEMENTED', 'OK']);
+    } finally {
+      peer.stop();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import type { ServerCase } from '../context.js';
 import { closingCases } from './closing.js';
+import { deflateCases } from './deflate.js';
 import { fragmentationCases } from './fragmentation.js';
 import { framingCases } from './framing.js';
 import { handshakeCases } from './handshake.js';
@@ -22,5 +23,6 @@ export function serverCatalogue(): ServerCase[] {
     ...closingCases,
     ...limitCases,
     ...autoFragmentCases,
+    ...deflateCases,
   ].sort((a, b) => compareIds(a.id, b.id));
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
+import { constants, inflateRawSync } from 'node:zlib';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { buildFrame, closePayload, FrameReader, type ParsedFrame } from '../../../src/conformance/frames.js';
 
@@ -20,6 +21,12 @@ export interface Flaws {
   acceptBadCloseCodes?: boolean;
   badAccept?: boolean;
   acceptAnyVersion?: boolean;
+  /** Not a flaw: negotiate permessage-deflate for plain offers (decline anything with parameters). */
+  deflate?: boolean;
+  /** Answer any permessage-deflate offer by repeating it verbatim, even ones that must be declined. */
+  deflateEchoOffer?: boolean;
+  /** Accept RSV1 on continuation and control frames once deflate is on. */
+  deflateRsvAnywhere?: boolean;
 }
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -28,7 +35,17 @@ function validWireCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999);
 }
 
-function handleUpgrade(sock: Socket, head: string, flaws: Flaws): boolean {
+/** Picks the permessage-deflate answer, or null to decline. */
+function deflateAnswer(offer: string | undefined, flaws: Flaws): string | null {
+  if (!flaws.deflate || !offer) return null;
+  const first = offer.split(',').map((s) => s.trim()).find((o) => o.startsWith('permessage-deflate'));
+  if (!first) return null;
+  if (flaws.deflateEchoOffer) return first;
+  const params = first.split(';').slice(1).map((p) => p.trim());
+  return params.every((p) => p === 'client_max_window_bits') ? 'permessage-deflate' : null;
+}
+
+function handleUpgrade(sock: Socket, head: string, flaws: Flaws): string | false {
   const lines = head.split('\r\n');
   const headers = new Map<string, string>();
   for (const l of lines.slice(1)) {
@@ -53,8 +70,9 @@ function handleUpgrade(sock: Socket, head: string, flaws: Flaws): boolean {
     return false;
   }
   const accept = createHash('sha1').update(key + GUID).digest('base64');
-  sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${flaws.badAccept ? accept.slice(1) + 'A' : accept}\r\n\r\n`);
-  return true;
+  const ext = deflateAnswer(headers.get('sec-websocket-extensions'), flaws);
+  sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${flaws.badAccept ? accept.slice(1) + 'A' : accept}\r\n${ext ? `Sec-WebSocket-Extensions: ${ext}\r\n` : ''}\r\n`);
+  return ext ?? '';
 }
 
 function serve(sock: Socket, flaws: Flaws): void {
@@ -64,6 +82,8 @@ function serve(sock: Socket, flaws: Flaws): void {
   let frag: Buffer[] = [];
   let fragOp = 0;
   let closed = false;
+  let deflate = false;
+  let compressed = false;
   const send = (opcode: number, payload: Buffer): void => {
     if (!sock.destroyed) sock.write(buildFrame({ opcode, payload, mask: false }));
   };
@@ -75,7 +95,8 @@ function serve(sock: Socket, flaws: Flaws): void {
   const onFrame = (f: ParsedFrame): void => {
     if (closed) return;
     if (!f.masked && !flaws.acceptUnmasked) return fail(1002);
-    if (f.rsv !== 0 && !flaws.acceptRsv) return fail(1002);
+    const rsv1Ok = deflate && f.rsv === 4 && (flaws.deflateRsvAnywhere || f.opcode === 1 || f.opcode === 2);
+    if (f.rsv !== 0 && !flaws.acceptRsv && !rsv1Ok) return fail(1002);
     const reserved = (f.opcode > 2 && f.opcode < 8) || f.opcode > 10;
     if (reserved) return flaws.acceptReservedOpcodes ? undefined : fail(1002);
     if (f.opcode >= 8) {
@@ -94,13 +115,23 @@ function serve(sock: Socket, flaws: Flaws): void {
     }
     if (f.opcode === 0 && frag.length === 0 && fragOp === 0) return fail(1002);
     if (f.opcode !== 0 && fragOp !== 0) return fail(1002);
-    if (f.opcode !== 0) fragOp = f.opcode;
+    if (f.opcode !== 0) {
+      fragOp = f.opcode;
+      compressed = f.rsv === 4 && deflate;
+    }
     frag.push(f.payload);
     if (!f.fin) return;
     let msg = Buffer.concat(frag);
     const op = fragOp;
     frag = [];
     fragOp = 0;
+    if (compressed) {
+      try {
+        msg = inflateRawSync(Buffer.concat([msg, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: constants.Z_SYNC_FLUSH });
+      } catch {
+        return fail(1007);
+      }
+    }
     if (op === 1 && !flaws.skipUtf8 && !isUtf8(msg)) return fail(1007);
     if (flaws.truncateLarge && msg.length > 65536) msg = msg.subarray(0, 65536);
     send(op, msg);
@@ -114,7 +145,9 @@ function serve(sock: Socket, flaws: Flaws): void {
         if (head.length > 16 * 1024) sock.end('HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n');
         return;
       }
-      if (!handleUpgrade(sock, head.subarray(0, end).toString('latin1'), flaws)) return;
+      const ext = handleUpgrade(sock, head.subarray(0, end).toString('latin1'), flaws);
+      if (ext === false) return;
+      deflate = ext !== '';
       upgraded = true;
       d = head.subarray(end + 4);
     }

@@ -34,7 +34,7 @@ export function startPeer(cmd: string, args: string[]): Promise<Peer> {
   });
 }
 
-export const startWsPeer = (): Promise<Peer> => startPeer(process.execPath, [`${here}ws-echo.mjs`, '0']);
+export const startWsPeer = (...flags: string[]): Promise<Peer> => startPeer(process.execPath, [`${here}ws-echo.mjs`, '0', ...flags]);
 /** pyenv shims can shadow the Debian interpreter that has python3-websockets; try both. */
 function pythonWithWebsockets(): string | null {
   for (const py of ['python3', '/usr/bin/python3']) {
@@ -43,7 +43,7 @@ function pythonWithWebsockets(): string | null {
   return null;
 }
 
-export const startPyPeer = (): Promise<Peer> => startPeer(pythonWithWebsockets() ?? 'python3', [`${here}py-echo.py`, '0']);
+export const startPyPeer = (...flags: string[]): Promise<Peer> => startPeer(pythonWithWebsockets() ?? 'python3', [`${here}py-echo.py`, '0', ...flags]);
 
 export function pythonWebsocketsAvailable(): boolean {
   return pythonWithWebsockets() !== null;
