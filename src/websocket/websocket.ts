@@ -79,6 +79,9 @@ export class WebSocket extends BrowserEventTarget {
   /** Bytes of the sends waiting in `_blobQueue` (already part of `_buffered`). */
   private _queuedBytes = 0;
   private _pingSentAt = 0;
+  private _autoPong = true;
+  /** The payload of the latest ping left unanswered while the socket is backed up (RFC 6455 §5.5.3). */
+  private _deferredPong: Buffer | null = null;
   /** Set by the heartbeat: a ping is out and no pong has come back yet. */
   awaitingPong = false;
 
@@ -229,12 +232,18 @@ export class WebSocket extends BrowserEventTarget {
     this._closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this._maxBuffered = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
     this._overflowPolicy = options.onBufferOverflow ?? 'close';
-    this._core = new Protocol(options, {
+    this._autoPong = options.autoPong ?? true;
+    // Pongs are answered here rather than by the core: only the adapter can see that the
+    // socket is backed up, and a ping flood from a peer that does not read must not grow it.
+    this._core = new Protocol({ ...options, autoPong: false }, {
       write: (chunk, cb) => {
         socket.write(chunk, cb);
       },
       onMessage: (data, isBinary) => this.emit('message', fromPayload(data, this._binaryType), isBinary, data),
-      onPing: (payload) => this.emit('ping', payload),
+      onPing: (payload) => {
+        if (this._autoPong) this.answerPing(payload);
+        this.emit('ping', payload);
+      },
       onPong: (payload) => {
         if (this.awaitingPong) {
           this.awaitingPong = false;
@@ -264,7 +273,12 @@ export class WebSocket extends BrowserEventTarget {
       // The socket closes after an error and 'close' reports 1006; ws does not surface
       // ECONNRESET and friends as WebSocket errors either.
     });
-    socket.on('drain', () => this.emit('drain'));
+    socket.on('drain', () => {
+      const pong = this._deferredPong;
+      this._deferredPong = null;
+      if (pong !== null) this._core!.pong(pong);
+      this.emit('drain');
+    });
     this._readyState = ReadyState.OPEN;
     this.emit('open');
     // The server adapter paused the socket while the handshake was being decided.
@@ -340,6 +354,21 @@ export class WebSocket extends BrowserEventTarget {
     const buf = typeof payload === 'string' ? Buffer.from(payload) : payload;
     const ok = this._core !== null && (kind === 'ping' ? this._core.ping(buf) : this._core.pong(buf));
     if (cb) process.nextTick(cb, ok ? null : new Error(`WebSocket is not open: cannot send a ${kind}`));
+  }
+
+  /**
+   * While our writes are backed up (the peer is not reading), pings are not answered one by
+   * one: only the latest is kept and answered on 'drain', as RFC 6455 §5.5.3 allows. Otherwise
+   * every ping of a flood would queue a pong in memory for a peer that never collects them.
+   */
+  private answerPing(payload: Buffer): void {
+    const socket = this._socket!;
+    if (this._deferredPong !== null || socket.writableLength >= socket.writableHighWaterMark) {
+      // A copy: the payload may be a view that would keep a whole received chunk alive.
+      this._deferredPong = Buffer.from(payload);
+      return;
+    }
+    this._core!.pong(payload);
   }
 
   private sendLater(data: SendData, options: SendOptions | undefined, cb: Callback | undefined): boolean {
