@@ -192,9 +192,10 @@ export class WebSocket extends BrowserEventTarget {
       this.abortHandshake(new Error('WebSocket was closed before the connection was established'));
       return;
     }
-    this._readyState = ReadyState.CLOSING;
-    // A reason needs a code on the wire; browsers use 1000 then.
+    // A reason needs a code on the wire; browsers use 1000 then. The core validates the code
+    // (a server may pass any wire-valid one) and throws before anything changes.
     this._core!.close(code ?? (reasonText === '' ? undefined : 1000), reasonText);
+    if (this._readyState === ReadyState.OPEN) this._readyState = ReadyState.CLOSING;
     this.armCloseTimer();
   }
 
