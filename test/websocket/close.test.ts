@@ -183,6 +183,23 @@ describe('timeouts and who closes TCP', () => {
     peer.socket.destroy();
   });
 
+  it('a server close() with a code invalid on the wire throws and leaves the connection usable', async () => {
+    server = await startServer({ heartbeat: 0 });
+    const conn = waitFor<[WebSocket]>(server.wss, 'connection');
+    const client = new WebSocket(server.url);
+    const [ws] = await conn;
+    await waitFor(client, 'open');
+    for (const code of [1005, 1006, 999, 2999, 5000]) expect(() => ws.close(code)).toThrow(RangeError);
+    expect(() => ws.close(1000, 'x'.repeat(124))).toThrow(RangeError);
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    const msg = waitFor<[Buffer]>(client, 'message');
+    ws.send('still open');
+    expect((await msg)[0].toString()).toBe('still open');
+    const closed = waitFor<[number]>(client, 'close');
+    ws.close(1000);
+    expect((await closed)[0]).toBe(1000);
+  });
+
   it('sockwire on both ends: server-initiated close is clean for the client', async () => {
     server = await startServer({ heartbeat: 0 });
     const conn = waitFor<[WebSocket]>(server.wss, 'connection');
