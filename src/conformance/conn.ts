@@ -8,6 +8,8 @@ import { hexPreview } from './wire.js';
 
 /** The judge never buffers more than this from one peer, whatever the peer announces. */
 export const MAX_JUDGE_PAYLOAD = 64 * 1024 * 1024;
+/** Unread frames queued from a peer that floods us faster than the case reads. */
+const MAX_QUEUED_BYTES = 2 * MAX_JUDGE_PAYLOAD;
 /** A response head larger than this is treated as garbage. */
 const MAX_HEAD = 64 * 1024;
 
@@ -43,6 +45,7 @@ export class RawConn {
   private mode: 'http' | 'ws' = 'http';
   private readonly reader = new FrameReader(MAX_JUDGE_PAYLOAD);
   private readonly queue: ConnEvent[] = [];
+  private queuedBytes = 0;
   private waiter: (() => void) | null = null;
   private ended = false;
   private pendingHead: ResponseHead | null = null;
@@ -122,7 +125,11 @@ export class RawConn {
   private feed(d: Buffer): void {
     if (this.broken) return;
     try {
-      for (const frame of this.reader.push(d)) this.queue.push({ kind: 'frame', frame });
+      for (const frame of this.reader.push(d)) {
+        this.queue.push({ kind: 'frame', frame });
+        this.queuedBytes += frame.payload.length + frame.header.length;
+      }
+      if (this.queuedBytes > MAX_QUEUED_BYTES) this.fail(`peer sent more than ${MAX_QUEUED_BYTES} bytes the judge had not asked for`);
     } catch (e) {
       if (e instanceof FrameTooLargeError) this.fail(e.message);
       else throw e;
@@ -190,7 +197,10 @@ export class RawConn {
     for (;;) {
       const ev = this.queue.shift();
       if (ev) {
-        if (ev.kind === 'frame') this.log.frameIn(ev.frame);
+        if (ev.kind === 'frame') {
+          this.queuedBytes -= ev.frame.payload.length + ev.frame.header.length;
+          this.log.frameIn(ev.frame);
+        }
         // Keep terminal events sticky so every later read sees them too.
         if (ev.kind === 'end' || ev.kind === 'garbage') this.queue.unshift(ev);
         if (ev.kind === 'end' && this.garbage) return { kind: 'garbage', detail: this.garbage };

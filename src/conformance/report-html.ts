@@ -27,7 +27,8 @@ summary .desc{flex:1}summary .ms{color:#57606a;font-size:12px}
 table.wire{border-collapse:collapse;font:12px/1.35 ui-monospace,SFMono-Regular,Menlo,monospace;width:100%}
 table.wire td{border-top:1px solid #f0f0f0;padding:2px 6px;vertical-align:top;white-space:pre-wrap;word-break:break-all}
 tr.send td.dir{color:#8250df}tr.recv td.dir{color:#0a3069}tr.note td{color:#57606a}
-td.hex{color:#6e7781}.filter{margin:8px 0}
+table.wire td:nth-child(1),table.wire td:nth-child(2){white-space:nowrap;word-break:normal;width:1%}
+.hex{color:#6e7781}.filter{margin:8px 0}
 `;
 
 function badge(v: Verdict, text: string = v): string {

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { RawConn, type WriteOptions } from './conn.js';
+import { MAX_JUDGE_PAYLOAD, RawConn, type WriteOptions } from './conn.js';
 import { buildFrame, closePayload, OP, type FrameSpec } from './frames.js';
 import { describeFrame, type WireLog } from './wire.js';
 import type { DeflateAgreement, Inflater } from './deflate.js';
@@ -54,6 +54,7 @@ export class Session {
   private fragments: Buffer[] = [];
   private fragType: 'text' | 'binary' | null = null;
   private fragCompressed = false;
+  private fragBytes = 0;
   private closeSeen = false;
   private violation: string | null = null;
 
@@ -144,7 +145,11 @@ export class Session {
         this.fragCompressed = compressedStart;
       }
       this.fragments.push(f.payload);
+      this.fragBytes += f.payload.length;
+      // Fragments are unbounded on the wire; the judge's memory is not.
+      if (this.fragBytes > MAX_JUDGE_PAYLOAD) return this.flag(`sent a message larger than the judge's ${MAX_JUDGE_PAYLOAD}-byte limit`);
       if (!f.fin) continue;
+      this.fragBytes = 0;
       let data = this.fragments.length === 1 ? this.fragments[0]! : Buffer.concat(this.fragments);
       const kind = this.fragType;
       this.fragments = [];

@@ -1,5 +1,5 @@
 import type { WireDirection, WireEntry } from './types.js';
-import { opcodeName, type ParsedFrame } from './frames.js';
+import { FrameReader, opcodeName, type ParsedFrame } from './frames.js';
 
 const HEX_PREVIEW_BYTES = 48;
 const TEXT_PREVIEW_CHARS = 60;
@@ -81,4 +81,16 @@ export class WireLog {
     out.splice(MAX_ENTRIES / 2, 0, { t: out[MAX_ENTRIES / 2]?.t ?? 0, dir: 'note', kind: 'note', text: `… ${this.dropped} entries elided …` });
     return out;
   }
+}
+
+/** Decodes a chunk we are about to write when it holds whole frames; otherwise says it is a piece. */
+export function describeChunk(b: Buffer): string {
+  try {
+    const r = new FrameReader(b.length);
+    const frames = r.push(b);
+    if (frames.length > 0 && r.pending === 0) return frames.map(describeFrame).join(' + ');
+  } catch {
+    // Not frame-shaped: fall through to the plain description.
+  }
+  return `${b.length} bytes (a piece of a frame)`;
 }

@@ -3,6 +3,7 @@ import { buildFrame, OP, type FrameSpec } from '../frames.js';
 import { expectFailure, text, waitForFailure, type Outcome } from '../judge.js';
 import { echoCase, failCase, fragment, type Chop } from './common.js';
 import { UTF8_PROBES } from './utf8-data.js';
+import { describeChunk } from '../wire.js';
 
 const G = '6 UTF-8 handling';
 
@@ -48,12 +49,12 @@ function failFast(id: string, description: string, head: Buffer[], tail: Buffer[
     expectation: 'Fails with 1007 as soon as the invalid byte arrives, before the rest is sent (OK); failing only once the message is complete is NON-STRICT.',
     async run(t): Promise<Outcome> {
       const s = await t.connect();
-      for (const b of head) await s.conn.write(b, { label: `${b.length} bytes (part of the frame stream)` });
+      for (const b of head) await s.conn.write(b, { label: describeChunk(b) });
       const pause = Math.min(1000, t.settleMs());
       const early = await waitForFailure(t, s, [1007], 'invalid UTF-8 text', pause);
       if (early) return early;
       t.log.note(`no reaction within ${pause} ms of the invalid byte; sending the rest`);
-      for (const b of tail) await s.conn.write(b, { label: `${b.length} bytes (rest of the stream)` });
+      for (const b of tail) await s.conn.write(b, { label: describeChunk(b) });
       const late = await expectFailure(t, s, [1007], 'invalid UTF-8 text');
       if (late.verdict === 'OK' || late.verdict === 'NON-STRICT') {
         return { verdict: 'NON-STRICT', reason: `not fail-fast: ${late.reason} only after the message was complete` };
