@@ -2,6 +2,10 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import type { PerMessageDeflateOptions } from '../extensions/index.js';
 
+/**
+ * Options of `new WebSocket(url, protocols?, options)`. The TLS fields are passed to
+ * `tls.connect` for `wss://` URLs.
+ */
 export interface ClientOptions extends Pick<
   ConnectionOptions,
   'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername' | 'ciphers' | 'minVersion' | 'checkServerIdentity'
@@ -33,13 +37,15 @@ export interface ClientOptions extends Pick<
   autoPong?: boolean;
   /** Skip UTF-8 validation of incoming text. Default false. */
   skipUTF8Validation?: boolean;
-  /** Limits on the response head. Defaults 16 KiB and 100 headers. */
+  /** Limit on the response head's size. Default 16 KiB. */
   maxHeaderBytes?: number;
+  /** Limit on the number of response header lines. Default 100. */
   maxHeaders?: number;
   /** permessage-deflate (RFC 7692): offered by default, as browsers and ws do; false to not offer it. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Address family for DNS lookup (4 or 6). */
   family?: number;
+  /** Local interface address to connect from (passed to `net.connect`). */
   localAddress?: string;
   /** Open the transport yourself (any Duplex); the handshake runs over it. */
   createConnection?: (options: { host: string; port: number; secure: boolean; servername?: string }) => Duplex;

@@ -3,20 +3,35 @@
  * describe a closure to the application and must never appear in a Close frame.
  */
 export const CloseCode = {
+  /** 1000: the purpose of the connection is fulfilled. */
   Normal: 1000,
+  /** 1001: an endpoint is going away (server shutdown, page navigation). */
   GoingAway: 1001,
+  /** 1002: the peer broke the WebSocket protocol. */
   ProtocolError: 1002,
+  /** 1003: a data type the endpoint cannot accept (e.g. binary for a text-only service). */
   UnsupportedData: 1003,
+  /** 1005: reporting only — the peer's Close frame carried no code. */
   NoStatus: 1005,
+  /** 1006: reporting only — the connection dropped without a closing handshake. */
   Abnormal: 1006,
+  /** 1007: message data inconsistent with its type (text that is not UTF-8). */
   InvalidPayload: 1007,
+  /** 1008: a message violated the endpoint's policy (generic refusal). */
   PolicyViolation: 1008,
+  /** 1009: a message too big to process. */
   MessageTooBig: 1009,
+  /** 1010: the client needed an extension the server did not negotiate. */
   MandatoryExtension: 1010,
+  /** 1011: the server hit an unexpected condition. */
   InternalError: 1011,
+  /** 1012: the service is restarting. */
   ServiceRestart: 1012,
+  /** 1013: temporary overload; try again later. */
   TryAgainLater: 1013,
+  /** 1014: a gateway or proxy got an invalid response upstream. */
   BadGateway: 1014,
+  /** 1015: reporting only — the TLS handshake failed. */
   TlsHandshake: 1015,
 } as const;
 

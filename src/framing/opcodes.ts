@@ -1,10 +1,16 @@
 /** Frame opcodes of RFC 6455 §5.2. Values 3–7 and 11–15 are reserved and rejected by the decoder. */
 export const Opcode = {
+  /** 0x0: a further fragment of the current message. */
   Continuation: 0x0,
+  /** 0x1: the first frame of a UTF-8 text message. */
   Text: 0x1,
+  /** 0x2: the first frame of a binary message. */
   Binary: 0x2,
+  /** 0x8: starts or answers the closing handshake. */
   Close: 0x8,
+  /** 0x9: a keep-alive or liveness probe; answered with a Pong. */
   Ping: 0x9,
+  /** 0xA: the answer to a Ping, or an unsolicited heartbeat. */
   Pong: 0xa,
 } as const;
 

@@ -8,9 +8,12 @@
  * response head, a wrong `Sec-WebSocket-Accept`, an unoffered subprotocol or extension.
  */
 export class HandshakeError extends Error {
+  /** The HTTP status to answer with (server side), or the status the server sent / 0 (client side). */
   readonly status: number;
+  /** Extra response headers the status calls for, e.g. `Allow` for 405. */
   readonly headers: Record<string, string>;
 
+  /** Creates a handshake error answered with `status`, `message` as the body, and `headers`. */
   constructor(status: number, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'HandshakeError';

@@ -1,9 +1,20 @@
 import type { ProtocolError } from '../framing/index.js';
 
 /** WHATWG readyState values; the core itself starts at OPEN (the handshake is the adapter's). */
-export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+export const ReadyState = {
+  /** 0: the opening handshake is under way (adapters only). */
+  CONNECTING: 0,
+  /** 1: messages flow both ways. */
+  OPEN: 1,
+  /** 2: a Close frame was sent or received; the closing handshake is under way. */
+  CLOSING: 2,
+  /** 3: the connection is closed. */
+  CLOSED: 3,
+} as const;
+/** One of the {@link ReadyState} numbers. */
 export type ReadyStateValue = (typeof ReadyState)[keyof typeof ReadyState];
 
+/** Which end of the connection: a client masks what it sends, a server must not (RFC 6455 §5.3). */
 export type Role = 'client' | 'server';
 
 /**
@@ -11,9 +22,11 @@ export type Role = 'client' | 'server';
  * Calls are made in order and must call back in order, synchronously or not.
  */
 export interface MessageCodec {
+  /** The extension token as negotiated, e.g. `permessage-deflate`. */
   readonly name: string;
   /** Outgoing messages smaller than this are sent uncompressed (overridden by `compressThreshold`). */
   readonly threshold?: number;
+  /** Compresses one whole outgoing message; `data` must stay unmodified until `cb` runs. */
   compress(data: Buffer, cb: (err: Error | null, out?: Buffer) => void): void;
   /** `maxPayload` (0 = unlimited) caps the message's inflated size; exceeding it fails with closeCode 1009. */
   decompress(
@@ -22,10 +35,13 @@ export interface MessageCodec {
     maxPayload: number,
     cb: (err: (Error & { closeCode?: number }) | null, out?: Buffer) => void,
   ): void;
+  /** Releases the codec's resources (zlib streams); called once when the connection closes. */
   close(): void;
 }
 
+/** Options of a `Protocol`; only `role` is required. */
 export interface ProtocolOptions {
+  /** `'client'` masks every outgoing frame and expects unmasked ones; `'server'` the reverse. */
   role: Role;
   /** Largest incoming message in bytes, after decompression; 0 = unlimited. Default 16 MiB. */
   maxPayload?: number;
@@ -43,9 +59,11 @@ export interface ProtocolOptions {
   validateUtf8?: boolean;
 }
 
+/** How a connection ended, reported once by `onClose`. */
 export interface CloseInfo {
   /** The peer's close code (1005 if its Close frame had none), ours if we failed the connection, 1006 if the transport dropped. */
   code: number;
+  /** The close reason that went with `code` (may be empty). */
   reason: string;
   /** True when Close frames were both sent and received (RFC 6455 §7.1.4). */
   wasClean: boolean;
@@ -62,8 +80,11 @@ export interface CloseInfo {
 export interface ProtocolHandler {
   /** Bytes to put on the transport, in order. `cb` runs once they are written (if the adapter supports it). */
   write(chunk: Buffer, cb?: (err?: Error | null) => void): void;
+  /** A whole message arrived (text as its UTF-8 bytes, already validated). */
   onMessage?(data: Buffer, isBinary: boolean): void;
+  /** A Ping arrived; with `autoPong` the Pong has already been queued. */
   onPing?(payload: Buffer): void;
+  /** A Pong arrived. */
   onPong?(payload: Buffer): void;
   /** The peer's Close frame arrived (before the connection reports CLOSED). */
   onCloseFrame?(code: number, reason: string): void;

@@ -5,17 +5,36 @@ import type { TlsOptions } from 'node:tls';
 import type { PerMessageDeflateOptions } from '../extensions/index.js';
 import type { UpgradeRequest } from './upgrade-request.js';
 
-export type VerifyClientInfo = { origin: string | undefined; secure: boolean; req: UpgradeRequest };
+/** What `verifyClient` is given, as in `ws`. */
+export type VerifyClientInfo = {
+  /** The `Origin` header, if the client sent one (browsers always do). */
+  origin: string | undefined;
+  /** Whether the connection is over TLS. */
+  secure: boolean;
+  /** The upgrade request. */
+  req: UpgradeRequest;
+};
+/**
+ * `verifyClient` with one parameter: return true to accept, false to answer 401.
+ * @inline
+ */
 export type VerifyClientSync = (info: VerifyClientInfo) => boolean;
+/**
+ * `verifyClient` with a callback: call `cb(true)` to accept, or `cb(false, status?, message?, headers?)` to refuse.
+ * @inline
+ */
 export type VerifyClientAsync = (
   info: VerifyClientInfo,
   cb: (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
 ) => void;
 
+/** Options of `new WebSocketServer(options)`: exactly one of `port`, `server` or `noServer`. */
 export interface ServerOptions {
   /** Listen on this port (standalone mode; 0 picks a free one). */
   port?: number;
+  /** Address to listen on in standalone mode. Default: all interfaces. */
   host?: string;
+  /** Length of the pending-connection queue (standalone mode), as for `net.Server.listen`. */
   backlog?: number;
   /** Only accept upgrades for this exact path (query ignored); others get 400. */
   path?: string;

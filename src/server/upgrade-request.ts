@@ -7,7 +7,12 @@ import type { ParsedRequest } from '../handshake/index.js';
  * upgrade came through an http server, else our parsed head with the same fields ws users
  * read (`url`, `headers`, `method`, `socket`).
  */
-export type UpgradeRequest = IncomingMessage | (ParsedRequest & { socket: Duplex });
+export type UpgradeRequest =
+  | IncomingMessage
+  | (ParsedRequest & {
+      /** The connection the request arrived on. */
+      socket: Duplex;
+    });
 
 export function isIncomingMessage(req: unknown): req is IncomingMessage {
   return typeof req === 'object' && req !== null && 'rawHeaders' in req && typeof (req as IncomingMessage).on === 'function';

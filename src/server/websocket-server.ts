@@ -34,6 +34,7 @@ const kUpgraded = Symbol('sockwire.upgraded');
  * `noServer` where the application calls `handleUpgrade` itself.
  */
 export class WebSocketServer extends EventEmitter {
+  /** The options in effect: what was passed, with defaults filled in. */
   readonly options: ResolvedServerOptions;
   private readonly ownServer: NetServer | null = null;
   private readonly attachedServer: NetServer | null = null;
@@ -46,6 +47,10 @@ export class WebSocketServer extends EventEmitter {
   /** permessage-deflate settings, or null when the server does not offer it. */
   private readonly deflateOptions: PerMessageDeflateOptions | null;
 
+  /**
+   * Throws a TypeError unless exactly one of `port`, `server` or `noServer` is given.
+   * `callback` runs once a standalone server (`port`) is listening.
+   */
   constructor(options: ServerOptions = {}, callback?: () => void) {
     super();
     const modes = [options.port !== undefined, options.server !== undefined, options.noServer === true].filter(Boolean).length;
@@ -91,6 +96,7 @@ export class WebSocketServer extends EventEmitter {
     return this.options.clientTracking ? this.tracked : new Set();
   }
 
+  /** The listening address of the own or attached server; throws in `noServer` mode. */
   address(): AddressInfo | string | null {
     const server = this.ownServer ?? this.attachedServer;
     if (server === null) throw new Error('The server is operating in "noServer" mode');

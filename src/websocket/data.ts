@@ -1,8 +1,13 @@
 /** Conversions between what applications hand to `send()` / expect from `'message'` and Buffers. */
 
+/**
+ * How binary messages are delivered: `'nodebuffer'` (a Buffer, the default), `'arraybuffer'`,
+ * `'fragments'` (an array of the Buffers as received) or `'blob'`.
+ */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 export const BINARY_TYPES: readonly BinaryType[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
 
+/** What `send()`, `ping()` and `pong()` accept. Strings are sent as text; numbers as their decimal text. */
 export type SendData = string | Buffer | ArrayBuffer | SharedArrayBuffer | ArrayBufferView | Blob | number;
 
 /**

@@ -16,6 +16,7 @@ export abstract class BrowserEventTarget extends EventEmitter {
   /** Builds the browser event for a Node-style emission of `type` with `args`. */
   protected abstract toEvent(type: BrowserEventType, args: unknown[]): WsEvent;
 
+  /** Adds a browser-style listener for `'open'`, `'message'`, `'close'` or `'error'`; adding the same one twice does nothing. */
   addEventListener(type: string, listener: WsEventListener | null, options?: { once?: boolean } | boolean): void {
     if (listener === null || !isBrowserType(type)) return;
     for (const l of this.rawListeners(type) as Wrapped[]) if (l.listener === listener && !l.attribute) return;
@@ -25,6 +26,7 @@ export abstract class BrowserEventTarget extends EventEmitter {
     else this.on(type, wrapped);
   }
 
+  /** Removes a listener added with `addEventListener`. */
   removeEventListener(type: string, listener: WsEventListener | null): void {
     if (listener === null || !isBrowserType(type)) return;
     for (const l of this.rawListeners(type) as Wrapped[]) {
@@ -38,6 +40,7 @@ export abstract class BrowserEventTarget extends EventEmitter {
     }
   }
 
+  /** Calls the browser-style listeners of `event.type` with `event`; false if one called `preventDefault()`. */
   dispatchEvent(event: WsEvent): boolean {
     if (!isBrowserType(event.type)) return true;
     for (const l of this.rawListeners(event.type) as Wrapped[]) {
@@ -47,24 +50,28 @@ export abstract class BrowserEventTarget extends EventEmitter {
     return !event.defaultPrevented;
   }
 
+  /** Listener for `'open'` (the handshake completed); setting it replaces the previous one. */
   get onopen(): WsEventListener | null {
     return this.attribute('open');
   }
   set onopen(fn: WsEventListener | null) {
     this.setAttribute('open', fn);
   }
+  /** Listener for `'message'`, called with a `MessageEvent`. */
   get onmessage(): WsEventListener | null {
     return this.attribute('message');
   }
   set onmessage(fn: WsEventListener | null) {
     this.setAttribute('message', fn);
   }
+  /** Listener for `'close'`, called with a `CloseEvent`. */
   get onclose(): WsEventListener | null {
     return this.attribute('close');
   }
   set onclose(fn: WsEventListener | null) {
     this.setAttribute('close', fn);
   }
+  /** Listener for `'error'`, called with an `ErrorEvent`. */
   get onerror(): WsEventListener | null {
     return this.attribute('error');
   }
