@@ -29,6 +29,30 @@ describe('client after the 101', () => {
     ws.terminate();
   });
 
+  it('a 101 trickled one byte per write, with frames behind it, opens and delivers', async () => {
+    let bytes: Buffer | null = null;
+    const { url } = await raw((req) => {
+      bytes = Buffer.from(switching(req.headers) + '\x81\x05slow!', 'latin1');
+      return null;
+    });
+    r!.server.on('connection', (socket) => {
+      socket.setNoDelay(true);
+      const trickle = async (): Promise<void> => {
+        await until(() => bytes !== null, 2000, 'the request');
+        for (const b of bytes!) {
+          if (socket.destroyed) return;
+          socket.write(Buffer.from([b]));
+          await new Promise((res) => setImmediate(res));
+        }
+      };
+      void trickle();
+    });
+    const ws = new WebSocket(url);
+    const [data] = await waitFor<[Buffer]>(ws, 'message', 3000);
+    expect(data.toString()).toBe('slow!');
+    ws.terminate();
+  });
+
   it("'upgrade' exposes the response headers before 'open'", async () => {
     const { url } = await raw((req) => switching(req.headers, ['X-Server: raw']));
     const ws = new WebSocket(url);

@@ -94,3 +94,37 @@ describe('timing', () => {
     peer.socket.destroy();
   });
 });
+
+describe('chunking', () => {
+  it('a request trickled one byte per write, with frames behind it, still upgrades and delivers', async () => {
+    s = await startServer({ heartbeat: 0 });
+    const got: string[] = [];
+    s.wss.on('connection', (ws: WebSocket) => ws.on('message', (d: Buffer) => got.push(d.toString())));
+    const socket = connect(s.port, HOST);
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    await waitFor(socket, 'connect');
+    let response = '';
+    socket.on('data', (c: Buffer) => (response += c.toString('latin1')));
+    const bytes = Buffer.concat([Buffer.from(upgradeRequest()), frame(1, 'trickled')]);
+    for (const b of bytes) {
+      socket.write(Buffer.from([b]));
+      await new Promise((r) => setImmediate(r));
+    }
+    await until(() => got.length === 1, 3000, 'the trickled message');
+    expect(response.startsWith('HTTP/1.1 101 ')).toBe(true);
+    expect(got).toEqual(['trickled']);
+    socket.destroy();
+  });
+
+  it('HTTP/1.0 → 400 (it cannot upgrade), HTTP/2.0 → 505', async () => {
+    s = await startServer({ heartbeat: 0 });
+    const old = await rawExchange(s.port, upgradeRequest().replace('HTTP/1.1', 'HTTP/1.0'));
+    expect(old.status).toBe(400);
+    expect(old.closed).toBe(true);
+    const two = await rawExchange(s.port, upgradeRequest().replace('HTTP/1.1', 'HTTP/2.0'));
+    expect(two.status).toBe(505);
+    expect(two.closed).toBe(true);
+  });
+});
+
