@@ -96,6 +96,17 @@ describe('authenticate', () => {
     expect(bodyOf(res.text)).toContain('I am a teapot');
   });
 
+  it('throwing a plain { status: 418 } object → 418', async () => {
+    const { port } = await serve({
+      authenticate: () => {
+        throw { status: 418 };
+      },
+    });
+    const res = await rawExchange(port, upgradeRequest());
+    expect(res.status).toBe(418);
+    expect(res.closed).toBe(true);
+  });
+
   it('a rejected promise with statusCode is honoured', async () => {
     const { port } = await serve({ authenticate: () => Promise.reject(Object.assign(new Error('no'), { statusCode: 403 })) });
     expect((await rawExchange(port, upgradeRequest())).status).toBe(403);
