@@ -25,6 +25,8 @@ export interface ClientFuzzer {
   cases: readonly ClientCase[];
   /** Results so far, per agent, in case order. */
   results(agent: string): SuiteResult;
+  /** Agents that have run at least one case. */
+  agents(): string[];
   close(): Promise<void>;
 }
 
@@ -119,6 +121,7 @@ export async function startClientFuzzer(opts: ClientFuzzerOptions): Promise<Clie
     port,
     cases,
     results,
+    agents: () => [...byAgent.keys()],
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
@@ -176,7 +179,10 @@ export interface ClientCommandOptions {
   timeoutMs: number;
 }
 
-/** `sockwire conformance client --port N`: serve until interrupted; reports are written on /updateReports. */
+/**
+ * `sockwire conformance client --port N`: serve until interrupted; reports are written on
+ * /updateReports. Exits 1 if any agent had a FAILED case, like server mode.
+ */
 export async function runClientCommand(port: number, opts: ClientCommandOptions, io: CliIo): Promise<number> {
   const fuzzer = await startClientFuzzer({
     port,
@@ -196,5 +202,10 @@ export async function runClientCommand(port: number, opts: ClientCommandOptions,
     process.once('SIGTERM', resolve);
   });
   await fuzzer.close();
-  return 0;
+  const failedAgents = fuzzer.agents().filter((a) => fuzzer.results(a).summary.FAILED > 0);
+  for (const a of fuzzer.agents()) {
+    const sum = fuzzer.results(a).summary;
+    io.stdout.write(`${a}: ${Object.entries(sum).map(([v, n]) => `${n} ${v}`).join(', ')}\n`);
+  }
+  return failedAgents.length > 0 ? 1 : 0;
 }
