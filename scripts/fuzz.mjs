@@ -162,8 +162,24 @@ const protocolProperty = fc.property(caseArb, fc.array(fc.nat(), { maxLength: 20
 });
 
 const HTTPISH = ['GET', ' ', '/', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', '\r\n', '\n', '\r', ':', 'Host', 'Upgrade', 'websocket', 'Connection', 'Sec-WebSocket-Key', ': ', '\t', 'a', 'é', '\u0000', '\u007f', '101', ' 101 ', 'Switching', ',', '"', '\r\n\r\n'];
+const httpishArb = fc.array(fc.constantFrom(...HTTPISH), { maxLength: 12 }).map((parts) => parts.join(''));
+const NAMES = ['Host', 'Upgrade', 'Connection', 'Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Sec-WebSocket-Protocol', 'X-a', 'set-cookie'];
+const headerLineArb = fc
+  .tuple(mostly(fc.constantFrom(...NAMES), httpishArb), mostly(fc.constantFrom(': ', ':', ':\t'), fc.constantFrom(' : ', ' ', '')), mostly(fc.constantFrom('websocket', 'Upgrade', '13', 'a, b', ''), httpishArb))
+  .map(([n, sep, v]) => n + sep + v);
+/** A start line and header lines that are usually well formed, so that limits, values and `rest` are reached. */
+const structuredHeadArb = fc
+  .tuple(
+    mostly(fc.constantFrom('GET / HTTP/1.1', 'GET /chat?x=1 HTTP/1.1', 'HTTP/1.1 101 Switching Protocols', 'HTTP/1.0 403 Forbidden', 'HTTP/1.1 101'), httpishArb),
+    fc.array(headerLineArb, { maxLength: 8 }),
+    mostly(fc.constant('\r\n'), fc.constantFrom('\n', '\r', '\r\r\n')),
+    fc.boolean(),
+    fc.uint8Array({ maxLength: 8 }),
+  )
+  .map(([start, lines, eol, end, rest]) => Buffer.concat([Buffer.from([start, ...lines].join(eol) + eol + (end ? eol : ''), 'latin1'), rest]));
 const headBytesArb = fc.oneof(
-  { weight: 3, arbitrary: fc.array(fc.constantFrom(...HTTPISH), { maxLength: 60 }).map((parts) => Buffer.from(parts.join(''), 'latin1')) },
+  { weight: 3, arbitrary: structuredHeadArb },
+  { weight: 1, arbitrary: fc.array(fc.constantFrom(...HTTPISH), { maxLength: 60 }).map((parts) => Buffer.from(parts.join(''), 'latin1')) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 400 }).map((u) => Buffer.from(u)) },
 );
 
