@@ -1,13 +1,24 @@
-/** zlib tuning for our compressor; the window size is never taken from here (it is negotiated). */
+/**
+ * zlib tuning for our compressor; the window size is never taken from here (it is negotiated).
+ * @inline
+ */
 export interface ZlibDeflateTuning {
+  /** Compression level, 0–9 (zlib's default 6 when unset). */
   level?: number;
+  /** Memory for the internal state, 1–9: more is faster and compresses better. */
   memLevel?: number;
+  /** A `zlib.constants.Z_*` strategy, e.g. `Z_FILTERED`. */
   strategy?: number;
+  /** Size of zlib's output chunks, in bytes. */
   chunkSize?: number;
 }
 
-/** zlib tuning for our decompressor. */
+/**
+ * zlib tuning for our decompressor.
+ * @inline
+ */
 export interface ZlibInflateTuning {
+  /** Size of zlib's output chunks, in bytes. */
   chunkSize?: number;
 }
 
@@ -19,17 +30,24 @@ export interface ZlibInflateTuning {
  * limit our window), `false` leaves it out. On a server, a number limits the window the
  * response grants, `false` declines offers carrying that parameter, `true`/unset follows the
  * client's offer. `serverNoContextTakeover: false` on a server declines offers asking for it.
+ * @inline
  */
 export interface PerMessageDeflateOptions {
+  /** Ask for (client) or grant (server) a server that resets its compression context after every message. */
   serverNoContextTakeover?: boolean;
+  /** Ask for (client) or require (server) a client that resets its compression context after every message. */
   clientNoContextTakeover?: boolean;
+  /** The server's LZ77 window, 8–15 bits, or a boolean (see above). */
   serverMaxWindowBits?: number | boolean;
+  /** The client's LZ77 window, 8–15 bits, or a boolean (see above). */
   clientMaxWindowBits?: number | boolean;
   /** Messages smaller than this (bytes) are sent uncompressed. Default 1024. */
   threshold?: number;
   /** Process-wide cap on zlib jobs running at once, shared by codecs with the same value. Default 10. */
   concurrencyLimit?: number;
+  /** zlib settings of the compressor. */
   zlibDeflateOptions?: ZlibDeflateTuning;
+  /** zlib settings of the decompressor. */
   zlibInflateOptions?: ZlibInflateTuning;
 }
 

@@ -47,6 +47,10 @@ interface ParsedHeadCommon {
   rest: Buffer;
 }
 
+/**
+ * A request head read by sockwire's own HTTP parser (standalone servers), with the fields
+ * `ws` users read from Node's IncomingMessage.
+ */
 export interface ParsedRequest extends ParsedHeadCommon {
   method: string;
   url: string;

@@ -93,6 +93,10 @@ export interface ServerOptions {
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
+/**
+ * The options as passed, with every defaulted option filled in.
+ * @inline
+ */
 export type ResolvedServerOptions = Required<
   Pick<
     ServerOptions,

@@ -54,6 +54,7 @@ export abstract class BrowserEventTarget extends EventEmitter {
   get onopen(): WsEventListener | null {
     return this.attribute('open');
   }
+  /** Replaces the `'open'` listener; null removes it. */
   set onopen(fn: WsEventListener | null) {
     this.setAttribute('open', fn);
   }
@@ -61,6 +62,7 @@ export abstract class BrowserEventTarget extends EventEmitter {
   get onmessage(): WsEventListener | null {
     return this.attribute('message');
   }
+  /** Replaces the `'message'` listener; null removes it. */
   set onmessage(fn: WsEventListener | null) {
     this.setAttribute('message', fn);
   }
@@ -68,6 +70,7 @@ export abstract class BrowserEventTarget extends EventEmitter {
   get onclose(): WsEventListener | null {
     return this.attribute('close');
   }
+  /** Replaces the `'close'` listener; null removes it. */
   set onclose(fn: WsEventListener | null) {
     this.setAttribute('close', fn);
   }
@@ -75,6 +78,7 @@ export abstract class BrowserEventTarget extends EventEmitter {
   get onerror(): WsEventListener | null {
     return this.attribute('error');
   }
+  /** Replaces the `'error'` listener; null removes it. */
   set onerror(fn: WsEventListener | null) {
     this.setAttribute('error', fn);
   }

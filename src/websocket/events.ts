@@ -86,5 +86,13 @@ export class WsErrorEvent extends WsEvent {
   }
 }
 
-/** A listener for `addEventListener`: a function or an object with `handleEvent`, as in the DOM. */
-export type WsEventListener = ((event: any) => void) | { handleEvent(event: any): void };
+/**
+ * A listener for `addEventListener`: a function or an object with `handleEvent`, as in the DOM.
+ * @inline
+ */
+export type WsEventListener =
+  | ((event: any) => void)
+  | {
+      /** Called with the event. */
+      handleEvent(event: any): void;
+    };
