@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
-import { CloseEvent, WebSocket, type VerifyClientInfo } from '../../src/index.js';
+import { CloseEvent, WebSocket, WebSocketServer, type VerifyClientInfo } from '../../src/index.js';
 import { startServer, waitFor, type Started } from '../server/helpers.js';
 
 /**
@@ -91,6 +93,26 @@ describe.skipIf(pair === null)('wss:// (skipped when openssl is missing or fails
     const [data] = await waitFor<[Buffer]>(client, 'message');
     expect(data.toString()).toBe('from ws');
     client.terminate();
+  });
+
+  it('{ server: https.Server } mode upgrades wss:// and reports secure: true', async () => {
+    const https = createHttpsServer({ cert: pair!.cert, key: pair!.key }, (_req, res) => res.end('https ok'));
+    const seen: boolean[] = [];
+    const wss = new WebSocketServer({ server: https, heartbeat: 0, verifyClient: (info: VerifyClientInfo) => (seen.push(info.secure), true) });
+    https.listen(0, '127.0.0.1');
+    await waitFor(wss, 'listening');
+    try {
+      const port = (https.address() as AddressInfo).port;
+      const ws = new WebSocket(`wss://127.0.0.1:${port}/`, { ca: pair!.cert });
+      await waitFor(ws, 'open');
+      expect(seen).toEqual([true]);
+      const closed = waitFor<[number]>(ws, 'close');
+      ws.close(1000);
+      expect((await closed)[0]).toBe(1000);
+    } finally {
+      await new Promise<void>((r) => wss.close(() => r()));
+      await new Promise<void>((r) => https.close(() => r()));
+    }
   });
 
   it('a plain-text client against the TLS port does not upgrade', async () => {
