@@ -83,7 +83,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
     this.fragmentSize = options.fragmentSize ?? 0;
     this.mask = options.role === 'client';
     this.codec = options.codec ?? null;
-    this.compressThreshold = options.compressThreshold ?? DEFAULT_COMPRESS_THRESHOLD;
+    this.compressThreshold = options.compressThreshold ?? this.codec?.threshold ?? DEFAULT_COMPRESS_THRESHOLD;
     this.validateUtf8 = options.validateUtf8 ?? true;
     this.decoder = new FrameDecoder(this, {
       role: options.role,
@@ -176,7 +176,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
    * 3000–4999) and `reason` at most 123 UTF-8 bytes. Returns false if closing already began.
    */
   close(code?: number, reason = ''): boolean {
-    if (code !== undefined && !isValidWireCloseCode(code)) throw new RangeError(`invalid close code ${code}`);
+    if (code !== undefined && !(Number.isInteger(code) && isValidWireCloseCode(code))) throw new RangeError(`invalid close code ${code}`);
     if (code === undefined && reason !== '') throw new TypeError('a close reason needs a close code');
     if (Buffer.byteLength(reason) > 123) throw new RangeError('close reason longer than 123 bytes');
     return this.closing.start(code, reason);
@@ -184,7 +184,8 @@ export class Protocol implements DecoderHandler, ClosingPort {
 
   /** Fails the connection for a local reason (e.g. a policy violation), with `code` in the Close frame. */
   fail(code: number, reason: string): void {
-    this.closing.fail(new ProtocolError(code, reason));
+    if (!(Number.isInteger(code) && isValidWireCloseCode(code))) throw new RangeError(`invalid close code ${code}`);
+    this.closing.fail(new ProtocolError(code, reason.length > 123 ? reason.slice(0, 123) : reason));
   }
 
   /** Drops the connection without a closing handshake (terminate); reported as 1006. */

@@ -1,5 +1,4 @@
 import type { Duplex } from 'node:stream';
-import { COPY_THRESHOLD } from '../framing/index.js';
 import { Protocol, ReadyState, type CloseInfo, type ProtocolOptions, type ReadyStateValue } from '../protocol/index.js';
 import { startClient } from '../client/connect.js';
 import type { ClientOptions } from '../client/options.js';
@@ -8,6 +7,8 @@ import { BrowserEventTarget } from './event-target.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent } from './events.js';
 
 export const DEFAULT_CLOSE_TIMEOUT = 10_000;
+/** Messages up to this size are batched with the others written in the same tick. */
+const BATCH_MAX_MESSAGE = 16 * 1024;
 
 export interface SendOptions {
   /** Force the frame type: binary (true) or text (false). Default: strings are text, everything else binary. */
@@ -82,6 +83,8 @@ export class WebSocket extends BrowserEventTarget {
   private _autoPong = true;
   /** The payload of the latest ping left unanswered while the socket is backed up (RFC 6455 §5.5.3). */
   private _deferredPong: Buffer | null = null;
+  private _corked = false;
+  private _socketClosed = false;
   /** Set by the heartbeat: a ping is out and no pong has come back yet. */
   awaitingPong = false;
 
@@ -165,10 +168,17 @@ export class WebSocket extends BrowserEventTarget {
     this._buffered += size;
     this._inFlight.push(size, cb);
     const socket = this._socket!;
-    const cork = size > COPY_THRESHOLD;
-    if (cork) socket.cork();
-    core.send(payload, isBinary, options, this.afterWrite);
-    if (cork) socket.uncork();
+    if (size <= BATCH_MAX_MESSAGE) {
+      this.batchWrites();
+      core.send(payload, isBinary, options, this.afterWrite);
+    } else {
+      // A large message gains nothing from batching, and keeping it out of a shared writev
+      // keeps its callback honest when the connection dies with it half written.
+      this.flushBatch();
+      socket.cork();
+      core.send(payload, isBinary, options, this.afterWrite);
+      socket.uncork();
+    }
     return socket.writableLength < socket.writableHighWaterMark;
   }
 
@@ -263,7 +273,11 @@ export class WebSocket extends BrowserEventTarget {
     });
     (socket as { setTimeout?: (ms: number) => void }).setTimeout?.(0);
     (socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
-    socket.on('data', (chunk: Buffer) => this._core!.receive(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      // Replies written while this chunk is processed (echoes, pongs) leave in one write.
+      this.batchWrites();
+      this._core!.receive(chunk);
+    });
     socket.on('end', () => {
       this._core!.receiveEof();
       // Sockets of http servers allow half-open connections; ours ends when the peer's does.
@@ -339,6 +353,30 @@ export class WebSocket extends BrowserEventTarget {
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────
+
+  /**
+   * Corks the socket until the end of the current tick, so every frame written in this tick
+   * (a burst of sends, the replies to a chunk full of messages, header and payload of one
+   * frame) reaches the kernel in a single writev instead of a syscall each.
+   */
+  private batchWrites(): void {
+    if (this._corked) return;
+    this._corked = true;
+    this._socket!.cork();
+    process.nextTick(uncork, this);
+  }
+
+  /** Ends the current batch now (before a write that must not join it). */
+  private flushBatch(): void {
+    if (!this._corked) return;
+    this._corked = false;
+    this._socket!.uncork();
+  }
+
+  /** @internal */
+  _uncork(): void {
+    this.flushBatch();
+  }
 
   private readonly afterWrite = (err?: Error | null): void => {
     const size = this._inFlight.shift() as number;
@@ -464,12 +502,15 @@ export class WebSocket extends BrowserEventTarget {
     if (info.error) this.emitError(info.error);
     // A client that closed cleanly waits for the server's FIN, but not forever.
     this.armCloseTimer();
-    if (this._socket?.destroyed) this.emitClose();
+    if (this._socketClosed || this._socket?.destroyed) this.emitClose();
   }
 
   private onSocketClosed(): void {
+    this._socketClosed = true;
     this._core?.receiveEof();
-    this.emitClose();
+    // Input held back behind an inflating message is still processed (it may hold the peer's
+    // Close); the core reports CLOSED once it is done, and 'close' follows from there.
+    if (this._core === null || this._core.closed !== null) this.emitClose();
   }
 
   private emitClose(): void {
@@ -485,6 +526,10 @@ export class WebSocket extends BrowserEventTarget {
 
 for (const [name, value] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+
+function uncork(ws: WebSocket): void {
+  ws._uncork();
 }
 
 function validateClientClose(code: number | undefined, reason: string): void {
