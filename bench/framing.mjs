@@ -1,17 +1,18 @@
 // Framing micro-benchmark: sockwire's frame codec against ws's own Receiver
 // and Sender, in one process, same inputs, interleaved rounds, medians.
 //
-//   node bench/framing.mjs [--quick] [--rounds N] [--duration ms]
+//   node bench/framing.mjs [--quick] [--rounds N] [--duration ms] [--out FILE.md]
 //   SOCKWIRE_DIST=/path/to/dist  use another build output than ./dist
 //   WS_NO_BUFFER_UTIL=1          compare against pure-JS ws instead of ws + bufferutil
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { buildFrame, makePayload } from './lib/frames.mjs';
 import { median, human, ratioText } from './lib/stats.mjs';
-import { renderText } from './lib/report.mjs';
+import { renderText, renderMarkdown } from './lib/report.mjs';
+import { machineInfo } from './lib/machine.mjs';
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -21,6 +22,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     duration: { type: 'string' },
+    out: { type: 'string' },
   },
 });
 const rounds = Number(args.rounds ?? (args.quick ? 3 : 5));
@@ -230,4 +232,24 @@ for (const c of cases) {
   rows.push(row);
 }
 const head = ['case', 'ws frames/s', 'ws MB/s', ...(sw ? ['sockwire frames/s', 'sockwire MB/s', 'sockwire ÷ ws'] : [])];
-console.log(`\n${renderText({ title: 'Medians (higher is better)', head, rows })}`);
+const table = { title: 'Medians (higher is better)', head, labels: 1, rows };
+console.log(`\n${renderText(table)}`);
+
+if (args.out) {
+  const info = machineInfo();
+  const md = [
+    '# Framing micro-benchmark',
+    '',
+    `> \`node bench/framing.mjs${args.quick ? ' --quick' : ''}\` — ${rounds} rounds × ${durationMs} ms per case; see [README.md](README.md).`,
+    '',
+    `- Date: ${info.date}`,
+    `- CPU: ${info.cpu}, ${info.cores} cores; load average at start ${info.loadavg.join(', ')}`,
+    `- Node ${info.node}; ${Object.entries(info.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- ws masking: ${ws.native ? 'bufferutil (native)' : 'pure JS'}${sw ? '' : `; sockwire skipped: ${reason}`}`,
+    '',
+    renderMarkdown(table),
+    '',
+  ].join('\n');
+  writeFileSync(args.out, md);
+  console.log(`wrote ${args.out}`);
+}

@@ -41,8 +41,8 @@ const int = (v, d) => (v === undefined ? d : Number.parseInt(v, 10));
 const ctx = {
   quick: args.quick,
   rounds: int(args.rounds, args.quick ? 3 : 5),
-  warmupMs: int(args.warmup, args.quick ? 300 : 1000),
-  durationMs: int(args.duration, args.quick ? 800 : 3000),
+  warmupMs: int(args.warmup, args.quick ? 250 : 1000),
+  durationMs: int(args.duration, args.quick ? 600 : 3000),
   pin: !args['no-pin'] && canPin(),
   cores: os.cpus().length,
   // Anything that makes this run differ from a plain --quick or full run, for the report.

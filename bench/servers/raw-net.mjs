@@ -31,6 +31,19 @@ const MAX_PAYLOAD = 64 * 1024 * 1024;
 const MAX_HEAD = 16 * 1024;
 const HEADER_END = Buffer.from('\r\n\r\n');
 
+// Every socket written while one read is processed stays corked until the
+// read is done, so N messages to one peer leave as one writev, not N writes.
+const corked = new Set();
+function corkOnce(socket) {
+  if (corked.has(socket)) return;
+  socket.cork();
+  corked.add(socket);
+}
+function flush() {
+  for (const socket of corked) socket.uncork();
+  corked.clear();
+}
+
 class Connection {
   constructor(socket, onMessage) {
     this.socket = socket;
@@ -45,11 +58,10 @@ class Connection {
 
   data(chunk) {
     if (!this.upgraded) return this.handshake(chunk);
-    this.socket.cork();
     try {
       this.frames(chunk);
     } finally {
-      this.socket.uncork();
+      flush();
     }
   }
 
@@ -152,6 +164,7 @@ class Connection {
   send(opcode, fin, payload) {
     const header = serverHeader(opcode, payload.length);
     if (!fin) header[0] &= 0x7f;
+    corkOnce(this.socket);
     this.socket.write(header);
     if (payload.length) this.socket.write(payload);
   }
@@ -174,7 +187,10 @@ export function createServer({ port, mode, compress }) {
           const header = serverHeader(opcode, payload.length);
           if (!fin) header[0] &= 0x7f;
           const frame = Buffer.concat([header, payload]);
-          for (const c of conns) c.socket.write(frame);
+          for (const c of conns) {
+            corkOnce(c.socket);
+            c.socket.write(frame);
+          }
         }
       : (from, opcode, fin, payload) => from.send(opcode, fin, payload);
   const server = net.createServer({ noDelay: true }, (socket) => {
