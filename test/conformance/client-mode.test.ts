@@ -7,6 +7,7 @@ import { startClientFuzzer } from '../../src/conformance/client-mode.js';
 import { runClientDriver, type BrowserLikeWebSocketCtor } from '../../src/conformance/driver.js';
 import { clientCatalogue } from '../../src/conformance/client-cases/index.js';
 import { sloppyClientRun } from './mutants/raw-client.js';
+import { pythonWebsocketsAvailable, runPyClientDriver } from './peers/spawn.js';
 
 describe('client mode', () => {
   it('has unique ids and covers handshake, masking, framing, UTF-8 and closing', () => {
@@ -63,4 +64,16 @@ describe('client mode', () => {
       await fuzzer.close();
     }
   });
+
+  it.skipIf(!pythonWebsocketsAvailable())('drives Python websockets\' client through every case with no FAILED', async () => {
+    const fuzzer = await startClientFuzzer({ port: 0, timeoutMs: 3000 });
+    try {
+      await runPyClientDriver(`ws://127.0.0.1:${fuzzer.port}`, 'py-client');
+      const r = fuzzer.results('py-client');
+      expect(r.cases.length).toBe(fuzzer.cases.length);
+      expect(r.cases.filter((c) => c.verdict === 'FAILED').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
+    } finally {
+      await fuzzer.close();
+    }
+  }, 120_000);
 });

@@ -45,6 +45,16 @@ function pythonWithWebsockets(): string | null {
 
 export const startPyPeer = (...flags: string[]): Promise<Peer> => startPeer(pythonWithWebsockets() ?? 'python3', [`${here}py-echo.py`, '0', ...flags]);
 
+/** Runs the Python client driver to completion against a client-mode server. */
+export function runPyClientDriver(base: string, agent: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(pythonWithWebsockets() ?? 'python3', [`${here}py-client-driver.py`, base, agent], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`py client driver exited with ${code}: ${err}`))));
+  });
+}
+
 export function pythonWebsocketsAvailable(): boolean {
   return pythonWithWebsockets() !== null;
 }
