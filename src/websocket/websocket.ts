@@ -10,6 +10,7 @@ export const DEFAULT_CLOSE_TIMEOUT = 10_000;
 /** Messages up to this size are batched with the others written in the same tick. */
 const BATCH_MAX_MESSAGE = 16 * 1024;
 
+/** Options of `send()`, as in `ws`. */
 export interface SendOptions {
   /** Force the frame type: binary (true) or text (false). Default: strings are text, everything else binary. */
   binary?: boolean;
@@ -19,13 +20,21 @@ export interface SendOptions {
   fin?: boolean;
 }
 
+/**
+ * Called once the data has been written to the kernel, or with the error that kept it from being written.
+ * @inline
+ */
 type Callback = (err?: Error | null) => void;
 
 /** What the server or client adapter hands over once the HTTP handshake succeeded. */
 export interface AttachOptions extends Omit<ProtocolOptions, 'role'> {
+  /** Which end of the connection this socket is. */
   role: ProtocolOptions['role'];
+  /** The subprotocol the handshake agreed on ('' for none). */
   protocol: string;
+  /** The `Sec-WebSocket-Extensions` value the handshake agreed on ('' for none). */
   extensions: string;
+  /** How long to wait for the peer's side of the closing handshake, in ms. Default 10,000. */
   closeTimeout?: number;
   /** Most application bytes that may wait unsent (0 = unlimited). Default 64 MiB. */
   maxBufferedAmount?: number;
@@ -44,13 +53,21 @@ export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
  * go to the socket, and it owns the timers the core must not have.
  */
 export class WebSocket extends BrowserEventTarget {
+  /** `readyState` 0: the opening handshake is under way. */
   static readonly CONNECTING = 0;
+  /** `readyState` 1: messages flow both ways. */
   static readonly OPEN = 1;
+  /** `readyState` 2: the closing handshake is under way. */
   static readonly CLOSING = 2;
+  /** `readyState` 3: the connection is closed. */
   static readonly CLOSED = 3;
+  /** `readyState` 0: the opening handshake is under way. */
   declare readonly CONNECTING: 0;
+  /** `readyState` 1: messages flow both ways. */
   declare readonly OPEN: 1;
+  /** `readyState` 2: the closing handshake is under way. */
   declare readonly CLOSING: 2;
+  /** `readyState` 3: the connection is closed. */
   declare readonly CLOSED: 3;
 
   /** Server-side sockets: what the server's `authenticate` hook resolved with. */
@@ -85,7 +102,10 @@ export class WebSocket extends BrowserEventTarget {
   private _deferredPong: Buffer | null = null;
   private _corked = false;
   private _socketClosed = false;
-  /** Set by the heartbeat: a ping is out and no pong has come back yet. */
+  /**
+   * Set by the heartbeat: a ping is out and no pong has come back yet.
+   * @internal
+   */
   awaitingPong = false;
 
   /**
@@ -103,24 +123,31 @@ export class WebSocket extends BrowserEventTarget {
     startClient(this, address, list, options ?? {});
   }
 
+  /** The URL of a client connection (normalized); '' on the server side. */
   get url(): string {
     return this._url;
   }
+  /** `CONNECTING` (0), `OPEN` (1), `CLOSING` (2) or `CLOSED` (3). */
   get readyState(): ReadyStateValue {
     return this._readyState;
   }
+  /** The subprotocol the server selected; '' if none. */
   get protocol(): string {
     return this._protocolName;
   }
+  /** The extensions in use, as negotiated (e.g. `permessage-deflate`); '' if none. */
   get extensions(): string {
     return this._extensions;
   }
+  /** Application bytes passed to `send()` and not yet written to the kernel (exact). */
   get bufferedAmount(): number {
     return this._buffered;
   }
+  /** How binary messages are delivered; `'nodebuffer'` by default. */
   get binaryType(): BinaryType {
     return this._binaryType;
   }
+  /** Changes how later binary messages are delivered; unknown values are ignored, as in browsers. */
   set binaryType(type: BinaryType) {
     // Like browsers: an unknown value is ignored rather than thrown.
     if (BINARY_TYPES.includes(type)) this._binaryType = type;
@@ -182,10 +209,12 @@ export class WebSocket extends BrowserEventTarget {
     return socket.writableLength < socket.writableHighWaterMark;
   }
 
+  /** Sends a Ping (payload at most 125 bytes); the peer answers with a Pong (`'pong'` event). */
   ping(data?: SendData, _mask?: boolean, cb?: Callback): void {
     this.control('ping', data, cb);
   }
 
+  /** Sends an unsolicited Pong (payload at most 125 bytes), e.g. as a one-way heartbeat. */
   pong(data?: SendData, _mask?: boolean, cb?: Callback): void {
     this.control('pong', data, cb);
   }
@@ -225,6 +254,7 @@ export class WebSocket extends BrowserEventTarget {
     this._socket?.pause();
   }
 
+  /** Resumes reading from the peer after `pause()`. */
   resume(): void {
     this._socket?.resume();
   }
@@ -300,19 +330,28 @@ export class WebSocket extends BrowserEventTarget {
     socket.resume();
   }
 
-  /** Feeds bytes that were received together with the handshake (pipelined frames). */
+  /**
+   * Feeds bytes that were received together with the handshake (pipelined frames).
+   * @internal
+   */
   feed(head: Buffer): void {
     if (head.length > 0) this._core?.receive(head);
   }
 
-  /** Sends a heartbeat ping, remembering when (server heartbeat). */
+  /**
+   * Sends a heartbeat ping, remembering when (server heartbeat).
+   * @internal
+   */
   heartbeat(): void {
     this.awaitingPong = true;
     this._pingSentAt = Date.now();
     this.control('ping', undefined, undefined);
   }
 
-  /** Fails a connection that never opened: 'error' then 'close' (1006), as browsers do. */
+  /**
+   * Fails a connection that never opened: 'error' then 'close' (1006), as browsers do.
+   * @internal
+   */
   abortHandshake(err: Error): void {
     if (this._readyState === ReadyState.CLOSED) return;
     this._readyState = ReadyState.CLOSING;
@@ -322,7 +361,10 @@ export class WebSocket extends BrowserEventTarget {
     this.emitClose();
   }
 
-  /** For the client adapter while connecting. */
+  /**
+   * For the client adapter while connecting.
+   * @internal
+   */
   setConnecting(url: string, socket: Duplex | null): void {
     this._url = url;
     this._socket = socket;
