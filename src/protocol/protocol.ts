@@ -26,6 +26,7 @@ import {
 export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 export const DEFAULT_COMPRESS_THRESHOLD = 1024;
 
+/** Options of `Protocol.send()`. */
 export interface SendOptions {
   /** Compress this message if an extension is negotiated (default true; small ones never are). */
   compress?: boolean;
@@ -33,6 +34,10 @@ export interface SendOptions {
   fin?: boolean;
 }
 
+/**
+ * Called once the message's bytes were written by the handler's `write`, or with an error if they never will be.
+ * @inline
+ */
 type WriteCallback = (err?: Error | null) => void;
 
 /** An outgoing item held back while an earlier message is still being compressed. */
@@ -51,6 +56,7 @@ interface Pending {
  * `endTransport`). It starts in OPEN: the HTTP handshake happens before it exists.
  */
 export class Protocol implements DecoderHandler, ClosingPort {
+  /** Which end of the connection this core plays. */
   readonly role: ProtocolOptions['role'];
   private readonly handler: ProtocolHandler;
   private readonly decoder: FrameDecoder;
@@ -75,6 +81,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
   private sendingOpcode = 0;
   private closeInfo: CloseInfo | null = null;
 
+  /** A connection in the OPEN state: the handshake is done and `handler.write` can carry bytes. */
   constructor(options: ProtocolOptions, handler: ProtocolHandler) {
     this.role = options.role;
     this.handler = handler;
@@ -95,6 +102,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
     this.closing = new ClosingHandshake(options.role, this);
   }
 
+  /** `OPEN` (1), `CLOSING` (2) or `CLOSED` (3). */
   get readyState(): ReadyStateValue {
     return this.closing.state;
   }
@@ -163,10 +171,12 @@ export class Protocol implements DecoderHandler, ClosingPort {
     return true;
   }
 
+  /** Sends a Ping (payload at most 125 bytes, else RangeError); false once a Close frame was sent. */
   ping(payload: Buffer = EMPTY): boolean {
     return this.sendControl(Opcode.Ping, payload);
   }
 
+  /** Sends an unsolicited Pong (payload at most 125 bytes, else RangeError); false once a Close frame was sent. */
   pong(payload: Buffer = EMPTY): boolean {
     return this.sendControl(Opcode.Pong, payload);
   }
@@ -195,6 +205,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
 
   // ── Decoder events ──────────────────────────────────────────────────────────
 
+  /** @internal the frame decoder's callback, not for applications */
   onDataFrame(payload: Buffer, fin: boolean, opcode: number, compressed: boolean): void {
     if (compressed) {
       this.inflate(payload, fin, opcode);
@@ -203,6 +214,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
     this.collect(payload, fin, opcode);
   }
 
+  /** @internal the frame decoder's callback, not for applications */
   onControlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
       if (this.autoPong && !this.closing.closeSent) this.output(encodeFrame(Opcode.Pong, payload, { mask: this.mask }), undefined);
@@ -220,23 +232,27 @@ export class Protocol implements DecoderHandler, ClosingPort {
     }
   }
 
+  /** @internal the frame decoder's callback, not for applications */
   onDecodeError(error: ProtocolError): void {
     this.closing.fail(error);
   }
 
   // ── Closing port ────────────────────────────────────────────────────────────
 
+  /** @internal the closing handshake's callback, not for applications */
   sendCloseFrame(code: number | undefined, reason: string): void {
     const frames = encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask });
     if (this.pending.length > 0) this.pending.push({ frames, cb: undefined, close: true });
     else this.writeFrames(frames, undefined);
   }
 
+  /** @internal the closing handshake's callback, not for applications */
   stopReading(): void {
     this.decoder.stop();
     this.message.clear();
   }
 
+  /** @internal the closing handshake's callback, not for applications */
   finished(info: CloseInfo, transportOpen = true): void {
     this.closeInfo = info;
     this.codec?.close();
@@ -250,6 +266,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
     this.handler.onClose?.(info);
   }
 
+  /** @internal the closing handshake's callback, not for applications */
   endTransport(): void {
     this.handler.endTransport?.();
   }
