@@ -182,6 +182,9 @@ describe('header injection from the client side', () => {
       () => new WebSocket(url, { origin: 'https://a\r\nInjected: 1' }),
     ];
     for (const attempt of attempts) expect(attempt).toThrow();
+    await sleep(50);
+    expect(connections).toBe(0);
+    expect(received).toEqual([]);
     // The WHATWG URL parser strips CR/LF/TAB from URLs and percent-encodes the rest, so a URL
     // cannot inject a header; whatever it turns into, the request line stays one line.
     const ws = new WebSocket(`${url}a\r\nInjected: 1`);
