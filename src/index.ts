@@ -2,6 +2,7 @@
  * sockwire: a strict, fast, dependency-free WebSocket implementation for Node.js.
  * `WebSocketServer` speaks the `ws` server API; `WebSocket` is both the browser-compatible
  * client and the server's per-connection object.
+ * @module sockwire
  */
 export { WebSocket } from './websocket/websocket.js';
 export type { SendOptions, AttachOptions } from './websocket/websocket.js';
