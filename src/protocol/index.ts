@@ -1,6 +1,7 @@
 /**
  * `sockwire/protocol`: the sans-I/O WebSocket core, for running WebSocket framing over any
  * transport and for testing without sockets.
+ * @module sockwire/protocol
  */
 export { Protocol, DEFAULT_MAX_PAYLOAD, DEFAULT_COMPRESS_THRESHOLD } from './protocol.js';
 export type { SendOptions } from './protocol.js';
