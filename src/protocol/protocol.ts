@@ -23,7 +23,9 @@ import {
   type ReadyStateValue,
 } from './types.js';
 
+/** The default `maxPayload`: 16 MiB. */
 export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+/** The default `compressThreshold`: messages under 1024 bytes are sent uncompressed. */
 export const DEFAULT_COMPRESS_THRESHOLD = 1024;
 
 /** Options of `Protocol.send()`. */
