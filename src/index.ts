@@ -9,6 +9,8 @@ export type { SendOptions, AttachOptions } from './websocket/websocket.js';
 export type { BinaryType, SendData } from './websocket/data.js';
 export { WsEvent as Event, WsMessageEvent as MessageEvent, WsCloseEvent as CloseEvent, WsErrorEvent as ErrorEvent } from './websocket/events.js';
 export { WebSocketServer } from './server/websocket-server.js';
+export type { BroadcastOptions } from './server/websocket-server.js';
+export { PreparedMessage } from './websocket/prepared.js';
 export type { ServerOptions, VerifyClientInfo } from './server/options.js';
 export type { UpgradeRequest } from './server/upgrade-request.js';
 export type { ClientOptions } from './client/options.js';

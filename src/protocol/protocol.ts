@@ -174,6 +174,27 @@ export class Protocol implements DecoderHandler, ClosingPort {
   }
 
   /** Sends a Ping (payload at most 125 bytes, else RangeError); false once a Close frame was sent. */
+  /**
+   * Writes frames encoded elsewhere (a message framed once for many connections). They must
+   * suit this connection: masked for a client, unmasked for a server, RSV1 only with a codec.
+   * Returns false when closing began or a fragmented message is open (nothing is written).
+   */
+  sendFrames(frames: readonly Buffer[], cb?: WriteCallback): boolean {
+    if (this.closing.closeSent || this.sendingOpcode !== 0) return false;
+    this.output(frames as Buffer[], cb);
+    return true;
+  }
+
+  /** A message sent with `fin: false` is still open: only its continuation may follow. */
+  get midMessage(): boolean {
+    return this.sendingOpcode !== 0;
+  }
+
+  /** Whether a compression extension is in use (outgoing frames are per-connection then). */
+  get compressing(): boolean {
+    return this.codec !== null;
+  }
+
   ping(payload: Buffer = EMPTY): boolean {
     return this.sendControl(Opcode.Ping, payload);
   }

@@ -22,11 +22,22 @@ import {
   type PerMessageDeflateOptions,
   type ServerAcceptance,
 } from '../extensions/index.js';
+import { toPayload } from '../websocket/data.js';
+import { PreparedMessage } from '../websocket/prepared.js';
 import { WebSocket } from '../websocket/websocket.js';
 import { SERVER_DEFAULTS, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { isIncomingMessage, type UpgradeRequest } from './upgrade-request.js';
 
 const kUpgraded = Symbol('sockwire.upgraded');
+
+export interface BroadcastOptions {
+  /** Send as binary (default: strings are text, everything else binary). */
+  binary?: boolean;
+  /** Only connections for which this returns true. */
+  filter?: (ws: WebSocket) => boolean;
+  /** What to do with a subscriber whose outgoing buffer is above its high-water mark. */
+  slow?: 'queue' | 'skip' | 'terminate';
+}
 
 /**
  * A WebSocket server with the `ws` API: standalone on its own port (our own HTTP parser
@@ -135,6 +146,34 @@ export class WebSocketServer extends EventEmitter {
       (auth) => this.completeUpgrade(req, socket, head, validated, auth, cb),
       (err: unknown) => this.refuse(socket, err),
     );
+  }
+
+  /**
+   * Sends one message to every open client (or those `filter` keeps), framing it once:
+   * each connection gets a write of the same bytes rather than its own encoding and copy.
+   * `slow` decides what happens to a subscriber whose outgoing buffer is above its
+   * high-water mark, so one slow reader never holds up the rest: 'queue' (default) sends
+   * anyway (bounded by `maxBufferedAmount`), 'skip' leaves this message out for it,
+   * 'terminate' drops it. Returns how many connections the message was queued for.
+   */
+  broadcast(data: string | Buffer | ArrayBuffer | ArrayBufferView, options: BroadcastOptions = {}): number {
+    const payload = typeof data === 'string' || Buffer.isBuffer(data) ? data : (toPayload(data) as Buffer);
+    const message = new PreparedMessage(payload, options.binary ?? typeof payload !== 'string');
+    const slow = options.slow ?? 'queue';
+    let sent = 0;
+    for (const ws of this.tracked) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (options.filter && !options.filter(ws)) continue;
+      if (slow !== 'queue' && ws.socket?.writableNeedDrain) {
+        if (slow === 'terminate') ws.terminate();
+        continue;
+      }
+      const before = ws.bufferedAmount;
+      ws.sendPrepared(message);
+      // Queued for this socket unless it refused (closing, or over maxBufferedAmount).
+      if (ws.bufferedAmount > before || (message.size === 0 && ws.readyState === WebSocket.OPEN)) sent++;
+    }
+    return sent;
   }
 
   /**

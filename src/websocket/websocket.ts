@@ -4,6 +4,7 @@ import { startClient } from '../client/connect.js';
 import type { ClientOptions } from '../client/options.js';
 import { BINARY_TYPES, fromPayload, isBlob, toPayload, type BinaryType, type SendData } from './data.js';
 import { BrowserEventTarget } from './event-target.js';
+import type { PreparedMessage } from './prepared.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent } from './events.js';
 
 export const DEFAULT_CLOSE_TIMEOUT = 10_000;
@@ -188,24 +189,61 @@ export class WebSocket extends BrowserEventTarget {
     const payload = toPayload(data);
     const isBinary = options?.binary ?? typeof payload !== 'string';
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    if (!this.admit(size, cb)) return false;
+    const large = this.beginWrite(size);
+    core.send(payload, isBinary, options, this.afterWrite);
+    return this.endWrite(large);
+  }
+
+  /**
+   * Sends a message framed once for many connections (see `WebSocketServer#broadcast`).
+   * Connections that must frame for themselves (clients mask; permessage-deflate compresses
+   * per connection) fall back to `send`.
+   */
+  sendPrepared(message: PreparedMessage, cb?: Callback): boolean {
+    const core = this._core;
+    if (core === null || core.role !== 'server' || core.compressing || this._blobQueue !== null) {
+      return this.send(message.data, { binary: message.isBinary }, cb);
+    }
+    if (this._readyState !== ReadyState.OPEN || core.readyState !== ReadyState.OPEN || core.midMessage) {
+      this.rejectSend(message.data, cb);
+      return false;
+    }
+    if (!this.admit(message.size, cb)) return false;
+    const large = this.beginWrite(message.size);
+    core.sendFrames(message.frames, this.afterWrite);
+    return this.endWrite(large);
+  }
+
+  /** Accounts for `size` more unsent bytes, or refuses them past `maxBufferedAmount`. */
+  private admit(size: number, cb: Callback | undefined): boolean {
     if (this._maxBuffered > 0 && this._buffered + size > this._maxBuffered) {
       this.overflow(size, cb);
       return false;
     }
     this._buffered += size;
     this._inFlight.push(size, cb);
-    const socket = this._socket!;
+    return true;
+  }
+
+  /**
+   * Small messages join the batch written at the end of this tick. A large message gains
+   * nothing from batching, and keeping it out of a shared writev keeps its callback honest
+   * when the connection dies with it half written; its header and payload are corked together.
+   */
+  private beginWrite(size: number): boolean {
     if (size <= BATCH_MAX_MESSAGE) {
       this.batchWrites();
-      core.send(payload, isBinary, options, this.afterWrite);
-    } else {
-      // A large message gains nothing from batching, and keeping it out of a shared writev
-      // keeps its callback honest when the connection dies with it half written.
-      this.flushBatch();
-      socket.cork();
-      core.send(payload, isBinary, options, this.afterWrite);
-      socket.uncork();
+      return false;
     }
+    this.flushBatch();
+    this._socket!.cork();
+    return true;
+  }
+
+  private endWrite(large: boolean): boolean {
+    const socket = this._socket!;
+    if (large) socket.uncork();
     return socket.writableLength < socket.writableHighWaterMark;
   }
 
