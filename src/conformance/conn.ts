@@ -4,7 +4,6 @@ import type { Target } from './target.js';
 import type { WireLog } from './wire.js';
 import { FrameReader, FrameTooLargeError, type ParsedFrame } from './frames.js';
 import { BadResponseError, headText, parseResponseHead, type ResponseHead } from './http.js';
-import { hexPreview } from './wire.js';
 
 /** The judge never buffers more than this from one peer, whatever the peer announces. */
 export const MAX_JUDGE_PAYLOAD = 64 * 1024 * 1024;
@@ -252,5 +251,3 @@ export class RawConn {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-
-export { hexPreview };

@@ -1,4 +1,5 @@
-import type { CaseContext, ServerCase } from '../context.js';
+import type { ServerCase } from '../context.js';
+import type { Session } from '../session.js';
 import type { FrameSpec } from '../frames.js';
 import { closeNormally, expectReplies, expectRepliesThenFailure, type Expected, type Outcome } from '../judge.js';
 
@@ -12,7 +13,7 @@ export function chopLabel(chop: Chop): string {
   return ` The byte stream is chopped into writes of ${chop} bytes.`;
 }
 
-export async function sendAll(t: CaseContext, s: Awaited<ReturnType<CaseContext['connect']>>, frames: FrameSpec[], chop: Chop): Promise<void> {
+export async function sendAll(s: Session, frames: FrameSpec[], chop: Chop): Promise<void> {
   if (frames.length === 0) return;
   if (chop === 'whole') return s.sendMany(frames);
   if (chop === 'frames') {
@@ -43,7 +44,7 @@ export function echoCase(c: Base & { frames: FrameSpec[]; expect: Expected[]; ch
     ...(c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs }),
     async run(t) {
       const s = await t.connect();
-      await sendAll(t, s, c.frames, chop);
+      await sendAll(s, c.frames, chop);
       await expectReplies(t, s, c.expect);
       return closeNormally(t, s);
     },
@@ -69,7 +70,7 @@ export function failCase(
     ...(c.timeoutMs === undefined ? {} : { timeoutMs: c.timeoutMs }),
     async run(t): Promise<Outcome> {
       const s = await t.connect();
-      await sendAll(t, s, c.frames, chop);
+      await sendAll(s, c.frames, chop);
       return expectRepliesThenFailure(t, s, c.before ?? [], codes, c.what ?? 'the invalid frame');
     },
   };

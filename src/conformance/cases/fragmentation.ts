@@ -47,7 +47,7 @@ function fiveWithPings(id: string, chop: Chop): ServerCase {
         frames.push({ opcode: i === 0 ? OP.TEXT : OP.CONT, payload: p, fin: i === parts.length - 1 });
         if (i === 1 || i === 3) frames.push({ opcode: OP.PING, payload: `ping after ${i + 1}` });
       });
-      await sendAll(t, s, frames, chop);
+      await sendAll(s, frames, chop);
       await expectReplies(t, s, [pong('ping after 2'), pong('ping after 4'), text(parts.join(''))]);
       return closeNormally(t, s);
     },

@@ -17,7 +17,7 @@ function tenPings(id: string, chop: Chop): ServerCase {
     expectation: 'A pong for each ping, in order. RFC 6455 5.5.3 allows answering only the latest of several unanswered pings, so skipping earlier ones is tolerated; the last ping must be answered.',
     async run(t): Promise<Outcome> {
       const s = await t.connect();
-      await sendAll(t, s, payloads.map((p): FrameSpec => ({ opcode: OP.PING, payload: p })), chop);
+      await sendAll(s, payloads.map((p): FrameSpec => ({ opcode: OP.PING, payload: p })), chop);
       let next = 0;
       let seen = 0;
       while (next < payloads.length) {
