@@ -3,6 +3,7 @@ import type { CaseResult } from './types.js';
 export interface Out {
   write(s: string): unknown;
   isTTY?: boolean;
+  columns?: number;
 }
 
 function clock(ms: number): string {
@@ -32,7 +33,10 @@ export class Progress {
       const elapsed = performance.now() - this.started;
       const eta = done > 0 ? (elapsed / done) * (this.total - done) : 0;
       const failNote = r.verdict === 'FAILED' ? `\r\x1b[2K  FAILED ${r.id}: ${r.reason}\n` : '';
-      this.out.write(`${failNote}\r\x1b[2K[${done}/${this.total}] ${this.failures} failed · ETA ${clock(eta)} · ${r.id} ${r.verdict}`);
+      const line = `[${done}/${this.total}] ${this.failures} failed · ETA ${clock(eta)} · ${r.id} ${r.verdict}`;
+      // A status line that wraps can no longer be rewritten with \r, so keep it within the terminal.
+      const width = this.out.columns && this.out.columns > 10 ? this.out.columns - 1 : line.length;
+      this.out.write(`${failNote}\r\x1b[2K${line.slice(0, width)}`);
     } else {
       this.out.write(`${r.id} ${r.verdict} (${r.durationMs} ms)${r.verdict === 'OK' ? '' : `: ${r.reason}`}\n`);
     }

@@ -31,4 +31,13 @@ describe('progress output', () => {
     expect(out.text).toMatch(/FAILED 1\.2: why 1\.2\n\r\x1b\[2K\[2\/3\] 1 failed/);
     expect(out.text.split('\n')).toHaveLength(2);
   });
+
+  it('keeps the status line within the terminal width so \\r can rewrite it', () => {
+    const out = { ...sink(true), columns: 20 };
+    const p = new Progress(out);
+    p.start(500);
+    p.update(result('6.23.12', 'OK'), 1);
+    const last = out.text.split('\x1b[2K').pop()!;
+    expect(last.length).toBe(19);
+  });
 });
