@@ -33,7 +33,7 @@ describe('progress output', () => {
   });
 
   it('keeps the status line within the terminal width so \\r can rewrite it', () => {
-    const out = { ...sink(true), columns: 20 };
+    const out = Object.assign(sink(true), { columns: 20 });
     const p = new Progress(out);
     p.start(500);
     p.update(result('6.23.12', 'OK'), 1);
