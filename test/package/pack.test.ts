@@ -63,7 +63,7 @@ describe('the npm package', () => {
     expect(modules.length).toBeGreaterThan(10);
     for (const js of modules) {
       const base = js.slice('dist/'.length, -'.js'.length);
-      expect(existsSync(join(ROOT, 'src', `${base}.ts`)), `${js} has no src/${base}.ts`).toBe(true);
+      expect(existsSync(join(ROOT, 'src', `${base}.ts`)), `${js} has no src/${base}.ts: stale build output, delete dist/ and run npm run build`).toBe(true);
       expect(files, `${js} has no declarations`).toContain(`dist/${base}.d.ts`);
     }
   });
