@@ -149,7 +149,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
    * OPEN, i.e. once a Close frame was sent. Text may be given as a string or as UTF-8 bytes.
    */
   send(data: string | Buffer, isBinary: boolean, options?: SendOptions, cb?: WriteCallback): boolean {
-    if (this.closing.closeSent) return false;
+    if (!this.canWrite) return false;
     const fin = options?.fin ?? true;
     const continuing = this.sendingOpcode !== 0;
     const opcode = continuing ? Opcode.Continuation : isBinary ? Opcode.Binary : Opcode.Text;
@@ -180,9 +180,17 @@ export class Protocol implements DecoderHandler, ClosingPort {
    * Returns false when closing began or a fragmented message is open (nothing is written).
    */
   sendFrames(frames: readonly Buffer[], cb?: WriteCallback): boolean {
-    if (this.closing.closeSent || this.sendingOpcode !== 0) return false;
+    if (!this.canWrite || this.sendingOpcode !== 0) return false;
     this.output(frames as Buffer[], cb);
     return true;
+  }
+
+  /**
+   * Frames may still be written: no Close frame was sent and the transport has not ended
+   * (an end held back behind an inflating message counts as ended for writing).
+   */
+  private get canWrite(): boolean {
+    return !this.closing.closeSent && !this.eofPending;
   }
 
   /** A message sent with `fin: false` is still open: only its continuation may follow. */
@@ -212,6 +220,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
     if (code !== undefined && !(Number.isInteger(code) && isValidWireCloseCode(code))) throw new RangeError(`invalid close code ${code}`);
     if (code === undefined && reason !== '') throw new TypeError('a close reason needs a close code');
     if (Buffer.byteLength(reason) > 123) throw new RangeError('close reason longer than 123 bytes');
+    if (this.eofPending) return false;
     return this.closing.start(code, reason);
   }
 
@@ -240,7 +249,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
   /** @internal the frame decoder's callback, not for applications */
   onControlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
-      if (this.autoPong && !this.closing.closeSent) this.output(encodeFrame(Opcode.Pong, payload, { mask: this.mask }), undefined);
+      if (this.autoPong && this.canWrite) this.output(encodeFrame(Opcode.Pong, payload, { mask: this.mask }), undefined);
       this.handler.onPing?.(payload);
     } else if (opcode === Opcode.Pong) {
       this.handler.onPong?.(payload);
@@ -353,7 +362,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
 
   private sendControl(opcode: number, payload: Buffer): boolean {
     if (payload.length > 125) throw new RangeError('control frame payload must be at most 125 bytes');
-    if (this.closing.closeSent) return false;
+    if (!this.canWrite) return false;
     this.output(encodeFrame(opcode, payload, { mask: this.mask }), undefined);
     return true;
   }
