@@ -30,6 +30,7 @@ import { isIncomingMessage, type UpgradeRequest } from './upgrade-request.js';
 
 const kUpgraded = Symbol('sockwire.upgraded');
 
+/** Options of `wss.broadcast()`. */
 export interface BroadcastOptions {
   /** Send as binary (default: strings are text, everything else binary). */
   binary?: boolean;

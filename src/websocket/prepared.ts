@@ -6,13 +6,16 @@ import { Opcode, encodeFrame, encodeTextFrame } from '../framing/index.js';
  * subscribers costs N socket writes of shared buffers instead of N encodings and copies.
  */
 export class PreparedMessage {
+  /** The message as given. */
   readonly data: string | Buffer;
+  /** Whether it goes out as a binary message (else text). */
   readonly isBinary: boolean;
   /** Application bytes (what `bufferedAmount` counts). */
   readonly size: number;
   /** The unmasked frame, as written by a server-role connection without compression. */
   readonly frames: readonly Buffer[];
 
+  /** Frames `data` once, as a text or binary message. */
   constructor(data: string | Buffer, isBinary: boolean) {
     this.data = data;
     this.isBinary = isBinary;
