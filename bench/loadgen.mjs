@@ -322,5 +322,11 @@ try {
   reply({ type: 'result', result: await run() });
 } catch (err) {
   if (err instanceof Skip) reply({ type: 'skip', reason: err.message });
-  else reply({ type: 'error', message: err?.stack ?? String(err) });
+  else reply({ type: 'error', message: describe(err) });
+}
+
+/** "Name: message" first (that line ends up in the report), the stack after it. */
+function describe(err) {
+  if (!(err instanceof Error)) return String(err);
+  return `${err.name}: ${err.message}\n${err.stack ?? ''}`;
 }

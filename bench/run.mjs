@@ -1,6 +1,8 @@
 // The benchmark harness. Usually started through `bash bench/run.sh` (which
 // raises the file-descriptor limit); see bench/README.md for options.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
@@ -93,6 +95,17 @@ const scenarioList = allScenarios({ quick: ctx.quick, idleConns: args.idle ? int
 if (scenarioList.length === 0) {
   console.error('no scenario matches --only');
   process.exit(2);
+}
+
+// Others rebuild dist/ in this checkout while we run; benchmark a private
+// snapshot so every round measures the same build and none loads a half-written one.
+if (!process.env.SOCKWIRE_DIST && existsSync(`${benchDir}../dist/index.js`)) {
+  const snapshot = mkdtempSync(join(tmpdir(), 'sockwire-bench-dist-'));
+  cpSync(`${benchDir}../dist`, snapshot, { recursive: true });
+  process.env.SOCKWIRE_DIST = snapshot;
+  process.env.SOCKWIRE_DIST_IS_SNAPSHOT = '1';
+  process.on('exit', () => rmSync(snapshot, { recursive: true, force: true }));
+  process.on('SIGINT', () => process.exit(130));
 }
 
 const info = machineInfo();

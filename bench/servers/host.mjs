@@ -46,5 +46,11 @@ try {
   }
 } catch (err) {
   if (err?.skip) send({ type: 'skip', reason: err.message });
-  else send({ type: 'error', message: err?.stack ?? String(err) });
+  else send({ type: 'error', message: describe(err) });
+}
+
+/** "Name: message" first (that line ends up in the report), the stack after it. */
+function describe(err) {
+  if (!(err instanceof Error)) return String(err);
+  return `${err.name}: ${err.message}\n${err.stack ?? ''}`;
 }

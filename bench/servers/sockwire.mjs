@@ -26,7 +26,8 @@ export async function probe() {
     return { ok: false, reason: err.message };
   }
   const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
-  const info = [`sockwire ${version} from dist/`];
+  const from = process.env.SOCKWIRE_DIST_IS_SNAPSHOT ? 'a snapshot of dist/ taken at start' : entry.replace(/\/index\.js$/, '/');
+  const info = [`sockwire ${version} from ${from}`];
   info.push(typeof lib.WebSocket === 'function' ? 'client: WebSocket exported' : 'client: no WebSocket export (client-side scenarios will skip)');
   return { ok: true, info };
 }
