@@ -320,7 +320,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
     if (isText && this.message.empty && !this.inflating) this.inflatedText.reset();
     let sync = true;
     this.inflating = true;
-    codec.decompress(payload, fin, this.maxPayload, (err, out) => {
+    const inflated = (err: (Error & { closeCode?: number }) | null, out?: Buffer): void => {
       this.inflating = false;
       if (this.closing.state === ReadyState.CLOSED) return;
       if (err) {
@@ -339,6 +339,12 @@ export class Protocol implements DecoderHandler, ClosingPort {
       this.collect(data, fin, opcode);
       if (!sync) this.decoder.resume();
       if (this.eofPending && !this.inflating) this.closing.transportClosed();
+    };
+    codec.decompress(payload, fin, this.maxPayload, (err, out) => {
+      inflated(err, out);
+      // The input held back meanwhile is processed (or dropped): a transport paused because
+      // of it may be read again.
+      if (!sync && !this.inflating) this.handler.onReceiveResumed?.();
     });
     sync = false;
     if (this.inflating) this.decoder.pause();

@@ -96,4 +96,9 @@ export interface ProtocolHandler {
    * that closed cleanly is not told: it waits for the server to close, with a timeout.
    */
   endTransport?(): void;
+  /**
+   * Input that was held back while a message inflated (`receivePaused`) has been processed.
+   * An adapter that stopped reading its transport because too much input was held may read again.
+   */
+  onReceiveResumed?(): void;
 }

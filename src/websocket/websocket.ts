@@ -44,6 +44,8 @@ export interface AttachOptions extends Omit<ProtocolOptions, 'role'> {
 }
 
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
+/** Input held behind an inflating message beyond which reading from the socket stops. */
+const MAX_HELD_INPUT = 1024 * 1024;
 
 /**
  * One WebSocket connection, for either side: created by `new WebSocket(url)` on the client
@@ -101,6 +103,10 @@ export class WebSocket extends BrowserEventTarget {
   private _autoPong = true;
   /** The payload of the latest ping left unanswered while the socket is backed up (RFC 6455 §5.5.3). */
   private _deferredPong: Buffer | null = null;
+  /** Reading is stopped because too much input waits behind a message being inflated. */
+  private _inputHeld = false;
+  /** The application called pause(). */
+  private _appPaused = false;
   private _corked = false;
   private _socketClosed = false;
   /**
@@ -289,12 +295,14 @@ export class WebSocket extends BrowserEventTarget {
 
   /** Stops reading from the peer (inbound backpressure); `resume()` continues. */
   pause(): void {
+    this._appPaused = true;
     this._socket?.pause();
   }
 
   /** Resumes reading from the peer after `pause()`. */
   resume(): void {
-    this._socket?.resume();
+    this._appPaused = false;
+    if (!this._inputHeld) this._socket?.resume();
   }
 
   // ── Adapter entry points ────────────────────────────────────────────────────
@@ -330,6 +338,11 @@ export class WebSocket extends BrowserEventTarget {
         }
         this.emit('pong', payload);
       },
+      onReceiveResumed: () => {
+        if (!this._inputHeld) return;
+        this._inputHeld = false;
+        if (!this._appPaused) socket.resume();
+      },
       onCloseFrame: () => {
         if (this._readyState === ReadyState.OPEN) this._readyState = ReadyState.CLOSING;
       },
@@ -344,7 +357,15 @@ export class WebSocket extends BrowserEventTarget {
     socket.on('data', (chunk: Buffer) => {
       // Replies written while this chunk is processed (echoes, pongs) leave in one write.
       this.batchWrites();
-      this._core!.receive(chunk);
+      const core = this._core!;
+      core.receive(chunk);
+      // While a message inflates (its zlib job may queue behind other connections'), the core
+      // holds the input that follows; past a bound the rest must wait in the kernel (TCP
+      // backpressure on the peer), not in our memory.
+      if (core.receivePaused && core.bufferedIncoming >= MAX_HELD_INPUT && !this._inputHeld) {
+        this._inputHeld = true;
+        socket.pause();
+      }
     });
     socket.on('end', () => {
       this._core!.receiveEof();

@@ -3,6 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import { constants, createDeflateRaw } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/index.js';
+import { sharedZlibLimiter } from '../../src/extensions/index.js';
 import {
   KEY,
   clientFrame,
@@ -312,6 +313,44 @@ describe('hostile frames', () => {
     });
     socket.resume();
     expect(await last).toBe('answered');
+    socket.destroy();
+    await s.close();
+  });
+});
+
+describe('input behind an inflating message', () => {
+  it('a flood of frames sent while a compressed message waits to inflate is not read into memory', async () => {
+    // The only zlib slot of this limit is taken, as it would be by other connections' bombs:
+    // the compressed message waits, and everything the peer sends behind it must wait in the
+    // kernel (TCP backpressure), not in our memory.
+    let release: () => void = () => {};
+    sharedZlibLimiter(1).run((r) => (release = r));
+    const s = await startServer({ perMessageDeflate: { concurrencyLimit: 1 } });
+    const connected = new Promise<WebSocket>((r) => s.wss.once('connection', r));
+    const { socket } = await rawUpgrade(s.port, ['Sec-WebSocket-Extensions: permessage-deflate']);
+    const ws = await connected;
+    const received: number[] = [];
+    ws.on('message', (data: Buffer) => received.push(data.length));
+    const server = ws.socket as Socket;
+    socket.write(clientFrame(2, await deflatedZeros(1 << 20), { rsv1: true }));
+    const frame = clientFrame(2, Buffer.alloc(64 * 1024, 1));
+    const flood = 512; // 32 MiB
+    let written = 0;
+    const writing = (async () => {
+      for (; written < flood; written++) {
+        if (!socket.write(frame)) await new Promise((r) => socket.once('drain', r));
+      }
+    })();
+    await sleep(300);
+    expect(received).toEqual([]);
+    // Loopback kernel buffers hold a few MiB; without backpressure all 32 MiB would be read.
+    expect(server.bytesRead).toBeLessThan(12 << 20);
+    expect(written).toBeLessThan(flood);
+    release();
+    await writing;
+    while (received.length < flood + 1) await sleep(10);
+    expect(received[0]).toBe(1 << 20);
+    expect(received.slice(1).every((n) => n === 64 * 1024)).toBe(true);
     socket.destroy();
     await s.close();
   });
