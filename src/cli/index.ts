@@ -4,6 +4,7 @@
 import { conformanceCommand } from '../conformance/cli.js';
 import { UsageError, type Io } from './args.js';
 import { connectCommand } from './connect.js';
+import { driveCommand } from './drive.js';
 import { serveCommand } from './serve.js';
 
 export const HELP = `Usage: sockwire <command> [options]
@@ -13,6 +14,7 @@ Commands:
   echo           an echo server for conformance runs (serve --mode echo)
   connect URL    an interactive terminal client, like wscat
   conformance    the Autobahn-style conformance suite against a server or a client
+                 ('conformance drive' runs sockwire's client against a fuzzing server)
   bench URL      a load generator against any WebSocket server
 
 Run 'sockwire <command> --help' for a command's options.
@@ -37,6 +39,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       case 'connect':
         return await connectCommand(rest, io);
       case 'conformance':
+        // 'drive' runs sockwire's own client; the suite itself never imports sockwire.
+        if (rest[0] === 'drive') return await driveCommand(rest.slice(1), io);
         return await conformanceCommand(rest, io);
       case 'bench': {
         const { benchCommand } = await import('./bench.js');
