@@ -366,7 +366,10 @@ export class WebSocketServer extends EventEmitter {
 
   /** Answers a refused handshake with its HTTP status and closes the connection. */
   private refuse(socket: Duplex, err: unknown): void {
-    const status = err instanceof HandshakeError && err.status >= 400 ? err.status : 400;
+    // Hooks (verifyClient, authenticate) may supply any status: one that cannot be written
+    // must not make this throw, or the socket would leak and wss.close() never complete.
+    const given = err instanceof HandshakeError ? err.status : 400;
+    const status = Number.isInteger(given) && given >= 400 && given <= 599 ? given : Number.isInteger(given) && given < 400 ? 400 : 500;
     const message = err instanceof Error ? err.message : 'Bad Request';
     const headers = err instanceof HandshakeError ? err.headers : {};
     if (socket.writable && !socket.destroyed) {

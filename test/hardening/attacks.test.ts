@@ -160,7 +160,36 @@ describe('hostile handshakes', () => {
     expect(connections).toBe(0);
     await s.close();
   });
+
+  it('hooks refusing with an unwritable status or CR/LF in headers get a valid answer, no injection, and wss.close() completes', async () => {
+    const refusals: Array<{ status?: unknown; message: string; headers?: Record<string, string> }> = [
+      { status: 1000, message: 'no' },
+      { status: Number.NaN, message: 'no' },
+      { status: '401\r\nInjected: 1', message: 'no' },
+      { status: 99, message: 'no' },
+      { status: 403, message: 'bad\r\nInjected: 1' },
+      { status: 403, message: 'no', headers: { 'X-Evil': 'a\r\nInjected: 1' } },
+    ];
+    const expected = ['500', '500', '500', '400', '403', '403'];
+    for (const [i, refusal] of refusals.entries()) {
+      const s = await startServer({ authenticate: async () => Promise.reject(Object.assign(new Error(refusal.message), refusal)) });
+      const r = await refusal_(s, upgradeRequest());
+      expect(r.status).toBe(`HTTP/1.1 ${expected[i]}`);
+      expect(r.closed).toBe(true);
+      const head = r.response.slice(0, r.response.indexOf('\r\n\r\n'));
+      expect(head.toLowerCase()).not.toContain('injected');
+      await s.close();
+    }
+    const s = await startServer({ verifyClient: (_info, cb) => cb(false, 1000, 'no', { 'X-Evil': 'a\r\nInjected: 1' }) });
+    const r = await refusal_(s, upgradeRequest());
+    expect(r.status).toBe('HTTP/1.1 500');
+    await s.close();
+  });
 });
+
+async function refusal_(s: { port: number; wss: import('../../src/index.js').WebSocketServer }, request: string): Promise<{ status: string; closed: boolean; response: string }> {
+  return refusal(s.port, s.wss, [Buffer.from(request)]);
+}
 
 describe('header injection from the client side', () => {
   it('CR/LF or control characters in protocols, headers, origin and URL are rejected before anything is sent', async () => {
