@@ -173,7 +173,6 @@ export class Protocol implements DecoderHandler, ClosingPort {
     return true;
   }
 
-  /** Sends a Ping (payload at most 125 bytes, else RangeError); false once a Close frame was sent. */
   /**
    * Writes frames encoded elsewhere (a message framed once for many connections). They must
    * suit this connection: masked for a client, unmasked for a server, RSV1 only with a codec.
@@ -203,6 +202,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
     return this.codec !== null;
   }
 
+  /** Sends a Ping (payload at most 125 bytes, else RangeError); false once a Close frame was sent. */
   ping(payload: Buffer = EMPTY): boolean {
     return this.sendControl(Opcode.Ping, payload);
   }

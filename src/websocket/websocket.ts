@@ -369,8 +369,9 @@ export class WebSocket extends BrowserEventTarget {
     });
     socket.on('end', () => {
       this._core!.receiveEof();
-      // Sockets of http servers allow half-open connections; ours ends when the peer's does.
-      socket.end();
+      // Sockets of http servers allow half-open connections; ours ends when the peer's does
+      // (unless it already has: a second end() costs an error object with a stack trace).
+      if (!socket.writableEnded) socket.end();
     });
     socket.on('close', () => this.onSocketClosed());
     socket.on('error', () => {
