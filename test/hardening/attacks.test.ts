@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
-import { constants, createDeflateRaw } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/index.js';
 import { sharedZlibLimiter } from '../../src/extensions/index.js';
@@ -18,6 +17,8 @@ import {
   upgradeRequest,
   watchUncaught,
   assertServes,
+  deflatedZeros,
+  memory,
 } from './helpers.js';
 
 /*
@@ -432,25 +433,6 @@ describe('keys and masks', () => {
   });
 });
 
-function memory(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
-
-/** `size` zero bytes deflated as one permessage-deflate message (sync flush, tail removed), without holding them. */
-async function deflatedZeros(size: number): Promise<Buffer> {
-  const deflate = createDeflateRaw();
-  const parts: Buffer[] = [];
-  deflate.on('data', (c: Buffer) => parts.push(c));
-  const zeros = Buffer.alloc(1 << 20);
-  for (let i = 0; i < size; i += zeros.length) {
-    if (!deflate.write(zeros)) await new Promise((r) => deflate.once('drain', r));
-  }
-  await new Promise<void>((r) => deflate.flush(constants.Z_SYNC_FLUSH, () => r()));
-  const out = Buffer.concat(parts);
-  deflate.close();
-  return out.subarray(0, out.length - 4);
-}
 
 /** One binary message of `count` one-byte frames (byte i is i % 251), masked with a zero key. */
 function fragments(count: number): Buffer {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { constants, createDeflateRaw } from 'node:zlib';
 import { WebSocketServer, type ServerOptions, type WebSocket } from '../../src/index.js';
 
 /*
@@ -188,4 +189,25 @@ export async function assertServes(s: Started): Promise<void> {
   const payload = await got;
   socket.destroy();
   if (payload.toString() !== 'still here') throw new Error(`unexpected echo ${payload.toString()}`);
+}
+
+/** Heap plus Buffer memory of this process: what a message inflated in full would grow. */
+export function memory(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** `size` zero bytes deflated as one permessage-deflate message (sync flush, tail removed), without holding them. */
+export async function deflatedZeros(size: number): Promise<Buffer> {
+  const deflate = createDeflateRaw();
+  const parts: Buffer[] = [];
+  deflate.on('data', (c: Buffer) => parts.push(c));
+  const zeros = Buffer.alloc(1 << 20);
+  for (let i = 0; i < size; i += zeros.length) {
+    if (!deflate.write(zeros)) await new Promise((r) => deflate.once('drain', r));
+  }
+  await new Promise<void>((r) => deflate.flush(constants.Z_SYNC_FLUSH, () => r()));
+  const out = Buffer.concat(parts);
+  deflate.close();
+  return out.subarray(0, out.length - 4);
 }
