@@ -2,17 +2,19 @@
 // Long fast-check runs over the parts that read attacker-controlled bytes, against dist/
 // (npm run build first; `npm run fuzz` does):
 //
-//   npm run fuzz -- [--runs 100000] [--seconds N] [--seed S] [--target decoder|protocol|head|extensions]...
+//   npm run fuzz -- [--runs 100000] [--seconds N] [--seed S] [--target decoder|protocol|deflate|head|extensions]...
 //
 // --runs caps the cases per target; --seconds caps the time per target (with --seconds alone
 // a target runs until its time is up). Prints the cases run per target and, on failure, the
 // counterexample with the seed and path that replay it; exits 1 if any target failed.
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
+import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 
 const { FrameDecoder, ProtocolError } = await import(new URL('../dist/framing/index.js', import.meta.url).href);
 const { Protocol } = await import(new URL('../dist/protocol/index.js', import.meta.url).href);
 const { HeadParser, HandshakeError, parseExtensions, formatExtensions } = await import(new URL('../dist/handshake/index.js', import.meta.url).href);
+const { createDeflateCodec } = await import(new URL('../dist/extensions/index.js', import.meta.url).href);
 
 const FAIL_CODES = new Set([1002, 1007, 1009]);
 
@@ -119,10 +121,18 @@ const decoderProperty = fc.property(caseArb, fc.array(fc.nat(), { maxLength: 20 
  * decodes cleanly in the peer's role and holds at most one Close frame, last.
  */
 const protocolProperty = fc.property(caseArb, fc.array(fc.nat(), { maxLength: 20 }), fc.boolean(), ([limits, bytes], cuts, eof) => {
+  const run = startCore(limits, null);
+  for (const chunk of chunked(bytes, cuts)) run.core.receive(chunk);
+  if (eof) run.core.receiveEof();
+  checkCore(run, limits, eof);
+});
+
+/** A core with a recording handler. */
+function startCore(limits, codec) {
   const written = [];
   const closes = [];
   const core = new Protocol(
-    { role: limits.role, maxPayload: limits.maxPayload, maxFragments: limits.maxFragments, validateUtf8: limits.validateUtf8 },
+    { role: limits.role, maxPayload: limits.maxPayload, maxFragments: limits.maxFragments, validateUtf8: limits.validateUtf8, codec },
     {
       write: (chunk, cb) => {
         written.push(Buffer.from(chunk));
@@ -135,8 +145,11 @@ const protocolProperty = fc.property(caseArb, fc.array(fc.nat(), { maxLength: 20
       onClose: (info) => closes.push(info),
     },
   );
-  for (const chunk of chunked(bytes, cuts)) core.receive(chunk);
-  if (eof) core.receiveEof();
+  return { core, written, closes };
+}
+
+/** The invariants every run of the core must end in, once it is idle. */
+function checkCore({ core, written, closes }, limits, eof) {
   const state = core.readyState;
   if (state !== 1 && state !== 3) throw new Error(`ended in readyState ${state}`);
   if (state === 1 && (closes.length !== 0 || eof)) throw new Error('OPEN after EOF or after onClose');
@@ -159,6 +172,64 @@ const protocolProperty = fc.property(caseArb, fc.array(fc.nat(), { maxLength: 20
   const closeAt = out.indexOf(8);
   if (closeAt !== -1 && closeAt !== out.length - 1) throw new Error('frames written after the Close frame');
   if (out.filter((op) => op === 8).length > 1) throw new Error('more than one Close frame written');
+}
+
+const AGREED = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+
+/** A compressed data frame (RSV1) for a receiver in `role`: real DEFLATE output, sometimes corrupted or cut. */
+const compressedFrameArb = (role) =>
+  fc
+    .record({
+      opcode: fc.constantFrom(1, 2),
+      fin: mostly(fc.constant(true), fc.boolean()),
+      data: fc.oneof(
+        fc.string({ maxLength: 200 }).map((t) => Buffer.from(t)),
+        fc.uint8Array({ maxLength: 300 }).map((u) => Buffer.from(u)),
+        fc.constantFrom(Buffer.alloc(5000), Buffer.from([0xc3, 0x28]), Buffer.from('€'.repeat(400))),
+      ),
+      corrupt: fc.option(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { freq: 4 }),
+      cut: fc.option(fc.nat(), { freq: 6 }),
+      mask: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+    })
+    .map((f) => {
+      let body = deflateRawSync(f.data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      body = Buffer.from(body.subarray(0, body.length - 4));
+      if (f.corrupt && body.length > 0) body[f.corrupt[0] % body.length] ^= f.corrupt[1];
+      if (f.cut !== null) body = body.subarray(0, f.cut % (body.length + 1));
+      const masked = role === 'server';
+      const len = body.length;
+      const header = len < 126 ? Buffer.from([0, len]) : Buffer.from([0, 126, len >> 8, len & 0xff]);
+      header[0] = (f.fin ? 0x80 : 0) | 0x40 | f.opcode;
+      if (masked) {
+        header[1] |= 0x80;
+        for (let i = 0; i < body.length; i++) body[i] ^= f.mask[i & 3];
+      }
+      return Buffer.concat(masked ? [header, Buffer.from(f.mask), body] : [header, body]);
+    });
+
+const deflateCaseArb = limitsArb.chain((limits) =>
+  fc.tuple(
+    fc.constant(limits),
+    fc.array(fc.oneof(compressedFrameArb(limits.role), frameArb(limits.role)), { maxLength: 8 }).map((fs) => Buffer.concat(fs)),
+  ),
+);
+
+/**
+ * The core with permessage-deflate (real zlib, asynchronous): the same invariants once it is
+ * idle, and it must become idle; after EOF it must end CLOSED even with inflations in flight.
+ */
+const deflateProperty = fc.asyncProperty(deflateCaseArb, fc.array(fc.nat(), { maxLength: 10 }), fc.boolean(), fc.boolean(), async ([limits, bytes], cuts, eof, yieldBetween) => {
+  const codec = createDeflateCodec(limits.role, AGREED, {});
+  const run = startCore(limits, codec);
+  for (const chunk of chunked(bytes, cuts)) {
+    run.core.receive(chunk);
+    if (yieldBetween) await new Promise((r) => setImmediate(r));
+  }
+  if (eof) run.core.receiveEof();
+  for (let i = 0; i < 5000 && run.core.receivePaused; i++) await new Promise((r) => setTimeout(r, 1));
+  if (run.core.receivePaused) throw new Error('still inflating after 5 s');
+  checkCore(run, limits, eof);
+  codec.close();
 });
 
 const HTTPISH = ['GET', ' ', '/', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', '\r\n', '\n', '\r', ':', 'Host', 'Upgrade', 'websocket', 'Connection', 'Sec-WebSocket-Key', ': ', '\t', 'a', 'é', '\u0000', '\u007f', '101', ' 101 ', 'Switching', ',', '"', '\r\n\r\n'];
@@ -247,7 +318,7 @@ const extensionsProperty = fc.property(
   },
 );
 
-const TARGETS = { decoder: decoderProperty, protocol: protocolProperty, head: headProperty, extensions: extensionsProperty };
+const TARGETS = { decoder: decoderProperty, protocol: protocolProperty, deflate: deflateProperty, head: headProperty, extensions: extensionsProperty };
 
 // ── Runner ────────────────────────────────────────────────────────────────────
 
@@ -268,7 +339,7 @@ function parseArgs(argv) {
       if (!(t in TARGETS)) fail(`unknown target ${t} (one of ${Object.keys(TARGETS).join(', ')})`);
       o.targets.push(t);
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run fuzz -- [--runs N] [--seconds S] [--seed S] [--target decoder|protocol|head|extensions]...');
+      console.log('usage: npm run fuzz -- [--runs N] [--seconds S] [--seed S] [--target decoder|protocol|deflate|head|extensions]...');
       process.exit(0);
     } else fail(`unknown argument ${a}`);
   }
@@ -288,7 +359,7 @@ let total = 0;
 for (const name of o.targets) {
   const seed = o.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
   const started = Date.now();
-  const details = fc.check(TARGETS[name], {
+  const details = await fc.check(TARGETS[name], {
     seed,
     numRuns: o.runs ?? 2 ** 31 - 1,
     ...(o.seconds !== undefined ? { interruptAfterTimeLimit: o.seconds * 1000, markInterruptAsFailure: false } : {}),
