@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { Protocol, ReadyState, type CloseInfo, type ProtocolOptions, type ReadyStateValue } from '../protocol/index.js';
+import { Protocol, ReadyState, type CloseInfo, type ProtocolHandler, type ProtocolOptions, type ReadyStateValue } from '../protocol/index.js';
 import { startClient } from '../client/connect.js';
 import type { ClientOptions } from '../client/options.js';
 import { BINARY_TYPES, fromPayload, isBlob, toPayload, type BinaryType, type SendData } from './data.js';
@@ -322,68 +322,16 @@ export class WebSocket extends BrowserEventTarget {
     this._autoPong = options.autoPong ?? true;
     // Pongs are answered here rather than by the core: only the adapter can see that the
     // socket is backed up, and a ping flood from a peer that does not read must not grow it.
-    this._core = new Protocol({ ...options, autoPong: false }, {
-      write: (chunk, cb) => {
-        socket.write(chunk, cb);
-      },
-      onMessage: (data, isBinary) => this.emit('message', fromPayload(data, this._binaryType), isBinary, data),
-      onPing: (payload) => {
-        if (this._autoPong) this.answerPing(payload);
-        this.emit('ping', payload);
-      },
-      onPong: (payload) => {
-        if (this.awaitingPong) {
-          this.awaitingPong = false;
-          this.latency = Date.now() - this._pingSentAt;
-        }
-        this.emit('pong', payload);
-      },
-      onReceiveResumed: () => {
-        if (!this._inputHeld) return;
-        this._inputHeld = false;
-        if (!this._appPaused) socket.resume();
-      },
-      onCloseFrame: () => {
-        if (this._readyState === ReadyState.OPEN) this._readyState = ReadyState.CLOSING;
-      },
-      onClose: (info) => this.onCoreClosed(info),
-      endTransport: () => {
-        socket.end();
-        this.armCloseTimer();
-      },
-    });
+    this._core = new Protocol({ ...options, autoPong: false }, new CoreEvents(this, socket));
     (socket as { setTimeout?: (ms: number) => void }).setTimeout?.(0);
     (socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
-    socket.on('data', (chunk: Buffer) => {
-      // Replies written while this chunk is processed (echoes, pongs) leave in one write.
-      this.batchWrites();
-      const core = this._core!;
-      core.receive(chunk);
-      // While a message inflates (its zlib job may queue behind other connections'), the core
-      // holds the input that follows; past a bound the rest must wait in the kernel (TCP
-      // backpressure on the peer), not in our memory.
-      if (core.receivePaused && core.bufferedIncoming >= MAX_HELD_INPUT && !this._inputHeld) {
-        this._inputHeld = true;
-        socket.pause();
-      }
-    });
-    socket.on('end', () => {
-      this._core!.receiveEof();
-      // Sockets of http servers allow half-open connections; ours ends when the peer's does
-      // (unless it already has: a second end() costs an error object with a stack trace).
-      if (!socket.writableEnded) socket.end();
-    });
-    socket.on('close', () => this.onSocketClosed());
-    socket.on('error', () => {
-      // The socket closes after an error and 'close' reports 1006; ws does not surface
-      // ECONNRESET and friends as WebSocket errors either.
-    });
-    socket.on('drain', () => {
-      const pong = this._deferredPong;
-      this._deferredPong = null;
-      if (pong !== null) this._core!.pong(pong);
-      this.emit('drain');
-    });
+    // Shared listener functions find their WebSocket on the socket: no closures per connection.
+    (socket as SocketWithWs)[kWebSocket] = this;
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
     this._readyState = ReadyState.OPEN;
     this.emit('open');
     // The server adapter paused the socket while the handshake was being decided.
@@ -396,6 +344,86 @@ export class WebSocket extends BrowserEventTarget {
    */
   feed(head: Buffer): void {
     if (head.length > 0) this._core?.receive(head);
+  }
+
+  /** @internal Socket 'data': feed the core, batching the replies it writes. */
+  _onData(chunk: Buffer): void {
+    // Replies written while this chunk is processed (echoes, pongs) leave in one write.
+    this.batchWrites();
+    const core = this._core!;
+    core.receive(chunk);
+    // While a message inflates (its zlib job may queue behind other connections'), the core
+    // holds the input that follows; past a bound the rest must wait in the kernel (TCP
+    // backpressure on the peer), not in our memory.
+    if (core.receivePaused && core.bufferedIncoming >= MAX_HELD_INPUT && !this._inputHeld) {
+      this._inputHeld = true;
+      this._socket!.pause();
+    }
+  }
+
+  /** @internal Socket 'end': the peer sent FIN. */
+  _onEnd(): void {
+    this._core!.receiveEof();
+    // Sockets of http servers allow half-open connections; ours ends when the peer's does
+    // (unless it already has: a second end() costs an error object with a stack trace).
+    const socket = this._socket!;
+    if (!socket.writableEnded) socket.end();
+  }
+
+  /** @internal Socket 'drain': a pong held back while the socket was backed up goes now. */
+  _onDrain(): void {
+    const pong = this._deferredPong;
+    this._deferredPong = null;
+    if (pong !== null) this._core!.pong(pong);
+    this.emit('drain');
+  }
+
+  /** @internal */
+  _onCoreMessage(data: Buffer, isBinary: boolean): void {
+    this.emit('message', fromPayload(data, this._binaryType), isBinary, data);
+  }
+
+  /** @internal */
+  _onCorePing(payload: Buffer): void {
+    if (this._autoPong) this.answerPing(payload);
+    this.emit('ping', payload);
+  }
+
+  /** @internal */
+  _onCorePong(payload: Buffer): void {
+    if (this.awaitingPong) {
+      this.awaitingPong = false;
+      this.latency = Date.now() - this._pingSentAt;
+    }
+    this.emit('pong', payload);
+  }
+
+  /** @internal */
+  _onCoreResumed(): void {
+    if (!this._inputHeld) return;
+    this._inputHeld = false;
+    if (!this._appPaused) this._socket!.resume();
+  }
+
+  /** @internal */
+  _onCoreCloseFrame(): void {
+    if (this._readyState === ReadyState.OPEN) this._readyState = ReadyState.CLOSING;
+  }
+
+  /** @internal */
+  _onCoreClosed(info: CloseInfo): void {
+    this.onCoreClosed(info);
+  }
+
+  /** @internal */
+  _onCoreEndTransport(): void {
+    this._socket!.end();
+    this.armCloseTimer();
+  }
+
+  /** @internal */
+  _onSocketClosed(): void {
+    this.onSocketClosed();
   }
 
   /**
@@ -628,6 +656,58 @@ export class WebSocket extends BrowserEventTarget {
 
 for (const [name, value] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+
+const kWebSocket = Symbol('sockwire.websocket');
+type SocketWithWs = Duplex & { [kWebSocket]: WebSocket };
+
+function socketOnData(this: SocketWithWs, chunk: Buffer): void {
+  this[kWebSocket]._onData(chunk);
+}
+function socketOnEnd(this: SocketWithWs): void {
+  this[kWebSocket]._onEnd();
+}
+function socketOnClose(this: SocketWithWs): void {
+  this[kWebSocket]._onSocketClosed();
+}
+function socketOnError(): void {
+  // The socket closes after an error and 'close' reports 1006; ws does not surface
+  // ECONNRESET and friends as WebSocket errors either.
+}
+function socketOnDrain(this: SocketWithWs): void {
+  this[kWebSocket]._onDrain();
+}
+
+/** The core's events for one connection: one small object rather than a closure per event. */
+class CoreEvents implements ProtocolHandler {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket: Duplex,
+  ) {}
+  write(chunk: Buffer, cb?: (err?: Error | null) => void): void {
+    this.socket.write(chunk, cb);
+  }
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.ws._onCoreMessage(data, isBinary);
+  }
+  onPing(payload: Buffer): void {
+    this.ws._onCorePing(payload);
+  }
+  onPong(payload: Buffer): void {
+    this.ws._onCorePong(payload);
+  }
+  onReceiveResumed(): void {
+    this.ws._onCoreResumed();
+  }
+  onCloseFrame(): void {
+    this.ws._onCoreCloseFrame();
+  }
+  onClose(info: CloseInfo): void {
+    this.ws._onCoreClosed(info);
+  }
+  endTransport(): void {
+    this.ws._onCoreEndTransport();
+  }
 }
 
 function uncork(ws: WebSocket): void {
