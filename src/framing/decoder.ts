@@ -38,6 +38,7 @@ export const DEFAULT_MAX_FRAGMENTS = 131_072;
  */
 const MAX_CHUNKS = 256;
 const EMPTY = Buffer.alloc(0);
+const NO_MASK = new Uint8Array(0);
 
 const enum State {
   Header,
@@ -73,7 +74,8 @@ export class FrameDecoder {
   private opcode = 0;
   private masked = false;
   private payloadLength = 0;
-  private readonly maskKey = Buffer.alloc(4);
+  /** Allocated on the first masked frame: client-role decoders never need it. */
+  private maskKey: Uint8Array = NO_MASK;
   /** Payload bytes already unmasked and validated in place while the frame was incomplete. */
   private processed = 0;
   /** Growable buffer that collects a frame trickling in as many small chunks. */
@@ -85,7 +87,11 @@ export class FrameDecoder {
   private messageCompressed = false;
   private messageLength = 0;
   private messageFragments = 0;
-  private readonly utf8 = new Utf8Validator();
+  private utf8State: Utf8Validator | null = null;
+  /** Created with the first text message: idle and binary-only connections do without. */
+  private get utf8(): Utf8Validator {
+    return (this.utf8State ??= new Utf8Validator());
+  }
   private validating = false;
   /** Whether the current frame's payload is text to validate (`validating` and not control). */
   private frameValidating = false;
@@ -154,6 +160,7 @@ export class FrameDecoder {
           if (!this.readLength64()) break;
         } else if (this.state === State.MaskKey) {
           if (this.chunks.length < 4) break;
+          if (this.maskKey === NO_MASK) this.maskKey = new Uint8Array(4);
           this.chunks.copyOut(this.maskKey, 0, 4);
           this.enterPayload();
         } else if (this.state === State.Payload) {

@@ -71,9 +71,16 @@ export class Protocol implements DecoderHandler, ClosingPort {
   private readonly compressThreshold: number;
   private readonly validateUtf8: boolean;
 
-  private readonly message = new MessageBuffer();
+  private messageState: MessageBuffer | null = null;
+  /** Created with the first fragmented message: most connections never need one. */
+  private get message(): MessageBuffer {
+    return (this.messageState ??= new MessageBuffer());
+  }
   /** Validates text of compressed messages after inflation (uncompressed text is checked by the decoder). */
-  private readonly inflatedText = new Utf8Validator();
+  private inflatedTextState: Utf8Validator | null = null;
+  private get inflatedText(): Utf8Validator {
+    return (this.inflatedTextState ??= new Utf8Validator());
+  }
   private inflating = false;
   /** The transport ended while input was held back behind an inflation; act on it once that input is processed. */
   private eofPending = false;
@@ -281,7 +288,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
   /** @internal the closing handshake's callback, not for applications */
   stopReading(): void {
     this.decoder.stop();
-    this.message.clear();
+    this.messageState?.clear();
   }
 
   /** @internal the closing handshake's callback, not for applications */
@@ -306,7 +313,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
   // ── Internals ───────────────────────────────────────────────────────────────
 
   private collect(payload: Buffer, fin: boolean, opcode: number): void {
-    if (fin && this.message.empty) {
+    if (fin && (this.messageState === null || this.messageState.empty)) {
       this.handler.onMessage?.(payload, opcode === Opcode.Binary);
       return;
     }

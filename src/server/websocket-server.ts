@@ -359,7 +359,7 @@ export class WebSocketServer extends EventEmitter {
       ...(this.options.onBufferOverflow !== undefined ? { onBufferOverflow: this.options.onBufferOverflow } : {}),
     });
     this.tracked.add(ws);
-    ws.once('close', () => this.tracked.delete(ws));
+    ws.trackIn(this.tracked);
     cb(ws, req);
     ws.feed(head);
   }

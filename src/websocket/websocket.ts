@@ -108,6 +108,7 @@ export class WebSocket extends BrowserEventTarget {
   /** The application called pause(). */
   private _appPaused = false;
   private _corked = false;
+  private _tracker: Set<WebSocket> | null = null;
   private _socketClosed = false;
   /**
    * Set by the heartbeat: a ping is out and no pong has come back yet.
@@ -344,6 +345,11 @@ export class WebSocket extends BrowserEventTarget {
    */
   feed(head: Buffer): void {
     if (head.length > 0) this._core?.receive(head);
+  }
+
+  /** @internal The server's client set: this connection leaves it when it closes. */
+  trackIn(set: Set<WebSocket>): void {
+    this._tracker = set;
   }
 
   /** @internal Socket 'data': feed the core, batching the replies it writes. */
@@ -648,6 +654,7 @@ export class WebSocket extends BrowserEventTarget {
     this._closeEmitted = true;
     if (this._closeTimer !== null) clearTimeout(this._closeTimer);
     this._readyState = ReadyState.CLOSED;
+    this._tracker?.delete(this);
     const info = this._closeInfo ?? this._core?.closed ?? { code: 1006, reason: '', wasClean: false, remoteInitiated: false };
     this._closeInfo = info;
     this.emit('close', info.code, Buffer.from(info.reason));
