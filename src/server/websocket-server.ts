@@ -143,6 +143,11 @@ export class WebSocketServer extends EventEmitter {
       this.refuse(socket, err);
       return;
     }
+    // Without hooks there is nothing to wait for: upgrade in this tick, no promise round trip.
+    if (this.options.verifyClient === undefined && this.options.authenticate === undefined) {
+      this.completeUpgrade(req, socket, head, validated, undefined, cb);
+      return;
+    }
     this.accept(req, socket, validated).then(
       (auth) => this.completeUpgrade(req, socket, head, validated, auth, cb),
       (err: unknown) => this.refuse(socket, err),
