@@ -8,12 +8,15 @@ import { benchCommand } from '../../src/cli/bench.js';
 import { main } from '../../src/cli/index.js';
 import { WebSocketServer } from '../../src/index.js';
 
-function io(): { stdout: { write(s: string): boolean; text: string }; stderr: { write(s: string): boolean; text: string } } {
-  const mk = () => {
-    const o = { text: '', write: (s: string) => ((o.text += s), true) };
-    return o;
+type Sink = NodeJS.WritableStream & { text: string };
+
+/** Captures what the command writes; `tty` makes stdout claim to be a terminal. */
+function io(tty = false): { stdout: Sink; stderr: Sink } {
+  const mk = (isTTY: boolean): Sink => {
+    const o = { text: '', isTTY, write: (s: string) => ((o.text += s), true) };
+    return o as unknown as Sink;
   };
-  return { stdout: mk(), stderr: mk() };
+  return { stdout: mk(tty), stderr: mk(false) };
 }
 
 function listening(server: { once(e: 'listening', f: () => void): unknown; address(): unknown }): Promise<number> {
@@ -109,6 +112,13 @@ describe('sockwire bench', () => {
       expect(await main(['bench', ...argv], o), argv.join(' ')).toBe(2);
       expect(o.stderr.text, argv.join(' ')).toMatch(/^sockwire: .+\nRun 'sockwire bench --help'/);
     }
+  });
+
+  it('rewrites one progress line in place on a terminal', async () => {
+    const o = io(true);
+    expect(await benchCommand([`ws://127.0.0.1:${sockwirePort}/`, '-c', '1', '-d', '1.2', '--warmup', '0'], o)).toBe(0);
+    expect(o.stdout.text).toMatch(/\r +1s +[\d,.]+ msg\/s .*err 0\x1b\[K/);
+    expect(o.stdout.text).not.toMatch(/msg\/s [^\n\r]*\n +\d+s/); // no plain per-second lines
   });
 
   it('prints help with exit 0', async () => {

@@ -48,7 +48,7 @@ export function latencySvg(r: BenchReport): string {
       const v = Math.log10(m) + e;
       if (v < lo || v > hi) continue;
       const px = x(v).toFixed(1);
-      ticks.push(`<line x1="${px}" x2="${px}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 4}" class="axis"/><text x="${px}" y="${PAD.top + plotH + 16}" text-anchor="middle">${fmtMs(m * 10 ** e)}</text>`);
+      ticks.push(`<line x1="${px}" x2="${px}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 4}" class="axis"/><text x="${px}" y="${PAD.top + plotH + 16}" text-anchor="middle">${axisNumber(m * 10 ** e)}</text>`);
     }
   }
   const marks = (
@@ -92,7 +92,7 @@ export function throughputSvg(r: BenchReport): string {
   const ticks: string[] = [];
   for (let i = 0; i <= 4; i++) {
     const v = (rMax * i) / 4;
-    ticks.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/><text x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmtRate(v)}</text>`);
+    ticks.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/><text x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${fmtCount(v)}</text>`);
   }
   const step = Math.max(1, Math.ceil(tMax / 10));
   for (let t = 0; t <= tMax + 1e-9; t += step) {
@@ -142,6 +142,11 @@ function emptySvg(id: string, message: string): string {
 
 function axes(plotW: number, plotH: number): string {
   return `<line x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${PAD.top + plotH}" class="axis"/><line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}" class="axis"/>`;
+}
+
+/** 0.05, 1, 20: tick labels without trailing zeros. */
+function axisNumber(v: number): string {
+  return String(Number(v.toPrecision(3)));
 }
 
 /** Rounds up to 1, 2 or 5 × a power of ten, for a readable axis. */

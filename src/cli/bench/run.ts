@@ -234,8 +234,16 @@ export async function runBench(opts: BenchOptions, hooks: RunHooks = {}): Promis
       clearInterval(tick);
       const end = performance.now();
       recording = false;
-      // A last partial second only if it is long enough to say something.
-      if (end - last > 50) close(end);
+      // The last partial second gets its own point only if it is long enough to say something;
+      // otherwise its few messages go to the previous point so the timeline still sums up.
+      const tail = timeline[timeline.length - 1];
+      if (end - last > 50 || tail === undefined) {
+        close(end);
+      } else {
+        tail.t = round3((end - measureStart) / 1000);
+        tail.msgs += intervalMsgs;
+        tail.bytes += intervalBytes;
+      }
       measureEnd = end;
       cpu = process.cpuUsage(usage0);
     }
