@@ -231,6 +231,46 @@ function clientEvents(client: WebSocket): { closes: number[]; errors: Error[]; c
   return { closes, errors, closeEvents, closed };
 }
 
+describe('server: the client resets while the application decides', () => {
+  for (const mode of ['port', 'server'] as const) {
+    it(`during an async authenticate ({${mode}} mode): no connection is made, and the server serves on`, async () => {
+      let calls = 0;
+      let release: () => void = () => {};
+      const gate = new Promise<void>((r) => (release = r));
+      const authenticate = async (): Promise<boolean> => {
+        calls++;
+        await gate;
+        return true;
+      };
+      let s: Started;
+      let http: import('node:http').Server | null = null;
+      if (mode === 'port') s = await startServer({ authenticate });
+      else {
+        const { createServer: createHttp } = await import('node:http');
+        const { WebSocketServer } = await import('../../src/index.js');
+        http = createHttp();
+        await new Promise<void>((r) => http!.listen(0, '127.0.0.1', r));
+        const wss = new WebSocketServer({ server: http, heartbeat: 0, authenticate });
+        s = { wss, port: (http.address() as { port: number }).port, close: () => new Promise<void>((r) => wss.close(() => http!.close(() => r()))) };
+      }
+      let connections = 0;
+      s.wss.on('connection', () => connections++);
+      const socket = await rawConnect(s.port);
+      socket.on('error', () => {});
+      socket.write(upgradeRequest());
+      while (calls === 0) await sleep(5);
+      socket.resetAndDestroy();
+      await sleep(30);
+      release();
+      await sleep(30);
+      expect(connections).toBe(0);
+      // Later clients are let through by the same (now open) gate.
+      await assertServes(s);
+      await s.close();
+    });
+  }
+});
+
 describe('client: the server vanishes', () => {
   it('before answering the handshake: one error, one close with 1006', async () => {
     const { server, port } = await rawServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
@@ -241,6 +281,25 @@ describe('client: the server vanishes', () => {
     expect(e.closes).toEqual([1006]);
     expect(e.errors).toHaveLength(1);
     expect(e.closeEvents.map((ev) => [ev.code, ev.wasClean])).toEqual([[1006, false]]);
+    server.close();
+  });
+
+  it('halfway through its 101 answer: one error, one close with 1006, never open', async () => {
+    const { server, port } = await rawServer((socket) =>
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConn');
+        setTimeout(() => socket.resetAndDestroy(), 20);
+      }),
+    );
+    const client = new WebSocket(`ws://127.0.0.1:${port}/`);
+    const e = clientEvents(client);
+    let opened = 0;
+    client.on('open', () => opened++);
+    expect(await e.closed).toBe(1006);
+    await sleep(50);
+    expect(opened).toBe(0);
+    expect(e.closes).toEqual([1006]);
+    expect(e.errors).toHaveLength(1);
     server.close();
   });
 
