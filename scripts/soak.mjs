@@ -5,7 +5,9 @@
 //
 //   npm run soak -- [--duration 60] [--connections 10000] [--hold-ms 10000] [--msg-interval-ms 1000]
 //                   [--message-bytes 64] [--sources 4] [--settle 20] [--rss-tolerance-mb 64]
-//                   [--report 5] [--deflate] [--json FILE]
+//                   [--report 5] [--deflate] [--json FILE] [--self-test-leak BYTES]
+//
+// --self-test-leak makes the server keep BYTES per connection forever: the verdict must FAIL.
 //
 // Run through scripts/soak.sh (raises the fd limit) against dist/ (npm run build first).
 // Only 127.0.0.0/8 is ever contacted; every loop is bounded by the deadline and a count.
@@ -25,8 +27,14 @@ else await main();
 async function serve() {
   const { WebSocketServer } = await import(dist.href);
   const deflate = process.argv.includes('--deflate');
+  // --self-test-leak: the server keeps this many bytes per connection forever, to show that
+  // the verdict does fail on a leak.
+  const leakAt = process.argv.indexOf('--leak');
+  const leak = leakAt === -1 ? 0 : Number(process.argv[leakAt + 1]);
+  const retained = [];
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', backlog: 4096, perMessageDeflate: deflate, clientTracking: true });
   wss.on('connection', (ws) => {
+    if (leak > 0) retained.push(Buffer.alloc(leak, 1));
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   });
   wss.on('error', (err) => process.send?.({ type: 'fatal', message: String(err) }));
@@ -53,12 +61,12 @@ async function serve() {
 function parseArgs(argv) {
   const o = {
     duration: 60, connections: 10_000, holdMs: 10_000, msgIntervalMs: 1000, messageBytes: 64, sources: 4,
-    settle: 20, rssToleranceMb: 64, report: 5, deflate: false, json: null, handshakeConcurrency: 256,
+    settle: 20, rssToleranceMb: 64, report: 5, deflate: false, json: null, handshakeConcurrency: 256, selfTestLeak: 0,
   };
   const names = {
     '--duration': 'duration', '--connections': 'connections', '--hold-ms': 'holdMs', '--msg-interval-ms': 'msgIntervalMs',
     '--message-bytes': 'messageBytes', '--sources': 'sources', '--settle': 'settle', '--rss-tolerance-mb': 'rssToleranceMb',
-    '--report': 'report', '--handshake-concurrency': 'handshakeConcurrency',
+    '--report': 'report', '--handshake-concurrency': 'handshakeConcurrency', '--self-test-leak': 'selfTestLeak',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -80,7 +88,7 @@ function parseArgs(argv) {
 }
 
 function readUsage() {
-  return 'usage: npm run soak -- [--duration S] [--connections N] [--hold-ms MS] [--msg-interval-ms MS] [--message-bytes B] [--sources K] [--settle S] [--rss-tolerance-mb MB] [--report S] [--deflate] [--json FILE]';
+  return 'usage: npm run soak -- [--duration S] [--connections N] [--hold-ms MS] [--msg-interval-ms MS] [--message-bytes B] [--sources K] [--settle S] [--rss-tolerance-mb MB] [--report S] [--deflate] [--json FILE] [--self-test-leak BYTES]';
 }
 
 function usage(msg) {
@@ -92,7 +100,7 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const { WebSocket } = await import(dist.href);
 
-  const child = fork(fileURLToPath(import.meta.url), ['--server', ...(o.deflate ? ['--deflate'] : [])], {
+  const child = fork(fileURLToPath(import.meta.url), ['--server', ...(o.deflate ? ['--deflate'] : []), ...(o.selfTestLeak > 0 ? ['--leak', String(o.selfTestLeak)] : [])], {
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
