@@ -1,4 +1,4 @@
-import { applyMask, nextMaskKey } from './mask.js';
+import { maskFramePayload, writeMaskKey } from './mask.js';
 import { Opcode } from './opcodes.js';
 
 /** Largest header: 2 bytes + 8-byte length + 4-byte mask. */
@@ -32,7 +32,7 @@ export function writeHeader(
   len: number,
   fin: boolean,
   rsv1: boolean,
-  maskKey: Uint8Array | null,
+  maskKey: Uint8Array | null | true,
 ): number {
   let o = offset;
   target[o++] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
@@ -57,7 +57,10 @@ export function writeHeader(
     target[o++] = (low >>> 8) & 0xff;
     target[o++] = low & 0xff;
   }
-  if (maskKey) {
+  if (maskKey === true) {
+    writeMaskKey(target, o);
+    o += 4;
+  } else if (maskKey) {
     target[o++] = maskKey[0]!;
     target[o++] = maskKey[1]!;
     target[o++] = maskKey[2]!;
@@ -66,9 +69,9 @@ export function writeHeader(
   return o - offset;
 }
 
-function resolveMask(mask: FrameOptions['mask']): Uint8Array | null {
-  if (!mask) return null;
-  return mask === true ? nextMaskKey() : mask;
+/** `true` asks writeHeader for a fresh random key; a Uint8Array is a given key. */
+function resolveMask(mask: FrameOptions['mask']): Uint8Array | null | true {
+  return mask ? mask : null;
 }
 
 /**
@@ -87,7 +90,7 @@ export function encodeFrame(opcode: number, payload: Uint8Array, options: FrameO
     const out = Buffer.allocUnsafe(hlen + len);
     writeHeader(out, 0, opcode, len, fin, rsv1, maskKey);
     out.set(payload, hlen);
-    if (maskKey !== null && len > 0) applyMask(out.subarray(hlen), maskKey);
+    if (maskKey !== null) maskFramePayload(out, hlen - 4, hlen);
     return [out];
   }
   const header = Buffer.allocUnsafe(hlen);
@@ -108,7 +111,7 @@ export function encodeTextFrame(text: string, options: FrameOptions = {}, opcode
   const out = Buffer.allocUnsafe(hlen + len);
   writeHeader(out, 0, opcode, len, fin, rsv1, maskKey);
   out.write(text, hlen, 'utf8');
-  if (maskKey !== null && len > 0) applyMask(out.subarray(hlen), maskKey);
+  if (maskKey !== null) maskFramePayload(out, hlen - 4, hlen);
   return out;
 }
 

@@ -170,7 +170,9 @@ export class Protocol implements DecoderHandler, ClosingPort {
       return true;
     }
     let frames: Buffer[];
-    if (typeof data === 'string' && (this.fragmentSize === 0 || data.length * 3 <= this.fragmentSize)) {
+    // Short strings are encoded straight into the frame buffer; long ones are encoded once
+    // and handed to the socket as the payload buffer (one pass over the text instead of two).
+    if (typeof data === 'string' && data.length <= 16384 && (this.fragmentSize === 0 || data.length * 3 <= this.fragmentSize)) {
       frames = [encodeTextFrame(data, { fin, mask: this.mask }, opcode)];
     } else {
       const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
