@@ -141,6 +141,9 @@ export async function runBench(opts: BenchOptions, hooks: RunHooks = {}): Promis
   let failed = 0;
   const opener = async (): Promise<void> => {
     while (next < opts.connections && !hooks.signal?.aborted) {
+      // A whole wave failed and nothing ever opened: the server is not there, so do not sit
+      // through every remaining connection's timeout.
+      if (failed >= OPEN_CONCURRENCY && conns.length === 0) return;
       next++;
       try {
         const { socket, rest } = await openRaw(opts.target, { insecure: opts.insecure, timeoutMs: opts.connectTimeoutMs });
