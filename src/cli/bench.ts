@@ -45,7 +45,7 @@ export async function benchCommand(argv: string[], io: Io, signal?: AbortSignal)
   } else {
     hooks.signal = signal;
   }
-  io.stdout.write(`connecting ${opts.connections} to ${opts.url} ...\n`);
+  io.stdout.write(`opening ${opts.connections} connection${opts.connections === 1 ? '' : 's'} to ${opts.url}\n`);
   let result;
   try {
     result = await runBench(opts, hooks);
