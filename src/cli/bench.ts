@@ -2,8 +2,10 @@
  * `sockwire bench URL`: an echo load generator. The parts live in ./bench/: options, raw
  * connections, the run loop, the histogram and the text/JSON/HTML reports.
  */
-import { writeFile } from 'node:fs/promises';
-import type { Io } from './args.js';
+import { constants } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { UsageError, type Io } from './args.js';
 import { BENCH_HELP, parseBenchArgs } from './bench/options.js';
 import { htmlReport } from './bench/report-html.js';
 import { buildJsonReport } from './bench/report-json.js';
@@ -19,6 +21,15 @@ export async function benchCommand(argv: string[], io: Io, signal?: AbortSignal)
     return 0;
   }
   const opts = cli.options;
+  // Find out now, not after the whole run, that a report cannot be written.
+  for (const file of [cli.json, cli.html]) {
+    if (file === undefined) continue;
+    try {
+      await access(dirname(resolve(file)), constants.W_OK);
+    } catch {
+      throw new UsageError(`cannot write ${file}: its directory does not exist or is not writable`);
+    }
+  }
   const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
   let lineShown = false;
   const hooks: RunHooks = {
@@ -68,6 +79,10 @@ export async function benchCommand(argv: string[], io: Io, signal?: AbortSignal)
   if (cli.html !== undefined) {
     await writeFile(cli.html, htmlReport(report));
     io.stdout.write(`HTML report: ${cli.html}\n`);
+  }
+  if (result.messages === 0 && hooks.signal?.aborted) {
+    io.stderr.write('sockwire bench: stopped before any round trip was measured\n');
+    return 1;
   }
   if (result.messages === 0) {
     io.stderr.write(`sockwire bench: no reply came back from ${opts.url} while measuring; is it an echo server?\n`);

@@ -106,6 +106,8 @@ describe('sockwire bench', () => {
       ['ws://localhost/', '--warmup', '-1'],
       ['ws://localhost/', '--bogus'],
       ['ws://localhost/', 'extra'],
+      ['ws://localhost/', '--json', '/nonexistent-dir/r.json'],
+      ['ws://localhost/', '--html', ''],
     ];
     for (const argv of bad) {
       const o = io();

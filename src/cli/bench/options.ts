@@ -23,6 +23,8 @@ Options:
   --connect-timeout MS  handshake deadline per connection (default 10000)
   -h, --help          show this help
 
+Latency runs from a message's send to the arrival of its echo. With --rate, a message held back
+because its connection's window was full is timed from when it actually went out.
 Meant for your own servers: every client frame uses one fixed masking key (built once, reused)
 and nothing is offered beyond plain RFC 6455 (no compression, no subprotocol).
 Exit status: 0 after a run, 1 when no connection could be opened or no reply ever came back,
