@@ -15,7 +15,7 @@ Commands:
   connect URL    an interactive terminal client, like wscat
   conformance    the Autobahn-style conformance suite against a server or a client
                  ('conformance drive' runs sockwire's client against a fuzzing server)
-  bench URL      a load generator against any WebSocket server
+  bench URL      an echo load generator: msg/s, MB/s and latency percentiles
 
 Run 'sockwire <command> --help' for a command's options.
 `;
