@@ -354,10 +354,16 @@ export class WebSocket extends BrowserEventTarget {
 
   /** @internal Socket 'data': feed the core, batching the replies it writes. */
   _onData(chunk: Buffer): void {
-    // Replies written while this chunk is processed (echoes, pongs) leave in one write.
-    this.batchWrites();
+    // Replies written while this chunk is processed (echoes, pongs) leave in one write,
+    // flushed as soon as the chunk is done rather than at the end of the tick.
+    const batching = !this._corked;
+    if (batching) {
+      this._corked = true;
+      this._socket!.cork();
+    }
     const core = this._core!;
     core.receive(chunk);
+    if (batching) this.flushBatch();
     // While a message inflates (its zlib job may queue behind other connections'), the core
     // holds the input that follows; past a bound the rest must wait in the kernel (TCP
     // backpressure on the peer), not in our memory.
