@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebSocket } from '../../src/index.js';
+import { WebSocket } from '../../src/index.js';
 import { assertServes, clientFrame, rawUpgrade, sleep, startServer, watchUncaught, type Started } from './helpers.js';
 
 /*
@@ -81,5 +83,71 @@ describe('the server under arbitrary frames on real sockets', () => {
     for (let i = 0; i < 100 && s.wss.clients.size + deflate.wss.clients.size > 0; i++) await sleep(10);
     expect(s.wss.clients.size).toBe(0);
     expect(deflate.wss.clients.size).toBe(0);
+  }, 600_000);
+});
+
+/** An unmasked frame as a server sends it. */
+function serverFrame(op: number, payload: Buffer, fin: boolean, rsv1: boolean): Buffer {
+  const b0 = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | op;
+  const header = payload.length < 126 ? Buffer.from([b0, payload.length]) : Buffer.from([b0, 126, payload.length >> 8, payload.length & 0xff]);
+  return Buffer.concat([header, payload]);
+}
+
+const serverFrameArb = fc.oneof(
+  fc.record({ op: fc.constantFrom(1, 2, 9, 10), data: fc.uint8Array({ maxLength: 200 }), fin: fc.boolean(), rsv1: fc.boolean() }).map((f) =>
+    serverFrame(f.op, Buffer.from(f.data), f.op >= 8 || f.fin, f.rsv1),
+  ),
+  fc.string({ maxLength: 50 }).map((t) => serverFrame(1, Buffer.from(t), true, false)),
+  fc.constantFrom(serverFrame(8, Buffer.from([0x03, 0xe8]), true, false), serverFrame(8, Buffer.from([0x03, 0xed]), true, false), serverFrame(0, Buffer.from('x'), true, false)),
+  fc.uint8Array({ minLength: 1, maxLength: 40 }).map((u) => Buffer.from(u)),
+);
+
+describe('the client under arbitrary frames from a server on real sockets', () => {
+  it('never throws, reports one close with a fitting code and at most one error', async () => {
+    const plan: { bytes: Buffer; cuts: number[]; ending: string; deflate: boolean } = { bytes: Buffer.alloc(0), cuts: [], ending: 'end', deflate: false };
+    const server = createServer((socket: Socket) => {
+      socket.on('error', () => {});
+      let head = '';
+      socket.on('data', async (c: Buffer) => {
+        if (head.includes('\r\n\r\n')) return;
+        head += c.toString('latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        const key = /sec-websocket-key: *(\S+)/i.exec(head)![1]!;
+        const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+        const ext = plan.deflate ? 'Sec-WebSocket-Extensions: permessage-deflate\r\n' : '';
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${ext}\r\n`);
+        const { bytes, cuts, ending } = plan;
+        const points = [...new Set(cuts.map((x) => x % (bytes.length + 1)))].sort((a, b) => a - b);
+        let prev = 0;
+        for (const p of [...points, bytes.length]) {
+          if (socket.destroyed) return;
+          socket.write(bytes.subarray(prev, p));
+          prev = p;
+          await sleep(0);
+        }
+        if (ending === 'end') socket.end();
+        else if (ending === 'reset') socket.resetAndDestroy();
+        else setTimeout(() => socket.destroy(), 50);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    await fc.assert(
+      fc.asyncProperty(fc.array(serverFrameArb, { maxLength: 10 }), fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom('end', 'reset', 'wait'), fc.boolean(), async (frames, cuts, ending, deflate) => {
+        Object.assign(plan, { bytes: Buffer.concat(frames), cuts, ending, deflate });
+        const client = new WebSocket(url, { closeTimeout: 200 });
+        const closes: number[] = [];
+        let errors = 0;
+        client.on('error', () => errors++);
+        await new Promise<void>((r) => client.on('close', (code: number) => (closes.push(code), r())));
+        await sleep(5);
+        expect(closes).toHaveLength(1);
+        expect(EXPECTED_CODES.has(closes[0]!) || (closes[0]! >= 3000 && closes[0]! <= 4999)).toBe(true);
+        expect(errors).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: Number(process.env.WIRE_RUNS ?? 60) },
+    );
+    server.close();
+    expect(uncaught.errors).toEqual([]);
   }, 600_000);
 });
