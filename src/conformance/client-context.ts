@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { RawConn } from './conn.js';
 import { acceptFor, type RequestHead } from './http.js';
 import type { Clock, Outcome } from './judge.js';
-import { Session } from './session.js';
+import { Session, type SessionOptions } from './session.js';
 import { WireLog } from './wire.js';
 
 export interface AcceptOptions {
@@ -14,6 +14,8 @@ export interface AcceptOptions {
   omit?: string[];
   /** Extra header lines, e.g. an unrequested subprotocol. */
   extra?: Array<[string, string]>;
+  /** permessage-deflate as our answer agreed it: RSV1 then marks the client's compressed messages. */
+  deflate?: SessionOptions['deflate'];
 }
 
 /** What a client-mode case gets: the client's upgrade request, the socket, a wire log and a deadline. */
@@ -27,6 +29,8 @@ export class ClientCaseContext implements Clock {
     readonly request: RequestHead,
     private readonly rest: Buffer,
     readonly timeoutMs: number,
+    /** Smaller messages for quick runs (CI). */
+    readonly quick = false,
   ) {
     this.deadline = performance.now() + timeoutMs;
   }
@@ -57,7 +61,7 @@ export class ClientCaseContext implements Clock {
     const conn = RawConn.adopt(this.socket, this.log, this.rest);
     this.conn = conn;
     await conn.write(Buffer.from(head, 'latin1'), { quiet: true });
-    return new Session(conn, this.log, { expectMasked: true, role: 'server' });
+    return new Session(conn, this.log, { expectMasked: true, role: 'server', ...(opts.deflate ? { deflate: opts.deflate } : {}) });
   }
 
   cleanup(): void {

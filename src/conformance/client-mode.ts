@@ -15,6 +15,8 @@ export interface ClientFuzzerOptions {
   cases?: string[];
   exclude?: string[];
   timeoutMs?: number;
+  /** Cap the deflate cases' messages at 64 KiB (instead of 1 MiB). */
+  quick?: boolean;
   /** Where /updateReports writes; null to keep results in memory only. */
   reportDir?: string | null;
   onCase?: (agent: string, r: CaseResult) => void;
@@ -78,7 +80,7 @@ export async function startClientFuzzer(opts: ClientFuzzerOptions): Promise<Clie
         const c = cases[Number(url.searchParams.get('case')) - 1];
         if (!c) return httpError(sock, '404 Not Found', `no case ${url.searchParams.get('case')}`);
         if (!startedAt.has(agent)) startedAt.set(agent, new Date());
-        const r = await runClientCase(c, sock, req, rest, timeoutMs);
+        const r = await runClientCase(c, sock, req, rest, timeoutMs, opts.quick ?? false);
         const m = byAgent.get(agent) ?? new Map<string, CaseResult>();
         m.set(c.id, r);
         byAgent.set(agent, m);
@@ -150,9 +152,9 @@ function simpleSession(sock: Socket, req: RequestHead, message: string | null): 
   });
 }
 
-async function runClientCase(c: ClientCase, sock: Socket, req: RequestHead, rest: Buffer, timeoutMs: number): Promise<CaseResult> {
+async function runClientCase(c: ClientCase, sock: Socket, req: RequestHead, rest: Buffer, timeoutMs: number, quick: boolean): Promise<CaseResult> {
   const limit = Math.max(timeoutMs, c.timeoutMs ?? 0);
-  const t = new ClientCaseContext(sock, req, rest, limit);
+  const t = new ClientCaseContext(sock, req, rest, limit, quick);
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Outcome>((resolve) => {
@@ -177,6 +179,7 @@ export interface ClientCommandOptions {
   exclude: string[];
   report: string | null;
   timeoutMs: number;
+  quick?: boolean;
 }
 
 /**
@@ -189,6 +192,7 @@ export async function runClientCommand(port: number, opts: ClientCommandOptions,
     cases: opts.cases,
     exclude: opts.exclude,
     timeoutMs: opts.timeoutMs,
+    quick: opts.quick ?? false,
     reportDir: opts.report,
     onCase: (agent, r) => io.stdout.write(`[${agent}] ${r.id} ${r.verdict}${r.verdict === 'OK' ? '' : `: ${r.reason}`}\n`),
   });
