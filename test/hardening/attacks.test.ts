@@ -386,6 +386,47 @@ describe('input behind an inflating message', () => {
   });
 });
 
+describe('input behind an inflating message and the application pausing', () => {
+  it("an application's pause() still holds after the inflation ends, and its resume() waits for the inflation", async () => {
+    let release: () => void = () => {};
+    sharedZlibLimiter(1).run((r) => (release = r));
+    const s = await startServer({ perMessageDeflate: { concurrencyLimit: 1 } });
+    const connected = new Promise<WebSocket>((r) => s.wss.once('connection', r));
+    const { socket } = await rawUpgrade(s.port, ['Sec-WebSocket-Extensions: permessage-deflate']);
+    const ws = await connected;
+    const server = ws.socket as Socket;
+    let received = 0;
+    ws.on('message', () => received++);
+    socket.write(clientFrame(2, await deflatedZeros(1 << 20), { rsv1: true }));
+    const frame = clientFrame(2, Buffer.alloc(64 * 1024, 1));
+    const flood = 256; // 16 MiB
+    const writing = (async () => {
+      for (let i = 0; i < flood; i++) if (!socket.write(frame)) await new Promise((r) => socket.once('drain', r));
+    })();
+    await sleep(200);
+    // resume() while input is held does not start reading past the bound.
+    ws.pause();
+    ws.resume();
+    await sleep(100);
+    const held = server.bytesRead;
+    expect(held).toBeLessThan(12 << 20);
+    ws.pause();
+    release();
+    await sleep(200);
+    // The inflation is done and what was held is processed, but the application's pause holds.
+    const afterRelease = server.bytesRead;
+    await sleep(200);
+    expect(server.bytesRead).toBe(afterRelease);
+    expect(received).toBeLessThan(flood + 1);
+    ws.resume();
+    await writing;
+    while (received < flood + 1) await sleep(10);
+    expect(received).toBe(flood + 1);
+    socket.destroy();
+    await s.close();
+  });
+});
+
 describe('keys and masks', () => {
   it('Sec-WebSocket-Key differs between connections and client masks differ between frames', async () => {
     const keys: string[] = [];
