@@ -24,6 +24,7 @@ Options:
   --report DIR      write report.json and index.html into DIR (default ./conformance-report)
   --no-report       do not write reports
   --quick           cap message sizes at 1 MiB and shorten throughput cases
+                    (client mode: deflate messages at 64 KiB)
   --agent NAME      name of the implementation under test, used in reports
   --timeout MS      per-case timeout (default ${DEFAULT_TIMEOUT_MS}; large transfers get at least 60000)
   -h, --help        show this help
@@ -110,7 +111,7 @@ export async function conformanceCommand(argv: string[], io: CliIo = { stdout: p
   try {
     if (p.mode === 'client') {
       const { runClientCommand } = await import('./client-mode.js');
-      return await runClientCommand(p.port!, { cases: p.cases, exclude: p.exclude, report: p.report, timeoutMs: p.timeoutMs ?? DEFAULT_TIMEOUT_MS }, io);
+      return await runClientCommand(p.port!, { cases: p.cases, exclude: p.exclude, report: p.report, timeoutMs: p.timeoutMs ?? DEFAULT_TIMEOUT_MS, quick: p.quick }, io);
     }
     const progress = new Progress(io.stdout);
     const result = await runServerSuite({
