@@ -1,10 +1,11 @@
 import type { Duplex } from 'node:stream';
-import { Protocol, ReadyState, type CloseInfo, type ProtocolHandler, type ProtocolOptions, type ReadyStateValue } from '../protocol/index.js';
+import { Protocol, ReadyState, type CloseInfo, type ProtocolOptions, type ReadyStateValue } from '../protocol/index.js';
 import { startClient } from '../client/connect.js';
 import type { ClientOptions } from '../client/options.js';
 import { BINARY_TYPES, fromPayload, isBlob, toPayload, type BinaryType, type SendData } from './data.js';
 import { BrowserEventTarget } from './event-target.js';
 import type { PreparedMessage } from './prepared.js';
+import { CoreEvents, kWebSocket, socketOnClose, socketOnData, socketOnDrain, socketOnEnd, socketOnError, type SocketWithWs } from './socket-events.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent } from './events.js';
 
 export const DEFAULT_CLOSE_TIMEOUT = 10_000;
@@ -669,58 +670,6 @@ export class WebSocket extends BrowserEventTarget {
 
 for (const [name, value] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
-}
-
-const kWebSocket = Symbol('sockwire.websocket');
-type SocketWithWs = Duplex & { [kWebSocket]: WebSocket };
-
-function socketOnData(this: SocketWithWs, chunk: Buffer): void {
-  this[kWebSocket]._onData(chunk);
-}
-function socketOnEnd(this: SocketWithWs): void {
-  this[kWebSocket]._onEnd();
-}
-function socketOnClose(this: SocketWithWs): void {
-  this[kWebSocket]._onSocketClosed();
-}
-function socketOnError(): void {
-  // The socket closes after an error and 'close' reports 1006; ws does not surface
-  // ECONNRESET and friends as WebSocket errors either.
-}
-function socketOnDrain(this: SocketWithWs): void {
-  this[kWebSocket]._onDrain();
-}
-
-/** The core's events for one connection: one small object rather than a closure per event. */
-class CoreEvents implements ProtocolHandler {
-  constructor(
-    private readonly ws: WebSocket,
-    private readonly socket: Duplex,
-  ) {}
-  write(chunk: Buffer, cb?: (err?: Error | null) => void): void {
-    this.socket.write(chunk, cb);
-  }
-  onMessage(data: Buffer, isBinary: boolean): void {
-    this.ws._onCoreMessage(data, isBinary);
-  }
-  onPing(payload: Buffer): void {
-    this.ws._onCorePing(payload);
-  }
-  onPong(payload: Buffer): void {
-    this.ws._onCorePong(payload);
-  }
-  onReceiveResumed(): void {
-    this.ws._onCoreResumed();
-  }
-  onCloseFrame(): void {
-    this.ws._onCoreCloseFrame();
-  }
-  onClose(info: CloseInfo): void {
-    this.ws._onCoreClosed(info);
-  }
-  endTransport(): void {
-    this.ws._onCoreEndTransport();
-  }
 }
 
 function uncork(ws: WebSocket): void {
