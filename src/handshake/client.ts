@@ -1,6 +1,6 @@
 import { computeAccept, isValidKey } from './accept.js';
 import { HandshakeError } from './errors.js';
-import { appendExtraHeaders, serializeHead } from './header-lines.js';
+import { appendExtraHeaders, serializeHead, extensionsLine } from './header-lines.js';
 import type { ParsedResponse } from './head-parser.js';
 import { hasUnsafeHeaderChars, isToken, parseExtensions, parseTokenList, type ExtensionOffer } from './tokens.js';
 
@@ -79,15 +79,7 @@ export function buildUpgradeRequest(opts: UpgradeRequestOptions): Buffer {
   }
   if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(', ')}`);
 
-  if (opts.extensions !== undefined && opts.extensions !== '') {
-    if (hasUnsafeHeaderChars(opts.extensions)) throw new TypeError('Invalid character in Sec-WebSocket-Extensions');
-    try {
-      parseExtensions(opts.extensions);
-    } catch (err) {
-      throw new TypeError(`Invalid Sec-WebSocket-Extensions value: ${(err as Error).message}`);
-    }
-    lines.push(`Sec-WebSocket-Extensions: ${opts.extensions}`);
-  }
+  if (opts.extensions !== undefined && opts.extensions !== '') lines.push(extensionsLine(opts.extensions));
 
   const reserved = opts.origin === undefined ? REQUEST_RESERVED : new Set([...REQUEST_RESERVED, 'origin']);
   if (opts.origin !== undefined) {

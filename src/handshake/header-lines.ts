@@ -1,4 +1,4 @@
-import { hasUnsafeHeaderChars, isToken, trimOws } from './tokens.js';
+import { hasUnsafeHeaderChars, isToken, parseExtensions, trimOws } from './tokens.js';
 
 /*
  * Writing header lines that came from the application. Everything is checked before a single
@@ -45,4 +45,18 @@ export function appendExtraHeaders(lines: string[], extra: ExtraHeaders | undefi
 export function serializeHead(lines: string[]): Buffer {
   // latin1 is safe here only because every value went through hasUnsafeHeaderChars (no code > 0xFF).
   return Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');
+}
+
+/**
+ * The `Sec-WebSocket-Extensions` line for an application-supplied value, checked first: no
+ * control characters (header injection) and a value our own parser accepts, else TypeError.
+ */
+export function extensionsLine(value: string): string {
+  if (hasUnsafeHeaderChars(value)) throw new TypeError('Invalid character in Sec-WebSocket-Extensions');
+  try {
+    parseExtensions(value);
+  } catch (err) {
+    throw new TypeError(`Invalid Sec-WebSocket-Extensions value: ${(err as Error).message}`);
+  }
+  return `Sec-WebSocket-Extensions: ${value}`;
 }

@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import { computeAccept, isValidKey } from './accept.js';
 import { HandshakeError } from './errors.js';
-import { appendExtraHeaders, serializeHead, type ExtraHeaders } from './header-lines.js';
-import { hasUnsafeHeaderChars, isToken, parseExtensions, parseTokenList, trimOws, type ExtensionOffer } from './tokens.js';
+import { appendExtraHeaders, serializeHead, type ExtraHeaders, extensionsLine } from './header-lines.js';
+import { isToken, parseExtensions, parseTokenList, trimOws, type ExtensionOffer } from './tokens.js';
 
 /** The parts of a request the server-side checks read; a ParsedRequest or fromIncomingMessage() result fits. */
 export interface UpgradeRequestLike {
@@ -199,15 +199,7 @@ export function buildAcceptResponse(opts: AcceptResponseOptions): Buffer {
     if (!isToken(opts.protocol)) throw new TypeError(`Invalid subprotocol: ${JSON.stringify(opts.protocol)}`);
     lines.push(`Sec-WebSocket-Protocol: ${opts.protocol}`);
   }
-  if (opts.extensions !== undefined && opts.extensions !== '') {
-    if (hasUnsafeHeaderChars(opts.extensions)) throw new TypeError('Invalid character in Sec-WebSocket-Extensions');
-    try {
-      parseExtensions(opts.extensions);
-    } catch (err) {
-      throw new TypeError(`Invalid Sec-WebSocket-Extensions value: ${(err as Error).message}`);
-    }
-    lines.push(`Sec-WebSocket-Extensions: ${opts.extensions}`);
-  }
+  if (opts.extensions !== undefined && opts.extensions !== '') lines.push(extensionsLine(opts.extensions));
   appendExtraHeaders(lines, opts.headers, ACCEPT_RESERVED);
   return serializeHead(lines);
 }
