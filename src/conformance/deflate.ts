@@ -146,8 +146,12 @@ export class Inflater {
 
   private stream(): InflateRaw {
     if (this.z) return this.z;
-    // zlib takes 8 for inflate, so the window check is exact even at the smallest size.
-    const z = createInflateRaw({ windowBits: this.opts.windowBits ?? 15 });
+    // zlib checks a match's distance only against its window plus what the current inflate()
+    // call has written, so large output chunks would let a too-distant match through. With 64-byte
+    // chunks (zlib's minimum) a peer using a larger window than agreed is caught within 64 bytes.
+    // zlib accepts 8 for inflate, so this holds down to the smallest window.
+    const bits = this.opts.windowBits ?? 15;
+    const z = createInflateRaw({ windowBits: bits, ...(bits < 15 ? { chunkSize: 64 } : {}) });
     z.on('data', (d: Buffer) => {
       this.size += d.length;
       if (this.size <= MAX_INFLATED) this.out.push(d);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import WsWebSocket from 'ws';
 import { WebSocket } from '../../src/index.js';
 import { startClientFuzzer, type ClientFuzzer } from '../../src/conformance/client-mode.js';
 import { clientCatalogue } from '../../src/conformance/client-cases/index.js';
-import { parseDeflateOffers } from '../../src/conformance/deflate.js';
+import { Deflater, Inflater, parseDeflateOffers } from '../../src/conformance/deflate.js';
 import { runClientDriver, type BrowserLikeWebSocketCtor } from '../../src/conformance/driver.js';
 import { buildFrame, FrameReader } from '../../src/conformance/frames.js';
 import type { CaseResult } from '../../src/conformance/types.js';
@@ -107,6 +108,38 @@ function rawDeflateClient(url: string, flaws: { ignoreNoContextTakeover?: boolea
     sock.on('close', () => resolve());
   });
 }
+
+describe('client-mode deflate helpers', () => {
+  it('reads offers in order, ignores other extensions, unquotes values and sets malformed offers apart', () => {
+    const r = parseDeflateOffers('x-webkit-deflate-frame, permessage-deflate; client_max_window_bits; server_max_window_bits="10", permessage-deflate; client_no_context_takeover, permessage-deflate; server_max_window_bits=7, permessage-deflate; foo');
+    expect(r.offers).toEqual([{ clientMaxWindowBits: true, serverMaxWindowBits: 10 }, { clientNoContextTakeover: true }]);
+    expect(r.malformed).toHaveLength(2);
+    expect(parseDeflateOffers(undefined)).toEqual({ offers: [], malformed: [] });
+  });
+
+  it('the deflater takes context over, so a fresh-context inflater cannot read its second message', async () => {
+    const msg = Buffer.from('context takeover makes the second copy nearly free. '.repeat(20));
+    const d = new Deflater();
+    const [a, b] = [await d.compress(msg), await d.compress(msg)];
+    d.close();
+    expect(b.length).toBeLessThan(a.length / 4);
+    const keeps = new Inflater();
+    expect(Buffer.concat([await keeps.inflate(a), await keeps.inflate(b)])).toEqual(Buffer.concat([msg, msg]));
+    keeps.close();
+    const fresh = new Inflater({ noContextTakeover: true });
+    expect(await fresh.inflate(a)).toEqual(msg);
+    await expect(fresh.inflate(b)).rejects.toThrow(/distance/);
+    fresh.close();
+  });
+
+  it('an inflater with a small window rejects matches that reach farther back', async () => {
+    const r = randomBytes(2000);
+    const z = await new Deflater({ noContextTakeover: true }).compress(Buffer.concat([r, r]));
+    const small = new Inflater({ windowBits: 9 });
+    await expect(small.inflate(z)).rejects.toThrow(/too far back/);
+    small.close();
+  });
+});
 
 describe('client mode, permessage-deflate (groups 12 and 13)', () => {
   it('has unique ids covering sizes, fragmentation, every parameter and bad answers', () => {
