@@ -37,6 +37,10 @@ export const DEFAULT_MAX_FRAGMENTS = 131_072;
  * otherwise make us hold many times the frame's size.
  */
 const MAX_CHUNKS = 256;
+/** Frames at least this large are unmasked and gathered as their bytes arrive. */
+const EAGER_THRESHOLD = 64 * 1024;
+/** Largest frame whose buffer is allocated in full when it starts arriving. */
+const PREALLOCATE_MAX = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 const NO_MASK = new Uint8Array(0);
 
@@ -95,6 +99,8 @@ export class FrameDecoder {
   private validating = false;
   /** Whether the current frame's payload is text to validate (`validating` and not control). */
   private frameValidating = false;
+  /** Whether the current frame's payload is processed piece by piece as it arrives. */
+  private eager = false;
 
   constructor(handler: DecoderHandler, options: DecoderOptions) {
     this.handler = handler;
@@ -275,6 +281,9 @@ export class FrameDecoder {
     this.processed = 0;
     // Control frames may sit between the fragments of a text message; they are not text.
     this.frameValidating = this.validating && !isControlOpcode(this.opcode);
+    // Large frames are unmasked (and gathered) while the rest is still in flight, so the work
+    // overlaps the network instead of adding to the round trip once the last byte is in.
+    this.eager = this.frameValidating || this.payloadLength >= EAGER_THRESHOLD;
   }
 
   /**
@@ -282,6 +291,11 @@ export class FrameDecoder {
    * invalid text fails before the rest arrives, and bound the chunks held for it.
    */
   private startPartialPayload(): void {
+    if (this.payloadLength >= EAGER_THRESHOLD) {
+      if (this.acc === null) this.startAccumulator();
+      this.processPiece(this.acc!.subarray(this.processed, this.accLength));
+      return;
+    }
     if (this.frameValidating) {
       this.chunks.forEachView(this.processed, this.chunks.length, (view) => this.processPiece(view));
       if (this.state === State.Failed) return;
@@ -300,7 +314,7 @@ export class FrameDecoder {
       this.chunks.push(part);
       if (take < missing && this.chunks.count > MAX_CHUNKS) this.startAccumulator();
     }
-    if (this.frameValidating && take < missing) {
+    if (this.eager && take < missing) {
       const view = this.acc !== null ? this.acc.subarray(this.accLength - take, this.accLength) : part;
       this.processPiece(view);
       if (this.state === State.Failed) return false;
@@ -322,7 +336,9 @@ export class FrameDecoder {
 
   private startAccumulator(): void {
     const have = this.chunks.length;
-    const capacity = Math.min(this.payloadLength, Math.max(16384, have * 2));
+    // Up to 1 MiB the whole frame is allocated at once (no regrowth copies); beyond, the
+    // buffer doubles as bytes arrive, so a peer announcing a huge frame costs only what it sends.
+    const capacity = this.payloadLength <= PREALLOCATE_MAX ? this.payloadLength : Math.min(this.payloadLength, Math.max(16384, have * 2));
     const acc = Buffer.allocUnsafe(capacity);
     this.chunks.copyOut(acc, 0, have);
     this.acc = acc;
@@ -347,7 +363,7 @@ export class FrameDecoder {
     if (view.length === 0 || this.state === State.Failed) return;
     if (this.masked) applyMask(view, this.maskKey, this.processed);
     this.processed += view.length;
-    if (!this.utf8.write(view)) {
+    if (this.frameValidating && !this.utf8.write(view)) {
       this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
     }
   }
