@@ -32,7 +32,7 @@ for (const [name, deflate, cases] of [['server', false, undefined], ['server-def
   await new Promise((r) => wss.close(r));
 }
 
-const fuzzer = await startClientFuzzer({ port: 0 });
+const fuzzer = await startClientFuzzer({ port: 0, quick });
 try {
   await runClientDriver({ url: `ws://127.0.0.1:${fuzzer.port}`, agent: 'sockwire', WebSocket });
   const result = fuzzer.results('sockwire');
