@@ -96,6 +96,7 @@ export class WebSocket extends BrowserEventTarget {
   private _buffered = 0;
   /** Sizes and callbacks of sent messages, in write order; socket write callbacks come in that order too. */
   private readonly _inFlight: Array<number | Callback | undefined> = [];
+  private _afterWrite: Callback | null = null;
   /** Sends waiting for a Blob to be read, so that order is kept; an entry returns false while its Blob is unread. */
   private _blobQueue: Array<() => boolean> | null = null;
   /** Bytes of the sends waiting in `_blobQueue` (already part of `_buffered`). */
@@ -521,12 +522,18 @@ export class WebSocket extends BrowserEventTarget {
     this.flushBatch();
   }
 
-  private readonly afterWrite = (err?: Error | null): void => {
-    const size = this._inFlight.shift() as number;
-    const cb = this._inFlight.shift() as Callback | undefined;
-    this._buffered -= size;
-    cb?.(err ?? null);
-  };
+  /**
+   * The socket write callback that settles `bufferedAmount` and the send callback, in write
+   * order. Made on the first send: a connection that never sends never pays for the closure.
+   */
+  private get afterWrite(): Callback {
+    return (this._afterWrite ??= (err?: Error | null): void => {
+      const size = this._inFlight.shift() as number;
+      const cb = this._inFlight.shift() as Callback | undefined;
+      this._buffered -= size;
+      cb?.(err ?? null);
+    });
+  }
 
   private control(kind: 'ping' | 'pong', data: SendData | undefined, cb: Callback | undefined): void {
     if (this._readyState === ReadyState.CONNECTING) {
