@@ -1,5 +1,6 @@
 import type { Verdict } from './types.js';
 import { describeReply, type Reply, type Session } from './session.js';
+import { describeChunk, type WireLog } from './wire.js';
 
 export interface Outcome {
   verdict: Verdict;
@@ -161,6 +162,25 @@ export async function waitForFailure(c: Clock, s: Session, codes: readonly numbe
     }
     return o;
   }
+}
+
+/**
+ * Fail-fast probes: `head` (ending at the invalid bytes) goes out, we pause, then `tail` follows.
+ * A strict peer fails during the pause; one that only validates complete messages fails later,
+ * which is NON-STRICT.
+ */
+export async function expectFailFast(c: Clock & { log: WireLog }, s: Session, head: readonly Buffer[], tail: readonly Buffer[], codes: readonly number[], what: string): Promise<Outcome> {
+  for (const b of head) await s.conn.write(b, { label: describeChunk(b) });
+  const pause = Math.min(1000, c.settleMs());
+  const early = await waitForFailure(c, s, codes, what, pause);
+  if (early) return early;
+  c.log.note(`no reaction within ${pause} ms of the invalid byte; sending the rest`);
+  for (const b of tail) await s.conn.write(b, { label: describeChunk(b) });
+  const late = await expectFailure(c, s, codes, what);
+  if (late.verdict === 'OK' || late.verdict === 'NON-STRICT') {
+    return { verdict: 'NON-STRICT', reason: `not fail-fast: ${late.reason} only after the message was complete` };
+  }
+  return late;
 }
 
 export interface CloseOptions {

@@ -100,6 +100,14 @@ export function fragment(opcode: number, data: Buffer, size: number): FrameSpec[
   return out;
 }
 
+/** One message in exactly two fragments, the first ending after byte `at`. */
+export function splitInTwo(opcode: number, data: Buffer, at: number): FrameSpec[] {
+  return [
+    { opcode, payload: data.subarray(0, at), fin: false },
+    { opcode: 0, payload: data.subarray(at) },
+  ];
+}
+
 export function kib(n: number): string {
   if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n >> 20} MiB`;
   if (n >= 1024 && n % 1024 === 0) return `${n >> 10} KiB`;

@@ -4,6 +4,15 @@
  * U+10FFFF. Each entry: sub-group number, a short description, and the raw bytes as hex.
  * `valid` is what RFC 3629 says (RFC 6455 8.1 requires exactly that definition).
  */
+/** Valid text mixing 1-, 2-, 3- and 4-byte characters. */
+export const MIXED = Buffer.from('Hello-µ@ßöäüàá-UTF-8 € 𝄞 😀!!', 'utf8');
+/** The Greek word "kosme": character boundaries after bytes 2, 5, 7, 9 and 11. */
+export const KOSME = Buffer.from('cebae1bdb9cf83cebcceb5', 'hex');
+/** Valid text with a surrogate inserted mid-way: invalid at a known byte. */
+export const BROKEN = Buffer.concat([Buffer.from('aé€'), Buffer.from('eda080', 'hex'), Buffer.from('😀z')]);
+/** U+110000 as four bytes: the lead byte is fine, the second makes it out of range. */
+export const OUT_OF_RANGE = Buffer.from('f4908080', 'hex');
+
 export interface Utf8Probe {
   sub: number;
   title: string;

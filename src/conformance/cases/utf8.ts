@@ -1,16 +1,10 @@
 import type { ServerCase } from '../context.js';
 import { buildFrame, OP, type FrameSpec } from '../frames.js';
-import { expectFailure, text, waitForFailure, type Outcome } from '../judge.js';
-import { echoCase, failCase, fragment, type Chop } from './common.js';
-import { UTF8_PROBES } from './utf8-data.js';
-import { describeChunk } from '../wire.js';
+import { expectFailFast, text } from '../judge.js';
+import { echoCase, failCase, fragment, splitInTwo, type Chop } from './common.js';
+import { BROKEN, KOSME, MIXED, OUT_OF_RANGE, UTF8_PROBES } from './utf8-data.js';
 
 const G = '6 UTF-8 handling';
-
-const MIXED = Buffer.from('Hello-µ@ßöäüàá-UTF-8 € 𝄞 😀!!', 'utf8');
-const KOSME = Buffer.from('cebae1bdb9cf83cebcceb5', 'hex');
-/** Valid text with a surrogate inserted mid-way: invalid at a known byte. */
-const BROKEN = Buffer.concat([Buffer.from('aé€'), Buffer.from('eda080', 'hex'), Buffer.from('😀z')]);
 
 function utf8Case(id: string, description: string, bytes: Buffer, valid: boolean, chop: Chop = 'whole'): ServerCase {
   const frames: FrameSpec[] = [{ opcode: OP.TEXT, payload: bytes }];
@@ -23,10 +17,7 @@ function utf8Case(id: string, description: string, bytes: Buffer, valid: boolean
 function everySplit(sub: number, bytes: Buffer, valid: boolean, what: string): ServerCase[] {
   const out: ServerCase[] = [];
   for (let at = 1; at < bytes.length; at++) {
-    const frames: FrameSpec[] = [
-      { opcode: OP.TEXT, payload: bytes.subarray(0, at), fin: false },
-      { opcode: OP.CONT, payload: bytes.subarray(at) },
-    ];
+    const frames = splitInTwo(OP.TEXT, bytes, at);
     const description = `${what} (${bytes.length} bytes) in two fragments split after byte ${at}.`;
     out.push(
       valid
@@ -37,36 +28,22 @@ function everySplit(sub: number, bytes: Buffer, valid: boolean, what: string): S
   return out;
 }
 
-/**
- * Fail-fast probes: the invalid bytes go out, we pause, then the rest follows. A strict
- * server fails during the pause; one that only validates complete messages fails later.
- */
+/** A server-mode fail-fast probe (see expectFailFast). */
 function failFast(id: string, description: string, head: Buffer[], tail: Buffer[]): ServerCase {
   return {
     id,
     group: G,
     description,
     expectation: 'Fails with 1007 as soon as the invalid byte arrives, before the rest is sent (OK); failing only once the message is complete is NON-STRICT.',
-    async run(t): Promise<Outcome> {
-      const s = await t.connect();
-      for (const b of head) await s.conn.write(b, { label: describeChunk(b) });
-      const pause = Math.min(1000, t.settleMs());
-      const early = await waitForFailure(t, s, [1007], 'invalid UTF-8 text', pause);
-      if (early) return early;
-      t.log.note(`no reaction within ${pause} ms of the invalid byte; sending the rest`);
-      for (const b of tail) await s.conn.write(b, { label: describeChunk(b) });
-      const late = await expectFailure(t, s, [1007], 'invalid UTF-8 text');
-      if (late.verdict === 'OK' || late.verdict === 'NON-STRICT') {
-        return { verdict: 'NON-STRICT', reason: `not fail-fast: ${late.reason} only after the message was complete` };
-      }
-      return late;
+    async run(t) {
+      return expectFailFast(t, await t.connect(), head, tail, [1007], 'invalid UTF-8 text');
     },
   };
 }
 
 function failFastCases(): ServerCase[] {
   const good = KOSME;
-  const bad = Buffer.from('f4908080', 'hex');
+  const bad = OUT_OF_RANGE;
   const rest = Buffer.from('edited');
   const f = (spec: FrameSpec): Buffer => buildFrame(spec);
   const oneFrame = buildFrame({ opcode: OP.TEXT, payload: Buffer.concat([good, bad, rest]) });

@@ -1,10 +1,9 @@
 import type { ClientCase } from '../client-context.js';
 import { OP, closePayload } from '../frames.js';
-import { buildFrame, type FrameSpec } from '../frames.js';
-import { closeNormally, expectFailure, text, waitForFailure, type Outcome } from '../judge.js';
-import { describeChunk } from '../wire.js';
-import { UTF8_PROBES } from '../cases/utf8-data.js';
-import { asciiPayload } from '../cases/common.js';
+import { buildFrame } from '../frames.js';
+import { closeNormally, expectFailFast, expectFailure, text } from '../judge.js';
+import { BROKEN, KOSME, MIXED, OUT_OF_RANGE, UTF8_PROBES } from '../cases/utf8-data.js';
+import { asciiPayload, splitInTwo } from '../cases/common.js';
 import { clientEcho, clientFail } from './common.js';
 
 const G6 = '6 UTF-8 handling';
@@ -55,51 +54,35 @@ const closing: ClientCase[] = [
   },
 ];
 
-const MIXED = Buffer.from('Hello-µ@ßöäüàá-UTF-8 € 𝄞 😀!!', 'utf8');
-const BROKEN = Buffer.concat([Buffer.from('aé€'), Buffer.from('eda080', 'hex'), Buffer.from('😀z')]);
-
 /** The server splits a text message into two fragments at every byte position. */
 function everySplit(sub: number, bytes: Buffer, valid: boolean, what: string): ClientCase[] {
   const out: ClientCase[] = [];
   for (let at = 1; at < bytes.length; at++) {
-    const frames: FrameSpec[] = [
-      { opcode: OP.TEXT, payload: bytes.subarray(0, at), fin: false },
-      { opcode: OP.CONT, payload: bytes.subarray(at) },
-    ];
+    const frames = splitInTwo(OP.TEXT, bytes, at);
     const description = `The server sends ${what} (${bytes.length} bytes) in two fragments split after byte ${at}.`;
     out.push(valid ? clientEcho(`6.${sub}.${at}`, G6, description, frames, [text(bytes)], 'Echoed unchanged.') : clientFail(`6.${sub}.${at}`, G6, description, frames, [1007], 'invalid UTF-8 text'));
   }
   return out;
 }
 
-/** Client-side fail-fast: invalid bytes, a pause, then the rest of the message. */
+/** A client-mode fail-fast probe (see expectFailFast). */
 function failFast(id: string, description: string, head: Buffer[], tail: Buffer[]): ClientCase {
   return {
     id,
     group: G6,
     description,
     expectation: 'Fails with 1007 during the pause after the invalid byte (OK); failing only once the message is complete is NON-STRICT.',
-    async run(t): Promise<Outcome> {
-      const s = await t.accept();
-      for (const b of head) await s.conn.write(b, { label: describeChunk(b) });
-      const pause = Math.min(1000, t.settleMs());
-      const early = await waitForFailure(t, s, [1007], 'invalid UTF-8 text', pause);
-      if (early) return early;
-      t.log.note(`no reaction within ${pause} ms of the invalid byte; sending the rest`);
-      for (const b of tail) await s.conn.write(b, { label: describeChunk(b) });
-      const late = await expectFailure(t, s, [1007], 'invalid UTF-8 text');
-      return late.verdict === 'OK' || late.verdict === 'NON-STRICT' ? { verdict: 'NON-STRICT', reason: `not fail-fast: ${late.reason} only after the message was complete` } : late;
+    async run(t) {
+      return expectFailFast(t, await t.accept(), head, tail, [1007], 'invalid UTF-8 text');
     },
   };
 }
 
-const KOSME = Buffer.from('cebae1bdb9cf83cebcceb5', 'hex');
-const BAD = Buffer.from('f4908080', 'hex');
-const whole = buildFrame({ opcode: OP.TEXT, payload: Buffer.concat([KOSME, BAD, Buffer.from('edited')]), mask: false });
-const hdr = whole.length - (KOSME.length + BAD.length + 6);
+const whole = buildFrame({ opcode: OP.TEXT, payload: Buffer.concat([KOSME, OUT_OF_RANGE, Buffer.from('edited')]), mask: false });
+const hdr = whole.length - (KOSME.length + OUT_OF_RANGE.length + 6);
 const failFastCases: ClientCase[] = [
-  failFast('6.4.1', 'The server sends a valid first fragment, a fragment holding an out-of-range code point, pauses, then the final fragment.', [buildFrame({ opcode: OP.TEXT, payload: KOSME, fin: false, mask: false }), buildFrame({ opcode: OP.CONT, payload: BAD, fin: false, mask: false })], [buildFrame({ opcode: OP.CONT, payload: 'edited', mask: false })]),
-  failFast('6.4.3', 'The server writes one text frame in three pieces, pausing right after the invalid sequence.', [whole.subarray(0, hdr + KOSME.length + BAD.length)], [whole.subarray(hdr + KOSME.length + BAD.length)]),
+  failFast('6.4.1', 'The server sends a valid first fragment, a fragment holding an out-of-range code point, pauses, then the final fragment.', [buildFrame({ opcode: OP.TEXT, payload: KOSME, fin: false, mask: false }), buildFrame({ opcode: OP.CONT, payload: OUT_OF_RANGE, fin: false, mask: false })], [buildFrame({ opcode: OP.CONT, payload: 'edited', mask: false })]),
+  failFast('6.4.3', 'The server writes one text frame in three pieces, pausing right after the invalid sequence.', [whole.subarray(0, hdr + KOSME.length + OUT_OF_RANGE.length)], [whole.subarray(hdr + KOSME.length + OUT_OF_RANGE.length)]),
 ];
 
 export const clientUtf8CloseCases: ClientCase[] = [
