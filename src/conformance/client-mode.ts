@@ -3,7 +3,7 @@ import { clientCatalogue } from './client-cases/index.js';
 import { ClientCaseContext, type ClientCase } from './client-context.js';
 import type { CliIo } from './cli.js';
 import { acceptFor, parseRequestHead, type RequestHead } from './http.js';
-import { VerdictError, type Outcome } from './judge.js';
+import { caseLimit, caseResult, outcomeWithin } from './case-run.js';
 import { writeReports } from './report-json.js';
 import { selectCases } from './select.js';
 import { buildFrame, closePayload, OP } from './frames.js';
@@ -153,25 +153,13 @@ function simpleSession(sock: Socket, req: RequestHead, message: string | null): 
 }
 
 async function runClientCase(c: ClientCase, sock: Socket, req: RequestHead, rest: Buffer, timeoutMs: number, quick: boolean): Promise<CaseResult> {
-  const limit = Math.max(timeoutMs, c.timeoutMs ?? 0);
+  const limit = caseLimit(c, timeoutMs);
   const t = new ClientCaseContext(sock, req, rest, limit, quick);
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Outcome>((resolve) => {
-    timer = setTimeout(() => resolve({ verdict: 'FAILED', reason: `case did not finish within its ${limit} ms timeout` }), limit + 250);
-  });
-  let o: Outcome;
-  try {
-    o = await Promise.race([c.run(t), timeout]);
-  } catch (e) {
-    o = e instanceof VerdictError ? { verdict: e.verdict, reason: e.reason } : { verdict: 'FAILED', reason: e instanceof Error ? e.message : String(e) };
-  } finally {
-    clearTimeout(timer);
-  }
+  const o = await outcomeWithin(limit, () => c.run(t));
   // Let the client see our TCP close before it is torn down for good.
   setTimeout(() => t.cleanup(), 200).unref();
-  t.log.note(`verdict ${o.verdict}: ${o.reason}`);
-  return { id: c.id, group: c.group, description: c.description, expectation: c.expectation, verdict: o.verdict, reason: o.reason, durationMs: Math.round(performance.now() - started), wire: t.log.finish() };
+  return caseResult(c, o, started, t.log);
 }
 
 export interface ClientCommandOptions {

@@ -1,6 +1,7 @@
 import { CaseContext, type ServerCase } from './context.js';
 import { serverCatalogue } from './cases/index.js';
-import { VerdictError, type Outcome } from './judge.js';
+import { caseLimit, caseResult, outcomeWithin } from './case-run.js';
+import type { Outcome } from './judge.js';
 import { selectCases } from './select.js';
 import { parseTarget } from './target.js';
 import { summarize, TOOL, type CaseResult, type SuiteResult } from './types.js';
@@ -22,34 +23,16 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Runs one case with its own deadline; whatever happens, it ends with a result and closed sockets. */
 export async function runCase(c: ServerCase, target: ReturnType<typeof parseTarget>, timeoutMs: number, quick: boolean): Promise<CaseResult> {
-  const limit = Math.max(timeoutMs, c.timeoutMs ?? 0);
+  const limit = caseLimit(c, timeoutMs);
   const t = new CaseContext(target, limit, quick);
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Outcome>((resolve) => {
-    timer = setTimeout(() => resolve({ verdict: 'FAILED', reason: `case did not finish within its ${limit} ms timeout` }), limit + 250);
-  });
   let o: Outcome;
   try {
-    o = await Promise.race([c.run(t), timeout]);
-  } catch (e) {
-    if (e instanceof VerdictError) o = { verdict: e.verdict, reason: e.reason };
-    else o = { verdict: 'FAILED', reason: `${e instanceof Error ? e.message : String(e)}` };
+    o = await outcomeWithin(limit, () => c.run(t));
   } finally {
-    clearTimeout(timer);
     t.cleanup();
   }
-  t.log.note(`verdict ${o.verdict}: ${o.reason}`);
-  return {
-    id: c.id,
-    group: c.group,
-    description: c.description,
-    expectation: c.expectation,
-    verdict: o.verdict,
-    reason: o.reason,
-    durationMs: Math.round(performance.now() - started),
-    wire: t.log.finish(),
-  };
+  return caseResult(c, o, started, t.log);
 }
 
 /**
