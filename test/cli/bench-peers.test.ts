@@ -1,10 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { benchCommand } from '../../src/cli/bench.js';
 import { WebSocketServer } from '../../src/index.js';
+import { selfSignedCert } from '../server/helpers.js';
 
 type Sink = NodeJS.WritableStream & { text: string };
 function io(): { stdout: Sink; stderr: Sink } {
@@ -18,18 +15,6 @@ function io(): { stdout: Sink; stderr: Sink } {
 async function serve(server: WebSocketServer): Promise<{ port: number; close: () => Promise<void> }> {
   await new Promise<void>((r) => server.once('listening', () => r()));
   return { port: (server.address() as { port: number }).port, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-function makeCert(): { cert: Buffer; key: Buffer } | null {
-  const dir = mkdtempSync(join(tmpdir(), 'sw-bench-tls-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')], { stdio: 'ignore' });
-    return { cert: readFileSync(join(dir, 'c')), key: readFileSync(join(dir, 'k')) };
-  } catch {
-    return null;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 describe('sockwire bench against awkward peers', () => {
@@ -73,7 +58,7 @@ describe('sockwire bench against awkward peers', () => {
     }
   });
 
-  const pair = makeCert();
+  const pair = selfSignedCert();
   it.skipIf(pair === null)('speaks wss:// and needs --insecure for a self-signed certificate', async () => {
     const server = new WebSocketServer({ port: 0, host: '127.0.0.1', tls: pair! });
     server.on('connection', (socket) => socket.on('message', (data: Buffer, isBinary: boolean) => socket.send(data, { binary: isBinary })));

@@ -1,37 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { CloseEvent, WebSocket, WebSocketServer, type VerifyClientInfo } from '../../src/index.js';
-import { startServer, waitFor, type Started } from '../server/helpers.js';
+import { selfSignedCert, startServer, waitFor, type Started } from '../server/helpers.js';
 
 /**
  * wss:// end to end: the sockwire server in `{ port, tls }` mode with a self-signed
  * certificate made at run time, and the sockwire client trusting it via `ca` or not at all.
  */
-function makeCert(): { cert: Buffer; key: Buffer } | null {
-  const dir = mkdtempSync(join(tmpdir(), 'sockwire-tls-'));
-  try {
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout', join(dir, 'k'), '-out', join(dir, 'c')],
-      { stdio: 'ignore' },
-    );
-    return { cert: readFileSync(join(dir, 'c')), key: readFileSync(join(dir, 'k')) };
-  } catch {
-    return null;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const pair = makeCert();
+const pair = selfSignedCert();
 const secure: boolean[] = [];
 let s: Started;
 

@@ -1,26 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { runServerSuite } from '../../src/conformance/runner.js';
+import { selfSignedCert } from '../server/helpers.js';
 
-function selfSigned(): { key: Buffer; cert: Buffer } | null {
-  try {
-    const dir = mkdtempSync(join(tmpdir(), 'sw-tls-'));
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-    return { key: readFileSync(key), cert: readFileSync(cert) };
-  } catch {
-    return null;
-  }
-}
-
-const creds = selfSigned();
+const creds = selfSignedCert();
 
 describe.skipIf(!creds)('wss:// targets', () => {
   let server: Server;

@@ -1,9 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, type CloseEvent } from '../../src/index.js';
 import {
@@ -20,6 +16,7 @@ import {
   watchUncaught,
   type Started,
 } from './helpers.js';
+import { selfSignedCert } from '../server/helpers.js';
 
 /*
  * Transport faults on real loopback sockets: peers that reset or vanish at every stage of a
@@ -144,24 +141,7 @@ describe('server: the client resets', () => {
   });
 });
 
-function makeCert(): { cert: Buffer; key: Buffer } | null {
-  const dir = mkdtempSync(join(tmpdir(), 'sockwire-hardening-'));
-  try {
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')],
-      { stdio: 'ignore' },
-    );
-    return { cert: readFileSync(join(dir, 'c')), key: readFileSync(join(dir, 'k')) };
-  } catch {
-    return null;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const pair = makeCert();
+const pair = selfSignedCert();
 
 describe.skipIf(pair === null)('server over TLS (skipped without openssl)', () => {
   it('a client sending garbage instead of a ClientHello is dropped; the server serves the next client', async () => {

@@ -3,9 +3,13 @@
  * sockwire server on 127.0.0.1, raw `net` peers that speak just enough HTTP and framing to
  * check the wire by hand, and small event utilities with deadlines so a hung test fails fast.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once, type EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocketServer, type ServerOptions } from '../../src/index.js';
 
 export const HOST = '127.0.0.1';
@@ -61,6 +65,29 @@ export async function startServer(options: Omit<ServerOptions, 'port'> = {}): Pr
     url: `ws://${HOST}:${port}`,
     close: () => new Promise<void>((resolve) => wss.close(() => resolve())),
   };
+}
+
+/**
+ * A throwaway self-signed certificate for localhost and 127.0.0.1, made with openssl at run
+ * time so no key is ever committed; null when openssl is missing or fails, so TLS tests can
+ * skip instead of failing on machines without it.
+ */
+export function selfSignedCert(): { cert: Buffer; key: Buffer } | null {
+  const dir = mkdtempSync(join(tmpdir(), 'sockwire-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout', join(dir, 'k'), '-out', join(dir, 'c')],
+      { stdio: 'ignore' },
+    );
+    return { cert: readFileSync(join(dir, 'c')), key: readFileSync(join(dir, 'k')) };
+  } catch {
+    return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A plain net server (a fake peer) on a free 127.0.0.1 port. */
