@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, type CloseEvent } from '../../src/index.js';
 import {
   assertServes,
@@ -13,7 +13,7 @@ import {
   startServer,
   track,
   upgradeRequest,
-  watchUncaught,
+  failOnUncaught,
   type Started,
 } from './helpers.js';
 import { selfSignedCert } from '../server/helpers.js';
@@ -24,14 +24,7 @@ import { selfSignedCert } from '../server/helpers.js';
  * most one 'error', no uncaught exception, and a server that goes on serving.
  */
 
-let uncaught: ReturnType<typeof watchUncaught>;
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-afterEach(() => {
-  uncaught.stop();
-  expect(uncaught.errors).toEqual([]);
-});
+failOnUncaught();
 
 async function serverSide(s: Started, extra?: string[]): Promise<{ socket: Socket; ws: WebSocket; rest: Buffer }> {
   const connected = new Promise<WebSocket>((r) => s.wss.once('connection', r));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { constants, createDeflateRaw } from 'node:zlib';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { WebSocketServer, type ServerOptions, type WebSocket } from '../../src/index.js';
 
 /*
@@ -164,6 +165,18 @@ export function watchUncaught(): { errors: unknown[]; stop(): void } {
       process.off('unhandledRejection', onError);
     },
   };
+}
+
+/** Makes every test in the calling file fail if it caused an uncaught exception or rejection. */
+export function failOnUncaught(): void {
+  let uncaught: ReturnType<typeof watchUncaught>;
+  beforeEach(() => {
+    uncaught = watchUncaught();
+  });
+  afterEach(() => {
+    uncaught.stop();
+    expect(uncaught.errors).toEqual([]);
+  });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

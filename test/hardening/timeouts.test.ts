@@ -1,21 +1,14 @@
 import type { Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WebSocket } from '../../src/index.js';
-import { clientFrame, collect, parseServerFrames, rawConnect, rawUpgrade, sleep, startServer, track, upgradeRequest, watchUncaught } from './helpers.js';
+import { clientFrame, collect, parseServerFrames, rawConnect, rawUpgrade, sleep, startServer, track, upgradeRequest, failOnUncaught } from './helpers.js';
 
 /*
  * Peers that hold resources by doing nothing: trickled requests, unanswered closes and pings,
  * connections never closed. Each must be released by a timeout, not held forever.
  */
 
-let uncaught: ReturnType<typeof watchUncaught>;
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-afterEach(() => {
-  uncaught.stop();
-  expect(uncaught.errors).toEqual([]);
-});
+failOnUncaught();
 
 describe('resources held by idle or stalling peers are released', () => {
   it('slowloris: requests trickled a byte at a time get 408 at handshakeTimeout and are closed', async () => {
