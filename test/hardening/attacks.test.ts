@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/index.js';
 import { sharedZlibLimiter } from '../../src/extensions/index.js';
 import {
@@ -15,10 +15,11 @@ import {
   startServer,
   track,
   upgradeRequest,
-  watchUncaught,
+  failOnUncaught,
   assertServes,
   deflatedZeros,
   memory,
+  type Started,
 } from './helpers.js';
 
 /*
@@ -26,14 +27,7 @@ import {
  * close code, connection closed, memory or bytes read bounded); none asserts timing.
  */
 
-let uncaught: ReturnType<typeof watchUncaught>;
-beforeEach(() => {
-  uncaught = watchUncaught();
-});
-afterEach(() => {
-  uncaught.stop();
-  expect(uncaught.errors).toEqual([]);
-});
+failOnUncaught();
 
 /** Sends `head` and resolves with the server's whole answer and how many bytes the server had read when it refused. */
 async function refusal(port: number, wss: import('../../src/index.js').WebSocketServer, chunks: Buffer[]): Promise<{ status: string; bytesRead: number; closed: boolean; response: string }> {
@@ -348,36 +342,65 @@ describe('hostile frames', () => {
   });
 });
 
-describe('input behind an inflating message', () => {
-  it('a flood of frames sent while a compressed message waits to inflate is not read into memory', async () => {
-    // The only zlib slot of this limit is taken, as it would be by other connections' bombs:
-    // the compressed message waits, and everything the peer sends behind it must wait in the
-    // kernel (TCP backpressure), not in our memory.
-    let release: () => void = () => {};
-    sharedZlibLimiter(1).run((r) => (release = r));
-    const s = await startServer({ perMessageDeflate: { concurrencyLimit: 1 } });
-    const connected = new Promise<WebSocket>((r) => s.wss.once('connection', r));
-    const { socket } = await rawUpgrade(s.port, ['Sec-WebSocket-Extensions: permessage-deflate']);
-    const ws = await connected;
-    const received: number[] = [];
-    ws.on('message', (data: Buffer) => received.push(data.length));
-    const server = ws.socket as Socket;
-    socket.write(clientFrame(2, await deflatedZeros(1 << 20), { rsv1: true }));
+/**
+ * A deflate server whose only zlib slot is already taken, as other connections' bombs would
+ * take it, and a raw client upgraded to it. `sendHeld()` sends a compressed 1 MiB message that
+ * must wait to inflate until `release()`; `flood(n)` then writes n 64 KiB frames behind it,
+ * waiting for 'drain' so that what the server does not read stays in the kernel.
+ */
+async function behindHeldInflation(): Promise<{
+  s: Started;
+  socket: Socket;
+  ws: WebSocket;
+  server: Socket;
+  release: () => void;
+  sendHeld: () => Promise<void>;
+  flood: (n: number) => { written: () => number; done: Promise<void> };
+}> {
+  let release: () => void = () => {};
+  sharedZlibLimiter(1).run((r) => (release = r));
+  const s = await startServer({ perMessageDeflate: { concurrencyLimit: 1 } });
+  const connected = new Promise<WebSocket>((r) => s.wss.once('connection', r));
+  const { socket } = await rawUpgrade(s.port, ['Sec-WebSocket-Extensions: permessage-deflate']);
+  const ws = await connected;
+  const flood = (n: number): { written: () => number; done: Promise<void> } => {
     const frame = clientFrame(2, Buffer.alloc(64 * 1024, 1));
-    const flood = 512; // 32 MiB
     let written = 0;
-    const writing = (async () => {
-      for (; written < flood; written++) {
+    const done = (async () => {
+      for (; written < n; written++) {
         if (!socket.write(frame)) await new Promise((r) => socket.once('drain', r));
       }
     })();
+    return { written: () => written, done };
+  };
+  return {
+    s,
+    socket,
+    ws,
+    server: ws.socket as Socket,
+    release: () => release(),
+    sendHeld: async () => void socket.write(clientFrame(2, await deflatedZeros(1 << 20), { rsv1: true })),
+    flood,
+  };
+}
+
+describe('input behind an inflating message', () => {
+  it('a flood of frames sent while a compressed message waits to inflate is not read into memory', async () => {
+    // The compressed message waits for the zlib slot, and everything the peer sends behind it
+    // must wait in the kernel (TCP backpressure), not in our memory.
+    const { s, socket, ws, server, release, sendHeld, flood: floodOf } = await behindHeldInflation();
+    const received: number[] = [];
+    ws.on('message', (data: Buffer) => received.push(data.length));
+    await sendHeld();
+    const flood = 512; // 32 MiB
+    const writing = floodOf(flood);
     await sleep(300);
     expect(received).toEqual([]);
     // Loopback kernel buffers hold a few MiB; without backpressure all 32 MiB would be read.
     expect(server.bytesRead).toBeLessThan(12 << 20);
-    expect(written).toBeLessThan(flood);
+    expect(writing.written()).toBeLessThan(flood);
     release();
-    await writing;
+    await writing.done;
     while (received.length < flood + 1) await sleep(10);
     expect(received[0]).toBe(1 << 20);
     expect(received.slice(1).every((n) => n === 64 * 1024)).toBe(true);
@@ -388,21 +411,12 @@ describe('input behind an inflating message', () => {
 
 describe('input behind an inflating message and the application pausing', () => {
   it("an application's pause() still holds after the inflation ends, and its resume() waits for the inflation", async () => {
-    let release: () => void = () => {};
-    sharedZlibLimiter(1).run((r) => (release = r));
-    const s = await startServer({ perMessageDeflate: { concurrencyLimit: 1 } });
-    const connected = new Promise<WebSocket>((r) => s.wss.once('connection', r));
-    const { socket } = await rawUpgrade(s.port, ['Sec-WebSocket-Extensions: permessage-deflate']);
-    const ws = await connected;
-    const server = ws.socket as Socket;
+    const { s, socket, ws, server, release, sendHeld, flood: floodOf } = await behindHeldInflation();
     let received = 0;
     ws.on('message', () => received++);
-    socket.write(clientFrame(2, await deflatedZeros(1 << 20), { rsv1: true }));
-    const frame = clientFrame(2, Buffer.alloc(64 * 1024, 1));
+    await sendHeld();
     const flood = 256; // 16 MiB
-    const writing = (async () => {
-      for (let i = 0; i < flood; i++) if (!socket.write(frame)) await new Promise((r) => socket.once('drain', r));
-    })();
+    const writing = floodOf(flood).done;
     await sleep(200);
     // resume() while input is held does not start reading past the bound.
     ws.pause();
