@@ -23,6 +23,29 @@ const frameArb = fc.oneof(
 
 const EXPECTED_CODES = new Set([1000, 1002, 1005, 1006, 1007, 1009, 1011]);
 
+/**
+ * Writes `bytes` cut at the given points (taken modulo its length), yielding between writes so
+ * the peer may read each piece alone; false when the socket was destroyed before the end.
+ */
+async function writeInPieces(socket: Socket, bytes: Buffer, cuts: number[]): Promise<boolean> {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  let prev = 0;
+  for (const p of [...points, bytes.length]) {
+    if (socket.destroyed) return false;
+    socket.write(bytes.subarray(prev, p));
+    prev = p;
+    await sleep(0);
+  }
+  return true;
+}
+
+/** Ends the connection the way a fuzz run chose: a FIN, a RST, or silence and then a destroy. */
+function endAs(socket: Socket, ending: string): void {
+  if (ending === 'end') socket.end();
+  else if (ending === 'reset') socket.resetAndDestroy();
+  else setTimeout(() => socket.destroy(), 50);
+}
+
 let s: Started;
 let deflate: Started;
 const uncaught = watchUncaught();
@@ -54,18 +77,8 @@ describe('the server under arbitrary frames on real sockets', () => {
           ws.on('error', () => errors++);
           const closed = new Promise<void>((r) => ws.on('close', (code: number) => (closes.push(code), r())));
           socket.on('data', () => {});
-          const bytes = Buffer.concat(frames);
-          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-          let prev = 0;
-          for (const p of [...points, bytes.length]) {
-            if (socket.destroyed) break;
-            socket.write(bytes.subarray(prev, p));
-            prev = p;
-            await sleep(0);
-          }
-          if (ending === 'end') socket.end();
-          else if (ending === 'reset') socket.resetAndDestroy();
-          else setTimeout(() => socket.destroy(), 50);
+          await writeInPieces(socket, Buffer.concat(frames), cuts);
+          endAs(socket, ending);
           await closed;
           await sleep(5);
           expect(closes).toHaveLength(1);
@@ -117,17 +130,8 @@ describe('the client under arbitrary frames from a server on real sockets', () =
         const ext = plan.deflate ? 'Sec-WebSocket-Extensions: permessage-deflate\r\n' : '';
         socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${ext}\r\n`);
         const { bytes, cuts, ending } = plan;
-        const points = [...new Set(cuts.map((x) => x % (bytes.length + 1)))].sort((a, b) => a - b);
-        let prev = 0;
-        for (const p of [...points, bytes.length]) {
-          if (socket.destroyed) return;
-          socket.write(bytes.subarray(prev, p));
-          prev = p;
-          await sleep(0);
-        }
-        if (ending === 'end') socket.end();
-        else if (ending === 'reset') socket.resetAndDestroy();
-        else setTimeout(() => socket.destroy(), 50);
+        if (!(await writeInPieces(socket, bytes, cuts))) return;
+        endAs(socket, ending);
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
