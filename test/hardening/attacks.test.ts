@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/index.js';
@@ -19,6 +18,7 @@ import {
   assertServes,
   deflatedZeros,
   memory,
+  switching101,
   type Started,
 } from './helpers.js';
 
@@ -457,8 +457,7 @@ describe('keys and masks', () => {
           if (end === -1) return;
           const key = /sec-websocket-key: *(\S+)/i.exec(buf.subarray(0, end).toString('latin1'))![1]!;
           keys.push(key);
-          const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-          socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+          socket.write(switching101(key));
           upgraded = true;
           buf = buf.subarray(end + 4);
         }

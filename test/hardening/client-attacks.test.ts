@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/index.js';
-import { deflatedZeros, memory, sleep, watchUncaught } from './helpers.js';
+import { deflatedZeros, memory, sleep, switching101, watchUncaught } from './helpers.js';
 
 /*
  * A hostile server against the sockwire client: oversized or endless answers, frames that
@@ -35,11 +34,6 @@ async function hostile(onSocket: (socket: Socket, key: string, request: string) 
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return `ws://127.0.0.1:${(server.address() as { port: number }).port}/`;
-}
-
-function accept101(key: string, extra = ''): string {
-  const acceptKey = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey}\r\n${extra}\r\n`;
 }
 
 /** Runs a client to its end and records everything it reported. */
@@ -104,7 +98,7 @@ describe('a hostile server against the client', () => {
         header[0] = 0x82;
         header[1] = 127;
         header.writeBigUInt64BE(length, 2);
-        socket.write(accept101(key));
+        socket.write(switching101(key));
         socket.write(header);
         socket.on('data', (c: Buffer) => {
           // The client's Close frame: masked, code in the first two payload bytes.
@@ -123,7 +117,7 @@ describe('a hostile server against the client', () => {
     const url = await hostile((socket, key, request) => {
       expect(request.toLowerCase()).toContain('permessage-deflate');
       const header = Buffer.from([0xc2, 126, bomb.length >> 8, bomb.length & 0xff]);
-      socket.write(accept101(key, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'));
+      socket.write(switching101(key, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'));
       socket.write(Buffer.concat([header, bomb]));
     });
     const base = memory();
@@ -142,7 +136,7 @@ describe('a hostile server against the client', () => {
 
   it('a server that sends Close but never closes TCP: the client gives up after closeTimeout, close once', async () => {
     const url = await hostile((socket, key) => {
-      socket.write(accept101(key));
+      socket.write(switching101(key));
       socket.write(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
       // ...and then never ends the connection.
     });

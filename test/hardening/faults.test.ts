@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, type CloseEvent } from '../../src/index.js';
 import {
@@ -11,12 +10,13 @@ import {
   rawUpgrade,
   sleep,
   startServer,
+  switching101,
   track,
   upgradeRequest,
   failOnUncaught,
   type Started,
 } from './helpers.js';
-import { selfSignedCert } from '../server/helpers.js';
+import { selfSignedCert, startNetServer } from '../server/helpers.js';
 
 /*
  * Transport faults on real loopback sockets: peers that reset or vanish at every stage of a
@@ -164,20 +164,6 @@ describe.skipIf(pair === null)('server over TLS (skipped without openssl)', () =
   });
 });
 
-/** A plain TCP server standing in for a WebSocket server that misbehaves. */
-async function rawServer(onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
-  const server = createServer((socket) => {
-    socket.on('error', () => {});
-    onSocket(socket);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as { port: number }).port };
-}
-
-function accept(key: string): string {
-  return createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-}
-
 /** Answers the upgrade by hand, then hands the socket to `then`. */
 function handshakeThen(then: (socket: Socket) => void): (socket: Socket) => void {
   return (socket) => {
@@ -187,7 +173,7 @@ function handshakeThen(then: (socket: Socket) => void): (socket: Socket) => void
       if (!head.includes('\r\n\r\n')) return;
       socket.off('data', onData);
       const key = /sec-websocket-key: *(\S+)/i.exec(head)![1]!;
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(key)}\r\n\r\n`);
+      socket.write(switching101(key));
       then(socket);
     };
     socket.on('data', onData);
@@ -246,7 +232,7 @@ describe('server: the client resets while the application decides', () => {
 
 describe('client: the server vanishes', () => {
   it('before answering the handshake: one error, one close with 1006', async () => {
-    const { server, port } = await rawServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    const { server, port } = await startNetServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
     const client = new WebSocket(`ws://127.0.0.1:${port}/`);
     const e = clientEvents(client);
     expect(await e.closed).toBe(1006);
@@ -258,7 +244,7 @@ describe('client: the server vanishes', () => {
   });
 
   it('halfway through its 101 answer: one error, one close with 1006, never open', async () => {
-    const { server, port } = await rawServer((socket) =>
+    const { server, port } = await startNetServer((socket) =>
       socket.once('data', () => {
         socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConn');
         setTimeout(() => socket.resetAndDestroy(), 20);
@@ -277,7 +263,7 @@ describe('client: the server vanishes', () => {
   });
 
   it('after the handshake, mid-frame: one close with 1006, at most one error', async () => {
-    const { server, port } = await rawServer(
+    const { server, port } = await startNetServer(
       handshakeThen((socket) => {
         // Half of a 1000-byte binary frame, then a reset.
         socket.write(Buffer.concat([Buffer.from([0x82, 126, 0x03, 0xe8]), Buffer.alloc(300)]));

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { constants, createDeflateRaw } from 'node:zlib';
 import { afterEach, beforeEach, expect } from 'vitest';
 import { WebSocketServer, type ServerOptions, type WebSocket } from '../../src/index.js';
+import { acceptFor } from '../websocket/raw-server.js';
 
 /*
  * Raw-socket tools for the fault and attack tests: they speak just enough HTTP and framing by
@@ -35,6 +36,11 @@ export async function rawConnect(port: number): Promise<Socket> {
     socket.once('error', reject);
   });
   return socket;
+}
+
+/** A correct 101 answer to a request carrying `key`; `extra` is raw header lines, each ending in CRLF. */
+export function switching101(key: string, extra = ''): string {
+  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n${extra}\r\n`;
 }
 
 /** Everything the server sends until it closes the connection (or `ms` pass), and whether it closed. */
