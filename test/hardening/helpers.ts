@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { constants, createDeflateRaw } from 'node:zlib';
 import { afterEach, beforeEach, expect } from 'vitest';
-import { WebSocketServer, type ServerOptions, type WebSocket } from '../../src/index.js';
+import type { ServerOptions, WebSocket, WebSocketServer } from '../../src/index.js';
+import { KEY, startServer as startTestServer, upgradeRequest as baseUpgradeRequest } from '../server/helpers.js';
 import { acceptFor } from '../websocket/raw-server.js';
 
 /*
@@ -16,17 +17,16 @@ export interface Started {
   close(): Promise<void>;
 }
 
-export async function startServer(options: ServerOptions = {}): Promise<Started> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', heartbeat: 0, ...options });
-  await new Promise((r) => wss.once('listening', r));
-  const port = (wss.address() as { port: number }).port;
-  return { wss, port, close: () => new Promise<void>((r) => wss.close(() => r())) };
+/** The shared test server with heartbeats off unless a test asks: no ping it did not plan reaches its raw sockets. */
+export function startServer(options: Omit<ServerOptions, 'port'> = {}): Promise<Started> {
+  return startTestServer({ heartbeat: 0, ...options });
 }
 
-export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+export { KEY };
 
+/** A valid upgrade request head with `extra` header lines appended. */
 export function upgradeRequest(extra: string[] = []): string {
-  return ['GET / HTTP/1.1', 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${KEY}`, 'Sec-WebSocket-Version: 13', ...extra, '', ''].join('\r\n');
+  return baseUpgradeRequest({ headers: { Host: '127.0.0.1' }, extra });
 }
 
 export async function rawConnect(port: number): Promise<Socket> {
