@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { constants, createDeflateRaw } from 'node:zlib';
 import { afterEach, beforeEach, expect } from 'vitest';
 import type { ServerOptions, WebSocket, WebSocketServer } from '../../src/index.js';
-import { KEY, startServer as startTestServer, upgradeRequest as baseUpgradeRequest } from '../server/helpers.js';
+import { KEY, readHead, startServer as startTestServer, upgradeRequest as baseUpgradeRequest } from '../server/helpers.js';
 import { acceptFor } from '../websocket/raw-server.js';
 
 /*
@@ -63,19 +63,8 @@ export async function rawUpgrade(port: number, extra: string[] = []): Promise<{ 
   const socket = await rawConnect(port);
   socket.on('error', () => {});
   socket.write(upgradeRequest(extra));
-  let buf = Buffer.alloc(0);
-  for (;;) {
-    const chunk = await new Promise<Buffer | null>((r) => {
-      const onData = (c: Buffer): void => (socket.off('close', onClose), r(c));
-      const onClose = (): void => (socket.off('data', onData), r(null));
-      socket.once('data', onData);
-      socket.once('close', onClose);
-    });
-    if (chunk === null) throw new Error(`connection closed during handshake: ${buf.toString('latin1')}`);
-    buf = Buffer.concat([buf, chunk]);
-    const end = buf.indexOf('\r\n\r\n');
-    if (end !== -1) return { socket, head: buf.subarray(0, end).toString('latin1'), rest: buf.subarray(end + 4) };
-  }
+  const { head, rest } = await readHead(socket, 10_000);
+  return { socket, head, rest };
 }
 
 /** A masked client frame. `length` overrides the announced length (to lie about it). */
