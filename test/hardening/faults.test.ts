@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, type CloseEvent } from '../../src/index.js';
 import {
@@ -180,14 +180,22 @@ function handshakeThen(then: (socket: Socket) => void): (socket: Socket) => void
   };
 }
 
-function clientEvents(client: WebSocket): { closes: number[]; errors: Error[]; closeEvents: CloseEvent[]; closed: Promise<number> } {
+function clientEvents(client: WebSocket): { closes: number[]; errors: Error[]; closeEvents: CloseEvent[]; opens: () => number; closed: Promise<number> } {
   const closes: number[] = [];
   const errors: Error[] = [];
   const closeEvents: CloseEvent[] = [];
+  let opened = 0;
+  client.on('open', () => opened++);
   client.on('error', (err: Error) => errors.push(err));
   client.onclose = (ev) => closeEvents.push(ev);
   const closed = new Promise<number>((r) => client.on('close', (code: number) => (closes.push(code), r(code))));
-  return { closes, errors, closeEvents, closed };
+  return { closes, errors, closeEvents, opens: () => opened, closed };
+}
+
+/** A sockwire client against a raw server that misbehaves as `onSocket` says, its events recorded. */
+async function clientAgainst(onSocket: (socket: Socket) => void): Promise<{ server: Server; e: ReturnType<typeof clientEvents> }> {
+  const { server, port } = await startNetServer(onSocket);
+  return { server, e: clientEvents(new WebSocket(`ws://127.0.0.1:${port}/`)) };
 }
 
 describe('server: the client resets while the application decides', () => {
@@ -232,9 +240,7 @@ describe('server: the client resets while the application decides', () => {
 
 describe('client: the server vanishes', () => {
   it('before answering the handshake: one error, one close with 1006', async () => {
-    const { server, port } = await startNetServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
-    const client = new WebSocket(`ws://127.0.0.1:${port}/`);
-    const e = clientEvents(client);
+    const { server, e } = await clientAgainst((socket) => socket.once('data', () => socket.resetAndDestroy()));
     expect(await e.closed).toBe(1006);
     await sleep(50);
     expect(e.closes).toEqual([1006]);
@@ -244,39 +250,31 @@ describe('client: the server vanishes', () => {
   });
 
   it('halfway through its 101 answer: one error, one close with 1006, never open', async () => {
-    const { server, port } = await startNetServer((socket) =>
+    const { server, e } = await clientAgainst((socket) =>
       socket.once('data', () => {
         socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConn');
         setTimeout(() => socket.resetAndDestroy(), 20);
       }),
     );
-    const client = new WebSocket(`ws://127.0.0.1:${port}/`);
-    const e = clientEvents(client);
-    let opened = 0;
-    client.on('open', () => opened++);
     expect(await e.closed).toBe(1006);
     await sleep(50);
-    expect(opened).toBe(0);
+    expect(e.opens()).toBe(0);
     expect(e.closes).toEqual([1006]);
     expect(e.errors).toHaveLength(1);
     server.close();
   });
 
   it('after the handshake, mid-frame: one close with 1006, at most one error', async () => {
-    const { server, port } = await startNetServer(
+    const { server, e } = await clientAgainst(
       handshakeThen((socket) => {
         // Half of a 1000-byte binary frame, then a reset.
         socket.write(Buffer.concat([Buffer.from([0x82, 126, 0x03, 0xe8]), Buffer.alloc(300)]));
         setTimeout(() => socket.resetAndDestroy(), 20);
       }),
     );
-    const client = new WebSocket(`ws://127.0.0.1:${port}/`);
-    const e = clientEvents(client);
-    let opened = 0;
-    client.on('open', () => opened++);
     expect(await e.closed).toBe(1006);
     await sleep(50);
-    expect(opened).toBe(1);
+    expect(e.opens()).toBe(1);
     expect(e.closes).toEqual([1006]);
     expect(e.errors.length).toBeLessThanOrEqual(1);
     expect(e.closeEvents.map((ev) => [ev.code, ev.wasClean])).toEqual([[1006, false]]);
