@@ -47,6 +47,21 @@ export interface ResponseHead {
 
 export class BadResponseError extends Error {}
 
+/** Header lines into lower-cased names; a repeated header keeps every value, in order. */
+function parseHeaderLines(lines: string[]): Map<string, string[]> {
+  const headers = new Map<string, string[]>();
+  for (const line of lines) {
+    const i = line.indexOf(':');
+    if (i <= 0) throw new BadResponseError(`malformed header line ${JSON.stringify(line)}`);
+    const name = line.slice(0, i).trim().toLowerCase();
+    const value = line.slice(i + 1).trim();
+    const list = headers.get(name);
+    if (list) list.push(value);
+    else headers.set(name, [value]);
+  }
+  return headers;
+}
+
 /** Returns null while the head is incomplete; throws on bytes that cannot be an HTTP response. */
 export function parseResponseHead(buf: Buffer): ResponseHead | null {
   const end = buf.indexOf('\r\n\r\n');
@@ -60,16 +75,7 @@ export function parseResponseHead(buf: Buffer): ResponseHead | null {
   const [statusLine = '', ...rest] = text.split('\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
   if (!m) throw new BadResponseError(`malformed status line ${JSON.stringify(statusLine)}`);
-  const headers = new Map<string, string[]>();
-  for (const line of rest) {
-    const i = line.indexOf(':');
-    if (i <= 0) throw new BadResponseError(`malformed header line ${JSON.stringify(line)}`);
-    const name = line.slice(0, i).trim().toLowerCase();
-    const value = line.slice(i + 1).trim();
-    const list = headers.get(name);
-    if (list) list.push(value);
-    else headers.set(name, [value]);
-  }
+  const headers = parseHeaderLines(rest);
   return { status: Number(m[1]), reason: m[2] ?? '', statusLine, headers, length: end + 4 };
 }
 
@@ -119,12 +125,6 @@ export function parseRequestHead(buf: Buffer): RequestHead | null {
   const [line = '', ...rest] = buf.subarray(0, end).toString('latin1').split('\r\n');
   const m = /^([A-Z]+) (\S+) (HTTP\/\d\.\d)$/.exec(line);
   if (!m) throw new BadResponseError(`malformed request line ${JSON.stringify(line)}`);
-  const headers = new Map<string, string[]>();
-  for (const l of rest) {
-    const i = l.indexOf(':');
-    if (i <= 0) throw new BadResponseError(`malformed header line ${JSON.stringify(l)}`);
-    const name = l.slice(0, i).trim().toLowerCase();
-    headers.set(name, [...(headers.get(name) ?? []), l.slice(i + 1).trim()]);
-  }
+  const headers = parseHeaderLines(rest);
   return { method: m[1]!, target: m[2]!, version: m[3]!, headers, length: end + 4 };
 }
