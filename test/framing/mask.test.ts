@@ -125,3 +125,24 @@ describe('nextMaskKey', () => {
     expect(or.every((x) => x !== 0)).toBe(true);
   });
 });
+
+describe('applyMask on large payloads (the WebAssembly SIMD path)', () => {
+  it('matches a byte loop for sizes around the SIMD threshold and chunk size, any alignment and phase', async () => {
+    const { simd } = await import('../../src/framing/mask-simd.js');
+    expect(simd).not.toBeNull();
+    const key = Buffer.from([0x9d, 0x01, 0xfe, 0x42]);
+    for (const size of [8 * 1024 - 1, 8 * 1024, 8 * 1024 + 17, 65_536 + 3, (1 << 20) + 21]) {
+      for (const shift of [0, 1, 3]) {
+        for (const phase of [0, 2]) {
+          const backing = Buffer.alloc(size + 8);
+          for (let i = 0; i < backing.length; i++) backing[i] = (i * 31 + 7) & 0xff;
+          const data = backing.subarray(shift, shift + size);
+          const expected = Buffer.from(data);
+          for (let i = 0; i < size; i++) expected[i]! ^= key[(i + phase) & 3]!;
+          applyMask(data, key, phase);
+          expect(data.equals(expected)).toBe(true);
+        }
+      }
+    }
+  });
+});
