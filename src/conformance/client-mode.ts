@@ -7,7 +7,7 @@ import { caseLimit, caseResult, outcomeWithin } from './case-run.js';
 import { writeReports } from './report-json.js';
 import { selectCases } from './select.js';
 import { buildFrame, closePayload, OP } from './frames.js';
-import { summarize, TOOL, type CaseResult, type SuiteResult } from './types.js';
+import { suiteResult, type CaseResult, type SuiteResult } from './types.js';
 
 export interface ClientFuzzerOptions {
   port: number;
@@ -49,17 +49,7 @@ export async function startClientFuzzer(opts: ClientFuzzerOptions): Promise<Clie
     const got = byAgent.get(agent) ?? new Map<string, CaseResult>();
     const list = cases.map((c) => got.get(c.id)).filter((r): r is CaseResult => r !== undefined);
     const started = startedAt.get(agent) ?? new Date();
-    return {
-      schemaVersion: 1,
-      tool: { ...TOOL },
-      agent,
-      target: `client via ws://127.0.0.1:${port}`,
-      mode: 'client',
-      startedAt: started.toISOString(),
-      durationMs: Date.now() - started.getTime(),
-      summary: summarize(list),
-      cases: list,
-    };
+    return suiteResult({ agent, target: `client via ws://127.0.0.1:${port}`, mode: 'client', startedAt: started.toISOString(), durationMs: Date.now() - started.getTime() }, list);
   };
 
   const onRequest = async (sock: Socket, req: RequestHead, rest: Buffer): Promise<void> => {

@@ -4,7 +4,7 @@ import { caseLimit, caseResult, outcomeWithin } from './case-run.js';
 import type { Outcome } from './judge.js';
 import { selectCases } from './select.js';
 import { parseTarget } from './target.js';
-import { summarize, TOOL, type CaseResult, type SuiteResult } from './types.js';
+import { suiteResult, type CaseResult, type SuiteResult } from './types.js';
 
 export interface ServerSuiteOptions {
   url: string;
@@ -65,15 +65,8 @@ export async function runServerSuite(opts: ServerSuiteOptions): Promise<SuiteRes
     results.push(r);
     opts.onCase?.(r, results.length, selected.length);
   }
-  return {
-    schemaVersion: 1,
-    tool: { ...TOOL },
-    agent: opts.agent ?? 'unknown',
-    target: opts.url,
-    mode: 'server',
-    startedAt: startedAt.toISOString(),
-    durationMs: Math.round(performance.now() - t0),
-    summary: summarize(results),
-    cases: results,
-  };
+  return suiteResult(
+    { agent: opts.agent ?? 'unknown', target: opts.url, mode: 'server', startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - t0) },
+    results,
+  );
 }

@@ -53,4 +53,9 @@ export function summarize(cases: readonly CaseResult[]): Summary {
   return s;
 }
 
+/** A suite's result, with the fixed fields and the summary of `cases` filled in. */
+export function suiteResult(run: Pick<SuiteResult, 'agent' | 'target' | 'mode' | 'startedAt' | 'durationMs'>, cases: CaseResult[]): SuiteResult {
+  return { schemaVersion: 1, tool: { ...TOOL }, ...run, summary: summarize(cases), cases };
+}
+
 export const TOOL = { name: 'sockwire-conformance', version: '0.1.0' } as const;
