@@ -1,4 +1,4 @@
-import { maskFramePayload, writeMaskKey } from './mask.js';
+import { copyMasked, maskFramePayload, writeMaskKey } from './mask.js';
 import { Opcode } from './opcodes.js';
 
 /** Largest header: 2 bytes + 8-byte length + 4-byte mask. */
@@ -89,8 +89,8 @@ export function encodeFrame(opcode: number, payload: Uint8Array, options: FrameO
   if (maskKey !== null || len <= COPY_THRESHOLD) {
     const out = Buffer.allocUnsafe(hlen + len);
     writeHeader(out, 0, opcode, len, fin, rsv1, maskKey);
-    out.set(payload, hlen);
-    if (maskKey !== null) maskFramePayload(out, hlen - 4, hlen);
+    if (maskKey !== null) copyMasked(payload, out, hlen - 4, hlen);
+    else out.set(payload, hlen);
     return [out];
   }
   const header = Buffer.allocUnsafe(hlen);

@@ -43,6 +43,8 @@ export const SIMD_CHUNK = 1 << 20;
 export interface SimdMasker {
   /** XORs data[0, n) in place with the packed little-endian key; n a multiple of 16, ≤ data.length. */
   mask(data: Uint8Array, n: number, key: number): void;
+  /** Writes src XOR key into dst at `at` (a masked copy in one pass through the module). */
+  maskCopy(src: Uint8Array, dst: Uint8Array, at: number, key: number): void;
 }
 
 function load(): SimdMasker | null {
@@ -58,6 +60,15 @@ function load(): SimdMasker | null {
           memory.set(data.subarray(off, off + len));
           x(len, key);
           data.set(memory.subarray(0, len), off);
+        }
+      },
+      maskCopy(src, dst, at, key) {
+        for (let off = 0; off < src.length; off += SIMD_CHUNK) {
+          const len = Math.min(SIMD_CHUNK, src.length - off);
+          memory.set(src.subarray(off, off + len));
+          // Rounding up to a whole block masks a few stale bytes past the end; they are not copied out.
+          x((len + 15) & ~15, key);
+          dst.set(memory.subarray(0, len), at + off);
         }
       },
     };

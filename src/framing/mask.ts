@@ -28,6 +28,20 @@ export function maskFramePayload(frame: Uint8Array, keyAt: number, start: number
   maskBytes(frame.subarray(start), frame[keyAt]!, frame[keyAt + 1]!, frame[keyAt + 2]!, frame[keyAt + 3]!);
 }
 
+/**
+ * Copies `payload` into `frame` at `start`, masked with the key at `keyAt` of `frame`: one
+ * pass through the SIMD module for large payloads instead of a copy followed by a mask.
+ */
+export function copyMasked(payload: Uint8Array, frame: Uint8Array, keyAt: number, start: number): void {
+  if (simd !== null && LITTLE_ENDIAN && payload.length >= SIMD_THRESHOLD) {
+    const key = frame[keyAt]! | (frame[keyAt + 1]! << 8) | (frame[keyAt + 2]! << 16) | (frame[keyAt + 3]! << 24);
+    simd.maskCopy(payload, frame, start, key);
+    return;
+  }
+  frame.set(payload, start);
+  maskFramePayload(frame, keyAt, start);
+}
+
 /** Copies a fresh random masking key into `target` at `offset` (no allocation). */
 export function writeMaskKey(target: Uint8Array, offset: number): void {
   if (poolOffset + 4 > POOL_SIZE) refillPool();

@@ -146,3 +146,24 @@ describe('applyMask on large payloads (the WebAssembly SIMD path)', () => {
     }
   });
 });
+
+describe('masked encoding of large payloads (one SIMD pass copying and masking)', () => {
+  it('produces frames a server-role decoder reads back exactly, for sizes around the thresholds', async () => {
+    const { encodeFrame, FrameDecoder, Opcode } = await import('../../src/framing/index.js');
+    for (const size of [8 * 1024 - 1, 8 * 1024 + 5, 65_536 + 7, (1 << 20) + 9]) {
+      const payload = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) payload[i] = (i * 13 + 1) & 0xff;
+      const copy = Buffer.from(payload);
+      const frame = Buffer.concat(encodeFrame(Opcode.Binary, payload, { mask: true }));
+      expect(payload.equals(copy)).toBe(true); // the caller's buffer is left alone
+      const got: Buffer[] = [];
+      const decoder = new FrameDecoder(
+        { onDataFrame: (p) => got.push(Buffer.from(p)), onControlFrame: () => {}, onDecodeError: (e) => { throw e; } },
+        { role: 'server', maxPayload: 0 },
+      );
+      decoder.push(frame);
+      expect(got).toHaveLength(1);
+      expect(got[0]!.equals(copy)).toBe(true);
+    }
+  });
+});
