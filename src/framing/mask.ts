@@ -24,7 +24,13 @@ export function applyMask(data: Uint8Array, mask: Uint8Array, maskOffset = 0): v
  * runs from `start` to the end, so the encoder needs no views of its own buffer.
  */
 export function maskFramePayload(frame: Uint8Array, keyAt: number, start: number): void {
-  if (start >= frame.length) return;
+  const len = frame.length - start;
+  if (len <= 0) return;
+  if (len < WORD_THRESHOLD) {
+    // Small frames: a direct loop, without even the view a subarray would allocate.
+    for (let i = 0; i < len; i++) frame[start + i]! ^= frame[keyAt + (i & 3)]!;
+    return;
+  }
   maskBytes(frame.subarray(start), frame[keyAt]!, frame[keyAt + 1]!, frame[keyAt + 2]!, frame[keyAt + 3]!);
 }
 
