@@ -1,7 +1,7 @@
 import { ChunkList } from './chunk-list.js';
 import { CloseCode } from './close-codes.js';
 import { ProtocolError } from './errors.js';
-import { applyMask } from './mask.js';
+import { applyMask, copyMaskedAt } from './mask.js';
 import { Opcode, isControlOpcode, isKnownOpcode } from './opcodes.js';
 import { Utf8Validator } from './utf8.js';
 
@@ -308,16 +308,21 @@ export class FrameDecoder {
     const missing = this.payloadLength - this.processedTotal();
     const take = Math.min(missing, chunk.length);
     const part = take === chunk.length ? chunk : chunk.subarray(0, take);
-    if (this.acc !== null) {
-      this.appendToAccumulator(part);
-    } else {
-      this.chunks.push(part);
-      if (take < missing && this.chunks.count > MAX_CHUNKS) this.startAccumulator();
-    }
-    if (this.eager && take < missing) {
-      const view = this.acc !== null ? this.acc.subarray(this.accLength - take, this.accLength) : part;
-      this.processPiece(view);
+    if (this.acc !== null && this.eager) {
+      this.appendEager(part);
       if (this.state === State.Failed) return false;
+    } else {
+      if (this.acc !== null) {
+        this.appendToAccumulator(part);
+      } else {
+        this.chunks.push(part);
+        if (take < missing && this.chunks.count > MAX_CHUNKS) this.startAccumulator();
+      }
+      if (this.eager && take < missing) {
+        const view = this.acc !== null ? this.acc.subarray(this.accLength - take, this.accLength) : part;
+        this.processPiece(view);
+        if (this.state === State.Failed) return false;
+      }
     }
     if (take < chunk.length) this.chunks.push(chunk.subarray(take));
     if (this.acc !== null && this.accLength === this.payloadLength) {
@@ -346,16 +351,34 @@ export class FrameDecoder {
   }
 
   private appendToAccumulator(part: Buffer): void {
-    let acc = this.acc!;
-    if (this.accLength + part.length > acc.length) {
-      // Doubling keeps the total copying linear in the frame size.
-      const grown = Buffer.allocUnsafe(Math.min(this.payloadLength, Math.max(acc.length * 2, this.accLength + part.length)));
-      grown.set(acc.subarray(0, this.accLength), 0);
-      acc = grown;
-      this.acc = grown;
-    }
-    acc.set(part, this.accLength);
+    this.reserve(part.length).set(part, this.accLength);
     this.accLength += part.length;
+  }
+
+  /**
+   * Appends the next piece of an eagerly processed frame, unmasking it while it is copied,
+   * and validates it when it is text. Everything in the accumulator is then processed.
+   */
+  private appendEager(part: Buffer): void {
+    const acc = this.reserve(part.length);
+    const at = this.accLength;
+    if (this.masked) copyMaskedAt(part, acc, at, this.maskKey, this.processed);
+    else acc.set(part, at);
+    this.accLength += part.length;
+    this.processed += part.length;
+    if (this.frameValidating && !this.utf8.write(acc.subarray(at, this.accLength))) {
+      this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
+    }
+  }
+
+  /** The accumulator, grown (by doubling, so copying stays linear) to take `more` bytes. */
+  private reserve(more: number): Buffer {
+    const acc = this.acc!;
+    if (this.accLength + more <= acc.length) return acc;
+    const grown = Buffer.allocUnsafe(Math.min(this.payloadLength, Math.max(acc.length * 2, this.accLength + more)));
+    grown.set(acc.subarray(0, this.accLength), 0);
+    this.acc = grown;
+    return grown;
   }
 
   /** Unmasks and validates the next contiguous piece of the current payload, in place. */

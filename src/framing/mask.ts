@@ -48,6 +48,24 @@ export function copyMasked(payload: Uint8Array, frame: Uint8Array, keyAt: number
   maskFramePayload(frame, keyAt, start);
 }
 
+/**
+ * Copies `src` into `dst` at `at`, unmasking it on the way with `mask` from position
+ * `maskOffset` of the masking cycle: how the decoder gathers a large frame piece by piece
+ * in one pass per piece instead of a copy and then a mask.
+ */
+export function copyMaskedAt(src: Uint8Array, dst: Uint8Array, at: number, mask: Uint8Array, maskOffset: number): void {
+  const m0 = mask[maskOffset & 3]!;
+  const m1 = mask[(maskOffset + 1) & 3]!;
+  const m2 = mask[(maskOffset + 2) & 3]!;
+  const m3 = mask[(maskOffset + 3) & 3]!;
+  if (simd !== null && LITTLE_ENDIAN && src.length >= SIMD_THRESHOLD) {
+    simd.maskCopy(src, dst, at, m0 | (m1 << 8) | (m2 << 16) | (m3 << 24));
+    return;
+  }
+  dst.set(src, at);
+  maskBytes(dst.subarray(at, at + src.length), m0, m1, m2, m3);
+}
+
 /** Copies a fresh random masking key into `target` at `offset` (no allocation). */
 export function writeMaskKey(target: Uint8Array, offset: number): void {
   if (poolOffset + 4 > POOL_SIZE) refillPool();

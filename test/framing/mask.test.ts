@@ -167,3 +167,30 @@ describe('masked encoding of large payloads (one SIMD pass copying and masking)'
     }
   });
 });
+
+describe('large masked frames gathered as they arrive (eager path)', () => {
+  it('decode exactly whatever the chunk sizes, for text and binary', async () => {
+    const { encodeFrame, FrameDecoder, Opcode } = await import('../../src/framing/index.js');
+    const text = Buffer.from('ünïcødé ✓ 😀 '.repeat(9000)); // ~150 KB of multi-byte UTF-8
+    const binary = Buffer.alloc((1 << 20) + 13);
+    for (let i = 0; i < binary.length; i++) binary[i] = (i * 29 + 3) & 0xff;
+    for (const [opcode, payload] of [[Opcode.Text, text], [Opcode.Binary, binary]] as const) {
+      for (const sizes of [[1, 7, 100, 9000, 65536], [20_000], [3, 8191, 8192, 8193, 70_000]]) {
+        const frame = Buffer.concat(encodeFrame(opcode, payload, { mask: true }));
+        const got: Buffer[] = [];
+        const decoder = new FrameDecoder(
+          { onDataFrame: (p) => got.push(Buffer.from(p)), onControlFrame: () => {}, onDecodeError: (e) => { throw e; } },
+          { role: 'server', maxPayload: 0 },
+        );
+        let at = 0;
+        for (let k = 0; at < frame.length; k++) {
+          const n = sizes[k % sizes.length]!;
+          decoder.push(Buffer.from(frame.subarray(at, at + n)));
+          at += n;
+        }
+        expect(got).toHaveLength(1);
+        expect(got[0]!.equals(payload)).toBe(true);
+      }
+    }
+  });
+});
