@@ -104,8 +104,3 @@ describe.skipIf(pair === null)('wss:// (skipped when openssl is missing or fails
   });
 });
 
-if (pair === null) {
-  describe('wss://', () => {
-    it.skip('needs openssl to create a self-signed certificate at run time; openssl is missing or failed', () => {});
-  });
-}
