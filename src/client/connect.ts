@@ -42,13 +42,14 @@ export function startClient(ws: ClientHost, address: string | URL, protocols: st
 
 function buildRequest(target: WsTarget, protocols: string[], options: ClientOptions): { key: string; bytes: Buffer } {
   const key = generateKey();
+  const pmd = deflateOptions(options);
   try {
     const bytes = buildUpgradeRequest({
       host: target.hostHeader,
       path: target.path,
       key,
       protocols,
-      ...(deflateOptions(options) !== null ? { extensions: formatExtensions([clientOffer(deflateOptions(options)!)]) } : {}),
+      ...(pmd !== null ? { extensions: formatExtensions([clientOffer(pmd)]) } : {}),
       ...(options.origin !== undefined ? { origin: options.origin } : {}),
       ...(options.headers !== undefined ? { headers: options.headers } : {}),
     });

@@ -102,11 +102,16 @@ export function encodeFrame(opcode: number, payload: Uint8Array, options: FrameO
  * Encodes a text frame straight from a string: the UTF-8 bytes are written once, into the
  * buffer that also holds the header, instead of being encoded to a temporary buffer first.
  */
-export function encodeTextFrame(text: string, options: FrameOptions = {}, opcode: number = Opcode.Text): Buffer {
+export function encodeTextFrame(
+  text: string,
+  options: FrameOptions = {},
+  opcode: number = Opcode.Text,
+  byteLength: number = Buffer.byteLength(text, 'utf8'),
+): Buffer {
   const fin = options.fin ?? true;
   const rsv1 = options.rsv1 ?? false;
   const maskKey = resolveMask(options.mask);
-  const len = Buffer.byteLength(text, 'utf8');
+  const len = byteLength;
   const hlen = headerSize(len, maskKey !== null);
   const out = Buffer.allocUnsafe(hlen + len);
   writeHeader(out, 0, opcode, len, fin, rsv1, maskKey);

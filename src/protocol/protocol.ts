@@ -154,8 +154,9 @@ export class Protocol implements DecoderHandler, ClosingPort {
   /**
    * Sends a message. Returns false (and writes nothing) when the connection is no longer
    * OPEN, i.e. once a Close frame was sent. Text may be given as a string or as UTF-8 bytes.
+   * `byteLength`, when the caller already measured a string `data`, saves a second scan of it.
    */
-  send(data: string | Buffer, isBinary: boolean, options?: SendOptions, cb?: WriteCallback): boolean {
+  send(data: string | Buffer, isBinary: boolean, options?: SendOptions, cb?: WriteCallback, byteLength?: number): boolean {
     if (!this.canWrite) return false;
     const fin = options?.fin ?? true;
     const continuing = this.sendingOpcode !== 0;
@@ -164,7 +165,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
 
     const compress =
       this.codec !== null && fin && !continuing && options?.compress !== false &&
-      (typeof data === 'string' ? data.length : data.length) >= this.compressThreshold;
+      data.length >= this.compressThreshold;
     if (compress) {
       this.sendCompressed(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, opcode, cb);
       return true;
@@ -173,7 +174,7 @@ export class Protocol implements DecoderHandler, ClosingPort {
     // Short strings are encoded straight into the frame buffer; long ones are encoded once
     // and handed to the socket as the payload buffer (one pass over the text instead of two).
     if (typeof data === 'string' && data.length <= 16384 && (this.fragmentSize === 0 || data.length * 3 <= this.fragmentSize)) {
-      frames = [encodeTextFrame(data, { fin, mask: this.mask }, opcode)];
+      frames = [encodeTextFrame(data, { fin, mask: this.mask }, opcode, byteLength)];
     } else {
       const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       frames = encodeFragments(opcode, payload, this.fragmentSize, { fin, mask: this.mask });

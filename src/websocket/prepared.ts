@@ -20,9 +20,8 @@ export class PreparedMessage {
     this.data = data;
     this.isBinary = isBinary;
     if (typeof data === 'string' && !isBinary) {
-      const frame = encodeTextFrame(data);
-      this.frames = [frame];
       this.size = Buffer.byteLength(data);
+      this.frames = [encodeTextFrame(data, {}, Opcode.Text, this.size)];
     } else {
       const payload = typeof data === 'string' ? Buffer.from(data) : data;
       this.frames = encodeFrame(isBinary ? Opcode.Binary : Opcode.Text, payload);

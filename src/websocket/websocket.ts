@@ -200,7 +200,7 @@ export class WebSocket extends BrowserEventTarget {
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     if (!this.admit(size, cb)) return false;
     const large = this.beginWrite(size);
-    core.send(payload, isBinary, options, this.afterWrite);
+    core.send(payload, isBinary, options, this.afterWrite, size);
     return this.endWrite(large);
   }
 
@@ -635,7 +635,7 @@ export class WebSocket extends BrowserEventTarget {
   private rejectSend(data: SendData, cb: Callback | undefined): void {
     // WHATWG: data sent after closing began still counts toward bufferedAmount.
     if (typeof data === 'string') this._buffered += Buffer.byteLength(data);
-    else if (!isBlob(data) && typeof data !== 'number') this._buffered += toPayload(data) .length;
+    else if (!isBlob(data) && typeof data !== 'number') this._buffered += toPayload(data).length;
     if (cb) process.nextTick(cb, new Error(`WebSocket is not open: readyState ${this._readyState}`));
   }
 
