@@ -16,10 +16,12 @@ wss.on('connection', async (socket) => {
   let waits = 0;
   while (sent < TOTAL) {
     sent += CHUNK.length;
-    if (!socket.send(CHUNK)) {
+    socket.send(CHUNK);
+    // send() returns undefined as in ws; writableNeedDrain is sockwire's backpressure signal.
+    if (socket.writableNeedDrain) {
       // The kernel's socket buffer absorbs the first megabytes; only then does Node queue.
       waits++;
-      if (waits === 1) console.log(`server: send() returned false after ${(sent / 1048576).toFixed(1)} MiB; waiting for 'drain'`);
+      if (waits === 1) console.log(`server: writableNeedDrain after ${(sent / 1048576).toFixed(1)} MiB; waiting for 'drain'`);
       await once(socket, 'drain');
     }
   }

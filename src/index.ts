@@ -4,18 +4,18 @@
  * client and the server's per-connection object.
  * @module sockwire
  */
-export { WebSocket } from './websocket/websocket.js';
-export type { SendOptions, AttachOptions } from './websocket/websocket.js';
-export type { BinaryType, SendData } from './websocket/data.js';
-export { WsEvent as Event, WsMessageEvent as MessageEvent, WsCloseEvent as CloseEvent, WsErrorEvent as ErrorEvent } from './websocket/events.js';
+export { WebSocket } from './ws/websocket.js';
+export type { SendOptions, AttachOptions } from './ws/websocket.js';
+export type { BinaryType, SendData } from './connection/data.js';
+export { WsEvent as Event, WsMessageEvent as MessageEvent, WsCloseEvent as CloseEvent, WsErrorEvent as ErrorEvent } from './ws/events.js';
 export { WebSocketServer } from './server/websocket-server.js';
 export type { BroadcastOptions } from './server/websocket-server.js';
-export { PreparedMessage } from './websocket/prepared.js';
+export { PreparedMessage } from './connection/prepared.js';
 export type { ServerOptions, VerifyClientInfo } from './server/options.js';
 export type { UpgradeRequest } from './server/upgrade-request.js';
 export type { ClientOptions } from './client/options.js';
 export { CloseCode, ProtocolError } from './framing/index.js';
 export { HandshakeError } from './handshake/index.js';
 
-import { WebSocket } from './websocket/websocket.js';
+import { WebSocket } from './ws/websocket.js';
 export default WebSocket;

@@ -79,7 +79,7 @@ describe('client after the 101', () => {
     expect(order).toEqual(['error']);
   });
 
-  it('a masked frame from the server fails the connection with 1002', async () => {
+  it('a masked frame from the server fails the connection: 1002 on the wire, 1006 locally as with ws', async () => {
     let serverSocket: RawUpgrade | null = null;
     const { url } = await raw((req) => switching(req.headers), (u) => (serverSocket = u));
     const ws = new WebSocket(url);
@@ -88,7 +88,7 @@ describe('client after the 101', () => {
     await until(() => serverSocket !== null, 2000, 'the server side');
     serverSocket!.socket.write(Buffer.from([0x81, 0x82, 1, 2, 3, 4, 0x69 ^ 1, 0x69 ^ 2]));
     const [code] = await waitFor<[number]>(ws, 'close');
-    expect(code).toBe(1002);
+    expect(code).toBe(1006);
     const sent = serverSocket!.reader.frames.find((f) => f.opcode === 8);
     expect(sent?.masked).toBe(true);
     expect(sent?.payload.readUInt16BE(0)).toBe(1002);

@@ -97,7 +97,8 @@ import { Protocol, ReadyState, type ProtocolHandler, type CloseInfo } from 'sock
 const options: ServerOptions = { port: 0, maxPayload: 1024, authenticate: async () => true };
 const wss: WebSocketServer = new WebSocketServer(options);
 wss.on('connection', (socket: WebSocket) => {
-  const ok: boolean = socket.send('hi', { binary: false });
+  socket.send('hi', { binary: false });
+  const ok: boolean = socket.writableNeedDrain;
   socket.close(CloseCode.GoingAway, String(ok));
 });
 const client: WebSocket = new WebSocketDefault('ws://localhost:1', { headers: { a: 'b' } } satisfies ClientOptions);

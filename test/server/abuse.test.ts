@@ -40,7 +40,7 @@ describe('protocol violations after the handshake (no error listener on the serv
     expect(await closeCodeFor(head)).toBe(1009);
   });
 
-  it('the server socket reports the error to a listener, then closes with the same code', async () => {
+  it('the server socket reports the error to a listener, then closes with 1006 as ws does (the peer gets the code)', async () => {
     s = await startServer({ heartbeat: 0 });
     const seen: Array<string | number> = [];
     s.wss.on('connection', (ws: WebSocket) => {
@@ -49,7 +49,7 @@ describe('protocol violations after the handshake (no error listener on the serv
     });
     expect(await closeCodeFor(frame(1, Buffer.from([0xff])))).toBe(1007);
     await until(() => seen.length === 2, 2000, 'error and close');
-    expect(seen).toEqual(['ProtocolError', 1007]);
+    expect(seen).toEqual(['ProtocolError', 1006]);
   });
 });
 

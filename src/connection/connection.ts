@@ -1,0 +1,470 @@
+import type { Duplex } from 'node:stream';
+import { Protocol, ReadyState, type CloseInfo, type ProtocolOptions, type ReadyStateValue, type SendOptions as CoreSendOptions } from '../protocol/index.js';
+import { isBlob, toPayload, type SendData } from './data.js';
+import { Lifecycle } from './lifecycle.js';
+import { DEFAULT_MAX_BUFFERED_AMOUNT, OutboundQueue, type WriteCallback } from './outbound-queue.js';
+import type { PreparedMessage } from './prepared.js';
+import { CoreEvents, kConnection, socketOnClose, socketOnData, socketOnDrain, socketOnEnd, socketOnError, type SocketWithConnection } from './socket-events.js';
+
+export const DEFAULT_CLOSE_TIMEOUT = 10_000;
+/** Input held behind an inflating message beyond which reading from the socket stops. */
+const MAX_HELD_INPUT = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * What a face (the `ws`-style or the browser-style WebSocket) hears from its connection.
+ * One object per connection with methods, so no closure is made per event or per connection.
+ */
+export interface ConnectionEvents {
+  /** The opening handshake completed; messages may flow. */
+  onOpen(): void;
+  /** A whole message (text as its validated UTF-8 bytes). */
+  onMessage(data: Buffer, isBinary: boolean): void;
+  /** A Ping arrived (already answered when autoPong is on). */
+  onPing(data: Buffer): void;
+  /** A Pong arrived. */
+  onPong(data: Buffer): void;
+  /** The socket's outgoing buffer fell below its high-water mark. */
+  onDrain(): void;
+  /** Something the application should hear of: a protocol failure, a failed handshake, a refused send. */
+  onError(err: Error): void;
+  /** The connection is over; exactly once, last. A failed connection reports 1006. */
+  onClose(info: CloseInfo): void;
+  /** Client handshake events (`'upgrade'`, `'redirect'`, `'unexpected-response'`); true if a listener took it. */
+  onHandshakeEvent?(name: string, ...args: unknown[]): boolean;
+}
+
+/** What the server or client adapter hands over once the HTTP handshake succeeded. */
+export interface AttachOptions extends Omit<ProtocolOptions, 'role'> {
+  /** Which end of the connection this socket is. */
+  role: ProtocolOptions['role'];
+  /** The subprotocol the handshake agreed on ('' for none). */
+  protocol: string;
+  /** The `Sec-WebSocket-Extensions` value the handshake agreed on ('' for none). */
+  extensions: string;
+  /** How long to wait for the peer's side of the closing handshake, in ms. Default 10,000. */
+  closeTimeout?: number;
+  /** Most application bytes that may wait unsent (0 = unlimited). Default 64 MiB. */
+  maxBufferedAmount?: number;
+  /** What a send beyond `maxBufferedAmount` does: 'close' fails the connection with 1013, 'error' rejects the send. */
+  onBufferOverflow?: 'close' | 'error';
+}
+
+/** Per-send options a face passes down (the core's: `compress`, `fin`). */
+export type ConnectionSendOptions = CoreSendOptions;
+
+/**
+ * One WebSocket connection bound to its transport (a net/tls socket or any Duplex): the
+ * sans-I/O core fed from the socket's bytes, the core's bytes written to the socket, and
+ * what the core must not own — timers (in `Lifecycle`), the outgoing queue (`OutboundQueue`),
+ * inbound backpressure. The faces are thin layers that translate its events.
+ */
+export class Connection {
+  readonly lifecycle = new Lifecycle(this);
+  readonly out = new OutboundQueue();
+  url = '';
+  protocol = '';
+  extensions = '';
+  socket: Duplex | null = null;
+  closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+  /** Round-trip time of the last answered heartbeat ping, in ms (-1 before the first). */
+  latency = -1;
+  /** Set by the heartbeat: a ping is out and no pong has come back yet. */
+  awaitingPong = false;
+  private core: Protocol | null = null;
+  private overflowPolicy: 'close' | 'error' = 'close';
+  private autoPong = true;
+  private pingSentAt = 0;
+  /** The payload of the latest ping left unanswered while the socket is backed up (RFC 6455 §5.5.3). */
+  private deferredPong: Buffer | null = null;
+  /** Reading is stopped because too much input waits behind a message being inflated. */
+  private inputHeld = false;
+  /** The application called pause(). */
+  private appPaused = false;
+
+  constructor(readonly events: ConnectionEvents) {}
+
+  get readyState(): ReadyStateValue {
+    return this.lifecycle.state;
+  }
+  get bufferedAmount(): number {
+    return this.out.buffered;
+  }
+  get isServer(): boolean {
+    return this.core?.role === 'server';
+  }
+  get isPaused(): boolean {
+    return this.appPaused;
+  }
+  /** Whether a sender should wait for `onDrain` before sending more. */
+  get needDrain(): boolean {
+    return this.out.backedUp;
+  }
+
+  // ── Sending ─────────────────────────────────────────────────────────────────
+
+  /**
+   * Sends a message (the face has checked it is not CONNECTING) as binary or text (default:
+   * strings are text). Returns true while the socket is below its high-water mark. Order is
+   * kept across Blobs, which are read first.
+   */
+  send(data: SendData, binary: boolean | undefined, options: ConnectionSendOptions | undefined, cb?: WriteCallback): boolean {
+    if (isBlob(data) || this.out.ordering) return this.sendInOrder(data, binary, options, cb);
+    const payload = toPayload(data);
+    return this.sendNow(payload, binary ?? typeof payload !== 'string', options, cb);
+  }
+
+  private sendNow(payload: string | Buffer, binary: boolean, options: ConnectionSendOptions | undefined, cb: WriteCallback | undefined): boolean {
+    const core = this.core;
+    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    if (this.lifecycle.state !== ReadyState.OPEN || core === null || core.readyState !== ReadyState.OPEN) {
+      this.rejectSend(size, cb);
+      return false;
+    }
+    if (!this.out.admit(size, cb)) {
+      this.overflow(size, cb);
+      return false;
+    }
+    const large = this.out.begin(size);
+    core.send(payload, binary, options, this.out.afterWrite, size);
+    return this.out.end(large);
+  }
+
+  /**
+   * Sends a message framed once for many connections (`WebSocketServer#broadcast`).
+   * Connections that must frame for themselves (clients mask; permessage-deflate compresses
+   * per connection) fall back to `send`.
+   */
+  sendPrepared(message: PreparedMessage, cb?: WriteCallback): boolean {
+    const core = this.core;
+    if (core === null || core.role !== 'server' || core.compressing || this.out.ordering) {
+      return this.send(message.data, message.isBinary, undefined, cb);
+    }
+    if (this.lifecycle.state !== ReadyState.OPEN || core.readyState !== ReadyState.OPEN || core.midMessage) {
+      this.rejectSend(message.size, cb);
+      return false;
+    }
+    if (!this.out.admit(message.size, cb)) {
+      this.overflow(message.size, cb);
+      return false;
+    }
+    const large = this.out.begin(message.size);
+    core.sendFrames(message.frames, this.out.afterWrite);
+    return this.out.end(large);
+  }
+
+  private sendInOrder(data: SendData, binary: boolean | undefined, options: ConnectionSendOptions | undefined, cb: WriteCallback | undefined): boolean {
+    // WHATWG counts queued data in bufferedAmount at once (a Blob by its size); converting
+    // now also makes an unsendable value throw here rather than later, unhandled.
+    if (!isBlob(data)) {
+      const payload = toPayload(data);
+      const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+      this.out.enqueue(size, () => {
+        this.out.dequeued(size);
+        this.sendNow(payload, binary ?? typeof payload !== 'string', options, cb);
+        return true;
+      });
+      return false;
+    }
+    let bytes: Buffer | null = null;
+    this.out.enqueue(data.size, () => {
+      if (bytes === null) return false;
+      this.out.dequeued(data.size);
+      this.sendNow(bytes, binary ?? true, options, cb);
+      return true;
+    });
+    data.arrayBuffer().then(
+      (ab) => {
+        bytes = Buffer.from(ab);
+        this.out.drainWaiting();
+      },
+      (err: Error) => {
+        this.out.dropWaiting();
+        this.events.onError(err);
+      },
+    );
+    return false;
+  }
+
+  /** Sends a Ping (at most 125 bytes); false if the connection is not open. */
+  ping(payload: Buffer = EMPTY, cb?: WriteCallback): void {
+    this.control(true, payload, cb);
+  }
+
+  /** Sends a Pong (at most 125 bytes); false if the connection is not open. */
+  pong(payload: Buffer = EMPTY, cb?: WriteCallback): void {
+    this.control(false, payload, cb);
+  }
+
+  private control(isPing: boolean, payload: Buffer, cb: WriteCallback | undefined): void {
+    const core = this.core;
+    const open = core !== null && this.lifecycle.state === ReadyState.OPEN && core.readyState === ReadyState.OPEN;
+    if (!open) {
+      this.rejectSend(payload.length, cb);
+      return;
+    }
+    if (cb === undefined) {
+      if (isPing) core.ping(payload);
+      else core.pong(payload);
+      return;
+    }
+    // Control frames are written by the core without a callback: the write callback of a
+    // zero-byte marker queued right behind them tells when they reached the kernel.
+    if (isPing) core.ping(payload);
+    else core.pong(payload);
+    this.socket!.write(EMPTY, cb);
+  }
+
+  // ── Closing ─────────────────────────────────────────────────────────────────
+
+  /**
+   * Starts the closing handshake with `code` and `reason` (validated by the face by its own
+   * rules; the core still refuses codes that may not go on the wire). While CONNECTING it
+   * aborts the handshake instead.
+   */
+  close(code?: number, reason = ''): void {
+    const state = this.lifecycle.state;
+    if (state === ReadyState.CONNECTING) {
+      this.abortHandshake(new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    if (state !== ReadyState.OPEN) return;
+    // A reason needs a code on the wire; browsers and ws use 1000 then.
+    this.core!.close(code ?? (reason === '' ? undefined : 1000), reason);
+    this.lifecycle.closingWithDeadline();
+  }
+
+  /** Drops the connection at once, without a closing handshake (reported as 1006). */
+  terminate(): void {
+    const state = this.lifecycle.state;
+    if (state === ReadyState.CLOSED) return;
+    if (state === ReadyState.CONNECTING) {
+      this.abortHandshake(new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    this.lifecycle.closing();
+    this.socket?.destroy();
+  }
+
+  /** Stops reading from the peer (inbound backpressure) until `resume()`. */
+  pause(): void {
+    const state = this.lifecycle.state;
+    if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED) return;
+    this.appPaused = true;
+    this.socket?.pause();
+  }
+
+  /** Reads from the peer again after `pause()`. */
+  resume(): void {
+    const state = this.lifecycle.state;
+    if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED) return;
+    this.appPaused = false;
+    if (!this.inputHeld) this.socket?.resume();
+  }
+
+  /** Sends a heartbeat ping, remembering when (server heartbeat). */
+  heartbeat(): void {
+    this.awaitingPong = true;
+    this.pingSentAt = Date.now();
+    this.control(true, EMPTY, undefined);
+  }
+
+  // ── Adapter entry points (client connector and server) ─────────────────────
+
+  /** For the client connector while connecting. */
+  setConnecting(url: string, socket: Duplex | null): void {
+    this.url = url;
+    this.socket = socket;
+  }
+
+  /** Client handshake events, handed to the face. */
+  emit(name: string, ...args: unknown[]): boolean {
+    return this.events.onHandshakeEvent?.(name, ...args) ?? false;
+  }
+
+  /**
+   * Fails a connection that never opened: readyState is CLOSING at once, then 'error' and
+   * 'close' (1006) follow as a later task, as ws and browsers do.
+   */
+  abortHandshake(err: Error): void {
+    if (this.lifecycle.state !== ReadyState.CONNECTING) return;
+    this.lifecycle.closing();
+    this.socket?.destroy();
+    process.nextTick(failHandshake, this, err);
+  }
+
+  /** @internal */
+  _failHandshake(err: Error): void {
+    this.events.onError(err);
+    this.lifecycle.endAbnormally();
+  }
+
+  /**
+   * Binds this connection to a stream whose HTTP handshake has completed and reports 'open'.
+   * Bytes that arrived right behind the handshake are given to `feed` afterwards, once the
+   * application had its chance to add 'message' listeners.
+   */
+  attach(socket: Duplex, options: AttachOptions): void {
+    this.socket = socket;
+    this.out.socket = socket;
+    this.protocol = options.protocol;
+    this.extensions = options.extensions;
+    this.closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this.out.limit = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
+    this.overflowPolicy = options.onBufferOverflow ?? 'close';
+    this.autoPong = options.autoPong ?? true;
+    // Pongs are answered here rather than by the core: only the adapter can see that the
+    // socket is backed up, and a ping flood from a peer that does not read must not grow it.
+    this.core = new Protocol({ ...options, autoPong: false }, new CoreEvents(this, socket));
+    (socket as { setTimeout?: (ms: number) => void }).setTimeout?.(0);
+    (socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
+    // Shared listener functions find their connection on the socket: no closures per connection.
+    (socket as SocketWithConnection)[kConnection] = this;
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
+    this.lifecycle.opened();
+    this.events.onOpen();
+    // The server adapter paused the socket while the handshake was being decided; a face
+    // may have paused reading in its 'open' listener.
+    if (!this.appPaused) socket.resume();
+  }
+
+  /** Feeds bytes that were received together with the handshake (pipelined frames). */
+  feed(head: Buffer): void {
+    if (head.length > 0) this.core?.receive(head);
+  }
+
+  // ── Socket and core events (through socket-events.ts) ──────────────────────
+
+  /** @internal Socket 'data': feed the core, batching the replies it writes. */
+  _onData(chunk: Buffer): void {
+    // Replies written while this chunk is processed (echoes, pongs) leave in one write,
+    // flushed as soon as the chunk is done rather than at the end of the tick.
+    const batching = this.out.hold();
+    const core = this.core!;
+    core.receive(chunk);
+    if (batching) this.out.flush();
+    // While a message inflates (its zlib job may queue behind other connections'), the core
+    // holds the input that follows; past a bound the rest must wait in the kernel (TCP
+    // backpressure on the peer), not in our memory.
+    if (core.receivePaused && core.bufferedIncoming >= MAX_HELD_INPUT && !this.inputHeld) {
+      this.inputHeld = true;
+      this.socket!.pause();
+    }
+  }
+
+  /** @internal Socket 'end': the peer sent FIN. */
+  _onEnd(): void {
+    this.core!.receiveEof();
+    // Sockets of http servers allow half-open connections; ours ends when the peer's does
+    // (unless it already has: a second end() costs an error object with a stack trace).
+    const socket = this.socket!;
+    if (!socket.writableEnded) socket.end();
+  }
+
+  /** @internal Socket 'drain': a pong held back while the socket was backed up goes now. */
+  _onDrain(): void {
+    const pong = this.deferredPong;
+    this.deferredPong = null;
+    if (pong !== null) this.core!.pong(pong);
+    this.events.onDrain();
+  }
+
+  /** @internal Socket 'close'. */
+  _onSocketClosed(): void {
+    const core = this.core;
+    core?.receiveEof();
+    // Input held back behind an inflating message is still processed (it may hold the peer's
+    // Close); the core reports CLOSED once it is done, and the end follows from there.
+    this.lifecycle.transportClosed(core === null || core.closed !== null);
+  }
+
+  /** @internal */
+  _onCorePing(payload: Buffer): void {
+    if (this.autoPong) this.answerPing(payload);
+    this.events.onPing(payload);
+  }
+
+  /** @internal */
+  _onCorePong(payload: Buffer): void {
+    if (this.awaitingPong) {
+      this.awaitingPong = false;
+      this.latency = Date.now() - this.pingSentAt;
+    }
+    this.events.onPong(payload);
+  }
+
+  /** @internal */
+  _onCoreResumed(): void {
+    if (!this.inputHeld) return;
+    this.inputHeld = false;
+    if (!this.appPaused) this.socket!.resume();
+  }
+
+  /** @internal */
+  _onCoreClosed(info: CloseInfo): void {
+    if (info.error) this.events.onError(info.error);
+    this.lifecycle.coreClosed(info);
+  }
+
+  /** @internal */
+  _onCoreEndTransport(): void {
+    this.socket!.end();
+    this.lifecycle.closingWithDeadline();
+  }
+
+  /** Lifecycle: the connection is over. */
+  ended(info: CloseInfo): void {
+    this.events.onClose(info);
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────
+
+  /**
+   * While our writes are backed up (the peer is not reading), pings are not answered one by
+   * one: only the latest is kept and answered on 'drain', as RFC 6455 §5.5.3 allows. Otherwise
+   * every ping of a flood would queue a pong in memory for a peer that never collects them.
+   */
+  private answerPing(payload: Buffer): void {
+    if (this.deferredPong !== null || this.out.backedUp) {
+      // A copy: the payload may be a view that would keep a whole received chunk alive.
+      this.deferredPong = Buffer.from(payload);
+      return;
+    }
+    this.core!.pong(payload);
+  }
+
+  /**
+   * A peer that does not read must not grow our memory without bound: past the limit the
+   * send is refused, or the connection is failed with 1013 (try again later).
+   */
+  private overflow(size: number, cb: WriteCallback | undefined): void {
+    const err = new Error(`send of ${size} bytes refused: ${this.out.buffered} bytes already wait unsent (maxBufferedAmount ${this.out.limit})`);
+    if (this.overflowPolicy === 'close') {
+      this.core!.fail(1013, 'outbound buffer limit exceeded');
+      this.lifecycle.closingWithDeadline();
+    }
+    if (cb) process.nextTick(cb, err);
+    else if (this.overflowPolicy === 'error') this.events.onError(err);
+  }
+
+  /** A send after closing began: counted (WHATWG), never written, and its callback told why. */
+  private rejectSend(size: number, cb: WriteCallback | undefined): void {
+    this.out.discard(size);
+    if (cb) process.nextTick(cb, notOpenError(this.lifecycle.state));
+  }
+}
+
+const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+
+/** ws's wording, so code that matches on it keeps working. */
+export function notOpenError(state: ReadyStateValue): Error {
+  return new Error(`WebSocket is not open: readyState ${state} (${STATE_NAMES[state]})`);
+}
+
+function failHandshake(conn: Connection, err: Error): void {
+  conn._failHandshake(err);
+}

@@ -1,0 +1,340 @@
+import type { Duplex } from 'node:stream';
+import { Connection, notOpenError, type AttachOptions, type ConnectionEvents } from '../connection/connection.js';
+import { BINARY_TYPES, fromPayload, isBlob, type BinaryType, type SendData } from '../connection/data.js';
+import type { WriteCallback } from '../connection/outbound-queue.js';
+import type { PreparedMessage } from '../connection/prepared.js';
+import { ReadyState, type CloseInfo, type ReadyStateValue } from '../protocol/index.js';
+import { startClient } from '../client/connect.js';
+import type { ClientOptions } from '../client/options.js';
+import { BrowserEventTarget } from './event-target.js';
+import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent } from './events.js';
+
+export type { AttachOptions } from '../connection/connection.js';
+
+/** Options of `send()`, as in `ws`. */
+export interface SendOptions {
+  /** Force the frame type: binary (true) or text (false). Default: strings are text, everything else binary. */
+  binary?: boolean;
+  /** Compress when permessage-deflate is on (default true; messages below the threshold never are). */
+  compress?: boolean;
+  /** False sends a fragment of a message continued by later sends (ws's `fin`). Default true. */
+  fin?: boolean;
+  /** Accepted for ws compatibility; clients always mask and servers never do (RFC 6455 §5.1). */
+  mask?: boolean;
+}
+
+/**
+ * Called once the data has been written to the kernel, or with the error that kept it from being written.
+ * @inline
+ */
+type Callback = (err?: Error | null) => void;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A WebSocket connection with the `ws` 8 API, for either side: created by
+ * `new WebSocket(url, protocols?, options?)` on the client and handed to `'connection'`
+ * listeners on the server. Node-style events (`on('message', (data, isBinary) => …)`) and
+ * ws's `addEventListener`/`onmessage`. A thin face over a {@link Connection}, which owns the
+ * protocol, the lifecycle and the outgoing queue.
+ */
+export class WebSocket extends BrowserEventTarget implements ConnectionEvents {
+  /** `readyState` 0: the opening handshake is under way. */
+  static readonly CONNECTING = 0;
+  /** `readyState` 1: messages flow both ways. */
+  static readonly OPEN = 1;
+  /** `readyState` 2: the closing handshake is under way. */
+  static readonly CLOSING = 2;
+  /** `readyState` 3: the connection is closed. */
+  static readonly CLOSED = 3;
+  /** `readyState` 0: the opening handshake is under way. */
+  declare readonly CONNECTING: 0;
+  /** `readyState` 1: messages flow both ways. */
+  declare readonly OPEN: 1;
+  /** `readyState` 2: the closing handshake is under way. */
+  declare readonly CLOSING: 2;
+  /** `readyState` 3: the connection is closed. */
+  declare readonly CLOSED: 3;
+
+  /** Server-side sockets: what the server's `authenticate` hook resolved with. */
+  auth: unknown = undefined;
+  private readonly _conn: Connection = new Connection(this);
+  private _binaryType: BinaryType = 'nodebuffer';
+  private _closeInfo: CloseInfo | null = null;
+  private _tracker: Set<WebSocket> | null = null;
+
+  /**
+   * `new WebSocket(url, protocols?, options?)` opens a client connection. Servers create
+   * theirs with `new WebSocket(null)` and attach the upgraded socket.
+   */
+  constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
+    super();
+    if (address === null) return;
+    let list: string[] = [];
+    if (Array.isArray(protocols)) list = protocols;
+    else if (typeof protocols === 'object' && protocols !== null) options = protocols;
+    else if (protocols !== undefined) list = [protocols];
+    startClient(this._conn, address, list, options ?? {});
+  }
+
+  /** The URL of a client connection (normalized); '' on the server side. */
+  get url(): string {
+    return this._conn.url;
+  }
+  /** `CONNECTING` (0), `OPEN` (1), `CLOSING` (2) or `CLOSED` (3). */
+  get readyState(): ReadyStateValue {
+    return this._conn.readyState;
+  }
+  /** The subprotocol the server selected; '' if none. */
+  get protocol(): string {
+    return this._conn.protocol;
+  }
+  /** The names of the extensions in use, comma-separated, as ws gives them (e.g. `permessage-deflate`). */
+  get extensions(): string {
+    const header = this._conn.extensions;
+    return header === '' ? '' : header.split(',').map((offer) => offer.split(';')[0]!.trim()).join();
+  }
+  /** Application bytes passed to `send()` and not yet written to the kernel (exact). */
+  get bufferedAmount(): number {
+    return this._conn.bufferedAmount;
+  }
+  /**
+   * True while the outgoing buffer is above its high-water mark: wait for `'drain'` before
+   * sending more (as with Node's `writable.writableNeedDrain`). sockwire's backpressure signal;
+   * `send()` itself returns undefined, as in ws.
+   */
+  get writableNeedDrain(): boolean {
+    return this._conn.needDrain;
+  }
+  /** How binary messages are delivered: `'nodebuffer'` (default), `'arraybuffer'`, `'fragments'` or `'blob'`. */
+  get binaryType(): BinaryType {
+    return this._binaryType;
+  }
+  /** Changes how later binary messages are delivered; unknown values are ignored, as in ws. */
+  set binaryType(type: BinaryType) {
+    if (BINARY_TYPES.includes(type)) this._binaryType = type;
+  }
+  /** Whether `pause()` stopped reading from the peer. */
+  get isPaused(): boolean {
+    return this._conn.isPaused;
+  }
+  /** Whether this is the server's end of the connection. */
+  get isServer(): boolean {
+    return this._conn.isServer;
+  }
+  /** The underlying stream (a net.Socket, tls.TLSSocket or any Duplex). */
+  get socket(): Duplex | null {
+    return this._conn.socket;
+  }
+  /** The underlying stream, under the name ws code in the wild reads (`ws._socket.remoteAddress`). */
+  get _socket(): Duplex | null {
+    return this._conn.socket;
+  }
+  /** Round-trip time of the last answered heartbeat ping, in ms (-1 before the first). */
+  get latency(): number {
+    return this._conn.latency;
+  }
+
+  // ── Sending ─────────────────────────────────────────────────────────────────
+
+  /**
+   * Sends a message, as ws does: strings as text, everything else as binary unless
+   * `options.binary` says otherwise; no data or falsy data sends an empty message. `cb`
+   * runs once the data reached the kernel, or with the error that kept it from it.
+   * Backpressure: `bufferedAmount`, `writableNeedDrain` and the `'drain'` event.
+   */
+  send(data?: SendData | null, options?: SendOptions | Callback, cb?: Callback): void {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    const state = this._conn.readyState;
+    if (state === ReadyState.CONNECTING) throw notOpenError(state);
+    if (typeof data === 'number') data = String(data);
+    else if (Array.isArray(data)) data = Buffer.from(data);
+    const payload = data || EMPTY;
+    this._conn.send(payload, options?.binary ?? typeof data !== 'string', options, cb);
+  }
+
+  /**
+   * Sends a message framed once for many connections (see `WebSocketServer#broadcast`).
+   * @internal
+   */
+  sendPrepared(message: PreparedMessage, cb?: WriteCallback): boolean {
+    return this._conn.sendPrepared(message, cb);
+  }
+
+  /** Sends a Ping (payload at most 125 bytes); the peer answers with a Pong (`'pong'` event). */
+  ping(data?: SendData | Callback, mask?: boolean | Callback, cb?: Callback): void {
+    this.control(true, data, mask, cb);
+  }
+
+  /** Sends an unsolicited Pong (payload at most 125 bytes), e.g. as a one-way heartbeat. */
+  pong(data?: SendData | Callback, mask?: boolean | Callback, cb?: Callback): void {
+    this.control(false, data, mask, cb);
+  }
+
+  private control(isPing: boolean, data: SendData | Callback | undefined, mask: boolean | Callback | undefined, cb: Callback | undefined): void {
+    // ws's argument shuffling: (cb), (data, cb) and (data, mask, cb) are all allowed.
+    if (typeof data === 'function') {
+      cb = data;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask;
+    }
+    const state = this._conn.readyState;
+    if (state === ReadyState.CONNECTING) throw notOpenError(state);
+    const payload = controlPayload(data);
+    if (payload.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
+    if (isPing) this._conn.ping(payload, cb);
+    else this._conn.pong(payload, cb);
+  }
+
+  /**
+   * Starts the closing handshake with ws's rules: `code` is 1000–1014 except 1004–1006, or
+   * 3000–4999 (else TypeError), the reason at most 123 UTF-8 bytes (else RangeError). While
+   * CONNECTING it aborts the handshake ('error', then 'close' with 1006).
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    const state = this._conn.readyState;
+    if (state === ReadyState.OPEN) {
+      if (code !== undefined && (typeof code !== 'number' || !isWsCloseCode(code))) {
+        throw new TypeError('First argument must be a valid error code number');
+      }
+      const text = reason === undefined ? '' : String(reason);
+      if (Buffer.byteLength(text) > 123) throw new RangeError('The message must not be greater than 123 bytes');
+      this._conn.close(code, text);
+      return;
+    }
+    this._conn.close();
+  }
+
+  /** Drops the connection at once, without a closing handshake (reported as 1006). */
+  terminate(): void {
+    this._conn.terminate();
+  }
+
+  /** Stops reading from the peer (inbound backpressure); `resume()` continues. */
+  pause(): void {
+    this._conn.pause();
+  }
+
+  /** Resumes reading from the peer after `pause()`. */
+  resume(): void {
+    this._conn.resume();
+  }
+
+  // ── Adapter entry points (server) ───────────────────────────────────────────
+
+  /**
+   * Binds this WebSocket to a stream whose HTTP handshake has completed and emits 'open'.
+   * @internal
+   */
+  attach(socket: Duplex, options: AttachOptions): void {
+    this._conn.attach(socket, options);
+  }
+
+  /**
+   * Feeds bytes that were received together with the handshake (pipelined frames).
+   * @internal
+   */
+  feed(head: Buffer): void {
+    this._conn.feed(head);
+  }
+
+  /** @internal The server's client set: this connection leaves it when it closes. */
+  trackIn(set: Set<WebSocket>): void {
+    this._tracker = set;
+  }
+
+  /** @internal Heartbeat: a ping is out and no pong came back yet. */
+  get awaitingPong(): boolean {
+    return this._conn.awaitingPong;
+  }
+  set awaitingPong(value: boolean) {
+    this._conn.awaitingPong = value;
+  }
+
+  /** @internal Sends a heartbeat ping, remembering when. */
+  heartbeat(): void {
+    this._conn.heartbeat();
+  }
+
+  // ── Connection events ───────────────────────────────────────────────────────
+
+  /** @internal */
+  onOpen(): void {
+    this.emit('open');
+  }
+  /** @internal */
+  onMessage(data: Buffer, isBinary: boolean): void {
+    // ws converts binary messages by binaryType; text always arrives as a Buffer.
+    this.emit('message', isBinary && this._binaryType !== 'nodebuffer' ? fromPayload(data, this._binaryType) : data, isBinary);
+  }
+  /** @internal */
+  onPing(data: Buffer): void {
+    this.emit('ping', data);
+  }
+  /** @internal */
+  onPong(data: Buffer): void {
+    this.emit('pong', data);
+  }
+  /** @internal */
+  onDrain(): void {
+    this.emit('drain');
+  }
+  /** @internal */
+  onError(err: Error): void {
+    // ws emits every error; with no listener EventEmitter would throw and crash the process.
+    // sockwire never crashes on a peer's doing: the error still ends in 'close' (1006).
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+  /** @internal */
+  onClose(info: CloseInfo): void {
+    this._closeInfo = info;
+    this._tracker?.delete(this);
+    this.emit('close', info.code, Buffer.from(info.reason));
+  }
+  /** @internal */
+  onHandshakeEvent(name: string, ...args: unknown[]): boolean {
+    if (this.listenerCount(name) === 0) return false;
+    this.emit(name, ...args);
+    return true;
+  }
+
+  protected toEvent(type: 'open' | 'message' | 'close' | 'error', args: unknown[]): WsEvent {
+    switch (type) {
+      case 'open':
+        return new WsEvent('open');
+      case 'message': {
+        const isBinary = args[1] as boolean;
+        return new WsMessageEvent(isBinary ? args[0] : (args[0] as Buffer).toString());
+      }
+      case 'close': {
+        const info = this._closeInfo;
+        return new WsCloseEvent(info?.code ?? 1006, info?.reason ?? '', info?.wasClean ?? false);
+      }
+      case 'error':
+        return new WsErrorEvent(args[0]);
+    }
+  }
+}
+
+for (const [name, value] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+
+/** ws's rule for codes an application may send (RFC 6455 §7.4.1 minus the reserved ones). */
+function isWsCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
+function controlPayload(data: SendData | undefined): Buffer {
+  if (data === undefined || data === null || (data as unknown) === '') return EMPTY;
+  if (typeof data === 'number') return Buffer.from(String(data));
+  if (typeof data === 'string') return Buffer.from(data);
+  if (isBlob(data)) throw new TypeError('ping() and pong() take a string, Buffer, ArrayBuffer or typed array');
+  if (Buffer.isBuffer(data)) return data;
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data as ArrayBuffer);
+}
