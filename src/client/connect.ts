@@ -1,162 +1,284 @@
-import { connect as netConnect, isIP } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
-import {
-  HandshakeError,
-  HeadParser,
-  buildUpgradeRequest,
-  formatExtensions,
-  generateKey,
-  validateUpgradeResponse,
-  type ParsedResponse,
-} from '../handshake/index.js';
-import { PERMESSAGE_DEFLATE, clientAccept, clientOffer, createDeflateCodec, type PerMessageDeflateOptions } from '../extensions/index.js';
-import type { MessageCodec } from '../protocol/index.js';
-import type { WebSocket } from '../websocket/websocket.js';
+import type { AttachOptions } from '../connection/connection.js';
+import { formatExtensions, generateKey } from '../handshake/index.js';
+import { clientOffer, type PerMessageDeflateOptions } from '../extensions/index.js';
 import { CLIENT_DEFAULTS, type ClientOptions } from './options.js';
-import { parseWsUrl, type WsTarget } from './url.js';
+import { checkProtocols, checkRequestHeaders, defaultHostHeader, protocolVersion, requestOptions, type HeaderRecord } from './request.js';
+import { checkUpgrade } from './response.js';
+import { checkUrl, parseClientUrl, resolveLocation, type ClientFace, type ClientUrl } from './url.js';
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+const CONNECTING = 0;
 
-/** What the connector needs from the WebSocket it opens (its adapter entry points). */
+/**
+ * What the connector needs from the connection it opens. The connector calls, in order:
+ * `setConnecting(url, null)` for each URL it tries (the first and every redirect), then
+ * `setConnecting(url, socket)` once the request has a socket; `emit('redirect', url, request)`,
+ * `emit('unexpected-response', request, response)` and `emit('upgrade', response)` on the way;
+ * finally either `attach(socket, options)` and `feed(head)`, or `abortHandshake(err)`.
+ */
 export interface ClientHost {
-  setConnecting(url: string, socket: Duplex | null): void;
-  abortHandshake(err: Error): void;
-  attach: WebSocket['attach'];
-  feed: WebSocket['feed'];
-  emit(event: string, ...args: unknown[]): boolean;
+  /** 0 while the handshake may go on; anything else (close() or terminate() was called) stops it. */
   readonly readyState: number;
+  /** The URL being tried, and its socket once there is one (null before). */
+  setConnecting(url: string, socket: Duplex | null): void;
+  /** Fails the handshake: CLOSING at once, then 'error' with `err` and 'close' (1006). */
+  abortHandshake(err: Error): void;
+  /** The handshake succeeded: bind the socket and report 'open'. */
+  attach(socket: Duplex, options: AttachOptions): void;
+  /** Bytes that came right behind the 101 (frames the server sent at once). */
+  feed(head: Buffer): void;
+  /**
+   * Emits a client handshake event (`'redirect'`, `'unexpected-response'`, `'upgrade'`) to the
+   * application; returns whether a listener took it.
+   */
+  emit(event: string, ...args: unknown[]): boolean;
+  /** The object the application holds, given to `finishRequest` as its `websocket` argument (default: the host). */
+  readonly face?: object;
 }
 
 /**
- * Validates everything synchronously (so the constructor can throw SyntaxError as
- * browsers do), then opens the transport and runs the opening handshake.
+ * Opens a client connection as `ws` does. Everything that can be checked is checked
+ * synchronously and thrown (RangeError for `protocolVersion`, SyntaxError for the URL and the
+ * subprotocols, TypeError for headers, and whatever `http.request` itself throws); the rest is
+ * reported through `host`. `face` picks whose rules apply where `ws` and browsers differ.
  */
-export function startClient(ws: ClientHost, address: string | URL, protocols: string[], options: ClientOptions): void {
-  const target = parseWsUrl(address);
-  const request = buildRequest(target, protocols, options);
-  ws.setConnecting(target.href, null);
-  handshake(ws, target, protocols, options, request, 0);
+export function startClient(host: ClientHost, address: string | URL, protocols: readonly string[], options: ClientOptions, face: ClientFace = 'ws'): void {
+  const version = protocolVersion(options);
+  const target = parseClientUrl(address, face);
+  host.setConnecting(target.href, null);
+  const deflate = deflateOptions(options);
+  const offer = deflate === null ? null : formatExtensions([clientOffer(deflate)]);
+  checkProtocols(protocols);
+  checkRequestHeaders(options);
+  new ClientHandshake(host, options, face, [...protocols], version, deflate, offer).open(target);
 }
 
-function buildRequest(target: WsTarget, protocols: string[], options: ClientOptions): { key: string; bytes: Buffer } {
-  const key = generateKey();
-  const pmd = deflateOptions(options);
-  try {
-    const bytes = buildUpgradeRequest({
-      host: target.hostHeader,
-      path: target.path,
-      key,
-      protocols,
-      ...(pmd !== null ? { extensions: formatExtensions([clientOffer(pmd)]) } : {}),
-      ...(options.origin !== undefined ? { origin: options.origin } : {}),
-      ...(options.headers !== undefined ? { headers: options.headers } : {}),
-    });
-    return { key, bytes };
-  } catch (err) {
-    if (err instanceof SyntaxError) throw new DOMException(err.message, 'SyntaxError');
-    throw err;
-  }
+/** The client offers permessage-deflate unless told not to (browsers and ws always offer it). */
+function deflateOptions(options: ClientOptions): PerMessageDeflateOptions | null {
+  const pmd = options.perMessageDeflate;
+  if (pmd === false) return null;
+  return pmd === true || pmd === undefined ? {} : pmd;
 }
 
-function openTransport(target: WsTarget, options: ClientOptions): Duplex {
-  if (options.createConnection) {
-    return options.createConnection({
-      host: target.hostname,
-      port: target.port,
-      secure: target.secure,
-      ...(isIP(target.hostname) ? {} : { servername: target.hostname }),
-    });
-  }
-  const common = {
-    host: target.hostname,
-    port: target.port,
-    ...(options.family !== undefined ? { family: options.family } : {}),
-    ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
-  };
-  if (!target.secure) return netConnect(common);
-  const { ca, cert, key, pfx, passphrase, rejectUnauthorized, ciphers, minVersion, checkServerIdentity } = options;
-  const servername = options.servername ?? (isIP(target.hostname) ? undefined : target.hostname);
-  return tlsConnect({
-    ...common,
-    ...strip({ ca, cert, key, pfx, passphrase, rejectUnauthorized, ciphers, minVersion, checkServerIdentity, servername }),
-  });
-}
+/** One opening handshake, across the redirects it follows. */
+class ClientHandshake {
+  private redirects = 0;
+  /** The request in flight; null once it is settled (events of older requests are ignored). */
+  private req: ClientRequest | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** With followRedirects: the application's headers, lower-cased, for the hops after the first. */
+  private carried: Record<string, string | number | readonly string[]> = {};
+  /** With followRedirects: where the first request went, to tell whether a redirect leaves that host. */
+  private first: { ipc: boolean; secure: boolean; origin: string } | null = null;
 
-function handshake(
-  ws: ClientHost,
-  target: WsTarget,
-  protocols: string[],
-  options: ClientOptions,
-  request: { key: string; bytes: Buffer },
-  redirects: number,
-): void {
-  const socket = openTransport(target, options);
-  ws.setConnecting(target.href, socket);
-  const parser = new HeadParser('response', {
-    maxHeaderBytes: options.maxHeaderBytes ?? CLIENT_DEFAULTS.maxHeaderBytes,
-    maxHeaders: options.maxHeaders ?? CLIENT_DEFAULTS.maxHeaders,
-  });
-  const timer = setTimeout(() => fail(new Error('Opening handshake has timed out')), options.handshakeTimeout ?? CLIENT_DEFAULTS.handshakeTimeout);
-  timer.unref();
+  constructor(
+    private readonly host: ClientHost,
+    private readonly options: ClientOptions,
+    private readonly face: ClientFace,
+    private readonly protocols: string[],
+    private readonly version: number,
+    private readonly deflate: PerMessageDeflateOptions | null,
+    private readonly offer: string | null,
+  ) {}
 
-  function cleanup(): void {
-    clearTimeout(timer);
-    socket.removeListener('data', onData);
-    socket.removeListener('error', onError);
-    socket.removeListener('close', onClose);
+  /** Sends the handshake request for `target` (the first URL, or a redirect's). */
+  open(target: ClientUrl): void {
+    const { options, host } = this;
+    const firstHop = this.redirects === 0;
+    const key = generateKey();
+    const headers: HeaderRecord = {
+      ...(firstHop ? options.headers : this.carried),
+      'Sec-WebSocket-Version': this.version,
+      'Sec-WebSocket-Key': key,
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+    };
+    if (this.offer !== null) headers['Sec-WebSocket-Extensions'] = this.offer;
+    if (this.protocols.length > 0) headers['Sec-WebSocket-Protocol'] = this.protocols.join(',');
+    if (options.origin) headers[this.version < 13 ? 'Sec-WebSocket-Origin' : 'Origin'] = options.origin;
+    const auth = target.credentials ?? options.auth ?? undefined;
+
+    let leaves = { host: false, credentials: false };
+    if (options.followRedirects) {
+      if (firstHop) {
+        this.first = { ipc: target.ipc, secure: target.secure, origin: target.origin };
+        this.carried = lowerCased(options.headers);
+      } else {
+        leaves = this.leaving(target);
+      }
+    }
+
+    host.setConnecting(target.href, null);
+    const req = (target.secure ? httpsRequest : httpRequest)(requestOptions(options, { target, headers, auth }));
+    this.req = req;
+    // Node keeps at most this many header lines and drops the rest silently; one more than
+    // allowed is enough to tell that the limit was crossed.
+    req.maxHeadersCount = (options.maxHeaders ?? CLIENT_DEFAULTS.maxHeaders) + 1;
+
+    let keepsCredentials = true;
+    if (!firstHop) {
+      // As in ws: with a 'redirect' listener nothing is removed; the listener decides.
+      const handled = host.emit('redirect', target.href, req);
+      if (!handled && leaves.credentials) {
+        keepsCredentials = false;
+        // Credentials and cookies meant for one host are not handed to another, nor sent
+        // in clear after a redirect from wss: to ws: (curl's rules, which ws follows).
+        req.removeHeader('authorization');
+        req.removeHeader('cookie');
+        if (leaves.host && 'host' in this.carried) {
+          req.removeHeader('host');
+          req.setHeader('Host', defaultHostHeader(target, options));
+        }
+      }
+    }
+    // Credentials of the first request (or a same-host redirect's) go on to the next hops.
+    if (options.followRedirects && keepsCredentials && auth && !this.carried['authorization']) {
+      this.carried['authorization'] = `Basic ${Buffer.from(auth).toString('base64')}`;
+    }
+
+    this.armTimer(req);
+    req.on('socket', (socket: Duplex) => this.onSocket(req, target, socket));
+    req.on('error', (err: Error) => this.onError(req, err));
+    req.on('response', (res: IncomingMessage) => this.onResponse(req, target, res));
+    req.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, key, res, socket, head));
+
+    if (options.finishRequest) options.finishRequest(req, (host.face ?? host) as Parameters<NonNullable<ClientOptions['finishRequest']>>[1]);
+    else req.end();
   }
-  function fail(err: Error): void {
-    cleanup();
-    socket.on('error', () => {});
-    ws.abortHandshake(err);
+
+  /** Whether a redirect to `target` leaves the first request's host, or goes from wss: to ws:. */
+  private leaving(target: ClientUrl): { host: boolean; credentials: boolean } {
+    const first = this.first!;
+    const sameHost = target.ipc === first.ipc && target.origin === first.origin;
+    return { host: !sameHost, credentials: !sameHost || (first.secure && !target.secure) };
   }
-  function onError(err: Error): void {
-    fail(err);
+
+  private armTimer(req: ClientRequest): void {
+    const ms = this.options.handshakeTimeout ?? CLIENT_DEFAULTS.handshakeTimeout;
+    if (!(ms > 0)) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.req === req) this.fail(new Error('Opening handshake has timed out'));
+    }, ms);
+    this.timer.unref();
   }
-  function onClose(): void {
-    fail(new Error('The connection closed before the opening handshake completed'));
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
-  function onData(chunk: Buffer): void {
-    let res: ParsedResponse | null;
+
+  /** Ends the attempt: the application hears of `err`, the request and its socket go. */
+  private fail(err: Error): void {
+    const req = this.req;
+    this.req = null;
+    this.clearTimer();
+    this.host.abortHandshake(err);
+    req?.destroy();
+  }
+
+  /** True when `req` is no longer the live attempt (or the application closed meanwhile). */
+  private stale(req: ClientRequest): boolean {
+    if (this.req !== req) return true;
+    if (this.host.readyState === CONNECTING) return false;
+    // close() or terminate() while connecting: the host has reported it; drop the request.
+    this.req = null;
+    this.clearTimer();
+    req.destroy();
+    return true;
+  }
+
+  private onSocket(req: ClientRequest, target: ClientUrl, socket: Duplex): void {
+    if (this.stale(req)) return;
+    this.host.setConnecting(target.href, socket);
+  }
+
+  private onError(req: ClientRequest, err: Error): void {
+    if (this.req !== req) return;
+    this.req = null;
+    this.clearTimer();
+    if (this.host.readyState === CONNECTING) this.host.abortHandshake(err);
+  }
+
+  private onResponse(req: ClientRequest, target: ClientUrl, res: IncomingMessage): void {
+    if (this.stale(req)) return;
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (location && this.options.followRedirects && status >= 300 && status < 400) {
+      if (++this.redirects > (this.options.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects)) {
+        this.fail(new Error('Maximum redirects exceeded'));
+        return;
+      }
+      this.req = null;
+      this.clearTimer();
+      req.destroy();
+      this.redirect(location, target);
+      return;
+    }
+    if (this.host.emit('unexpected-response', req, res)) {
+      // The listener owns the response now (it may read the body, then close or terminate).
+      // The deadline keeps running while the response streams in, as ws's idle timeout does,
+      // and stops once it is complete: from there on the outcome is the application's.
+      const done = (): void => {
+        if (this.req === req) this.clearTimer();
+      };
+      res.once('end', done);
+      res.once('close', done);
+      return;
+    }
+    this.fail(new Error(`Unexpected server response: ${status}`));
+  }
+
+  private redirect(location: string, from: ClientUrl): void {
+    let target: ClientUrl;
     try {
-      res = parser.push(chunk) as ParsedResponse | null;
+      const url = resolveLocation(location, from.url);
+      this.host.setConnecting(url.href, null);
+      target = checkUrl(url, this.face);
+      this.open(target);
     } catch (err) {
-      fail(err as Error);
-      return;
+      this.req?.destroy();
+      this.req = null;
+      this.clearTimer();
+      this.host.abortHandshake(err as Error);
     }
-    if (res === null) return;
-    cleanup();
-    socket.pause();
-    if (ws.readyState !== 0) {
+  }
+
+  private onUpgrade(req: ClientRequest, key: string, res: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.req !== req) {
       socket.destroy();
       return;
     }
-    if (REDIRECTS.has(res.statusCode) && options.followRedirects) {
+    this.req = null;
+    this.clearTimer();
+    const { host, options } = this;
+    host.emit('upgrade', res);
+    // A listener may have called close() or terminate(): then there is no 'open'.
+    if (host.readyState !== CONNECTING) {
       socket.destroy();
-      redirect(res);
       return;
     }
-    let negotiated;
-    let codec: MessageCodec | null = null;
+    let accepted;
     try {
-      const pmd = deflateOptions(options);
-      negotiated = validateUpgradeResponse(res, { key: request.key, protocols, extensionsOffered: pmd !== null ? [PERMESSAGE_DEFLATE] : [] });
-      const accepted = negotiated.extensions.find((e) => e.name === PERMESSAGE_DEFLATE);
-      if (accepted !== undefined && pmd !== null) codec = createDeflateCodec('client', clientAccept(accepted, pmd), pmd);
+      accepted = checkUpgrade(res, {
+        key,
+        protocols: this.protocols,
+        deflate: this.deflate,
+        maxHeaders: options.maxHeaders ?? CLIENT_DEFAULTS.maxHeaders,
+        face: this.face,
+      });
     } catch (err) {
-      socket.on('error', () => {});
       socket.destroy();
-      ws.abortHandshake(err instanceof HandshakeError ? new Error(err.message) : (err as Error));
+      host.abortHandshake(err as Error);
       return;
     }
-    ws.emit('upgrade', res);
-    ws.attach(socket, {
+    host.attach(socket, {
       role: 'client',
-      protocol: negotiated.protocol,
-      extensions: res.headers['sec-websocket-extensions'] ?? '',
-      codec,
+      protocol: accepted.protocol,
+      extensions: accepted.extensions,
+      codec: accepted.codec,
       maxPayload: options.maxPayload ?? CLIENT_DEFAULTS.maxPayload,
       ...(options.maxFragments !== undefined ? { maxFragments: options.maxFragments } : {}),
       ...(options.autoPong !== undefined ? { autoPong: options.autoPong } : {}),
@@ -165,45 +287,13 @@ function handshake(
       ...(options.maxBufferedAmount !== undefined ? { maxBufferedAmount: options.maxBufferedAmount } : {}),
       ...(options.onBufferOverflow !== undefined ? { onBufferOverflow: options.onBufferOverflow } : {}),
     });
-    ws.feed(res.rest);
+    host.feed(head);
   }
-  function redirect(res: ParsedResponse): void {
-    const location = res.headers['location'];
-    const max = options.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects;
-    if (!location) return ws.abortHandshake(new Error(`Redirect (${res.statusCode}) without a Location header`));
-    if (redirects >= max) return ws.abortHandshake(new Error('Maximum redirects exceeded'));
-    let next: WsTarget;
-    let nextRequest: { key: string; bytes: Buffer };
-    try {
-      next = parseWsUrl(location, target.href);
-      // Credentials meant for one host are not handed to another (as browsers and ws do).
-      const sameHost = next.hostHeader === target.hostHeader && next.secure === target.secure;
-      const headers = sameHost ? options.headers : dropCredentials(options.headers);
-      nextRequest = buildRequest(next, protocols, { ...options, ...(headers ? { headers } : {}) });
-    } catch (err) {
-      return ws.abortHandshake(err as Error);
-    }
-    handshake(ws, next, protocols, options, nextRequest, redirects + 1);
-  }
-
-  socket.on('data', onData);
-  socket.on('error', onError);
-  socket.on('close', onClose);
-  socket.write(request.bytes);
 }
 
-function dropCredentials(headers: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (!headers) return undefined;
-  return Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.has(k.toLowerCase())));
-}
-
-function strip<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** The client offers permessage-deflate unless told not to (browsers always offer it). */
-function deflateOptions(options: ClientOptions): PerMessageDeflateOptions | null {
-  const pmd = options.perMessageDeflate;
-  if (pmd === false) return null;
-  return pmd === true || pmd === undefined ? {} : pmd;
+/** The application's headers with lower-cased names (later hops send them so, as ws does). */
+function lowerCased(headers: ClientOptions['headers']): Record<string, string | number | readonly string[]> {
+  const out: Record<string, string | number | readonly string[]> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
+  return out;
 }

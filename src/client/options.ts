@@ -1,29 +1,47 @@
-import type { Duplex } from 'node:stream';
-import type { ConnectionOptions } from 'node:tls';
+import type { ClientRequest } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import type { PerMessageDeflateOptions } from '../extensions/index.js';
+import type { WebSocket } from '../ws/websocket.js';
 
 /**
- * Options of `new WebSocket(url, protocols?, options)`. The TLS fields are passed to
- * `tls.connect` for `wss://` URLs.
+ * Options of `new WebSocket(url, protocols?, options)`, as in `ws` 8. As with `ws`, every
+ * option of `http.request()` / `https.request()` is passed on to the opening handshake's
+ * request (`agent`, `auth`, `createConnection`, `family`, `localAddress`, `lookup`, `signal`,
+ * the TLS options, `servername`, …) except those the URL decides (host, port, path, socket
+ * path, protocol) and `timeout` (see `handshakeTimeout`).
  */
-export interface ClientOptions extends Pick<
-  ConnectionOptions,
-  'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername' | 'ciphers' | 'minVersion' | 'checkServerIdentity'
-> {
-  /** Extra request headers (validated: no CR/LF/control characters). */
-  headers?: Record<string, string>;
-  /** The Origin header to send (browsers always send one; Node clients by default do not). */
+export interface ClientOptions
+  extends Omit<RequestOptions, 'host' | 'hostname' | 'port' | 'path' | 'method' | 'protocol' | 'socketPath' | 'timeout' | 'headers' | '_defaultAgent'> {
+  /**
+   * Extra request headers. Names and values are checked before anything is sent (no CR, LF or
+   * other control characters). The handshake's own headers (`Upgrade`, `Connection`,
+   * `Sec-WebSocket-Key`, `Sec-WebSocket-Version`, and `Sec-WebSocket-Protocol` /
+   * `Sec-WebSocket-Extensions` when protocols / permessage-deflate are used) override
+   * same-named ones here, as in `ws`.
+   */
+  headers?: Readonly<Record<string, string | number | readonly string[]>>;
+  /** The `Origin` header to send (`Sec-WebSocket-Origin` with `protocolVersion` 8). Node clients send none by default. */
   origin?: string;
-  /** Fail if the handshake has not completed within this many ms. Default 30,000. */
+  /** The `Sec-WebSocket-Version` to send: 13 (default) or 8; anything else is a RangeError. */
+  protocolVersion?: number;
+  /**
+   * Fail the opening handshake if it has not completed within this many ms ('Opening handshake
+   * has timed out'); counted again for each redirect. Default 30,000 (`ws` has no default).
+   */
   handshakeTimeout?: number;
-  /** Largest incoming message in bytes (0 = unlimited). Default 16 MiB. */
+  /** Largest incoming message in bytes (0 = unlimited). Default 16 MiB (`ws`: 100 MiB). */
   maxPayload?: number;
   /** Most frames one incoming message may be split into. Default 131,072. */
   maxFragments?: number;
-  /** Follow 301/302/303/307/308 answers to the upgrade request. Default false. */
+  /** Follow 3xx answers that carry a `Location` to the upgrade request. Default false. */
   followRedirects?: boolean;
-  /** Redirects followed at most. Default 10. */
+  /** Redirects followed at most; one more fails with 'Maximum redirects exceeded'. Default 10. */
   maxRedirects?: number;
+  /**
+   * Called with each handshake request (the first and every redirect's) instead of
+   * `request.end()`, to change its headers at the last moment; it must call `request.end()`.
+   */
+  finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
   /** How long to wait for the server to close TCP after the closing handshake. Default 10,000 ms. */
   closeTimeout?: number;
   /**
@@ -37,24 +55,30 @@ export interface ClientOptions extends Pick<
   autoPong?: boolean;
   /** Skip UTF-8 validation of incoming text. Default false. */
   skipUTF8Validation?: boolean;
-  /** Limit on the response head's size. Default 16 KiB. */
+  /**
+   * Accepted for `ws` compatibility. sockwire emits `'message'`, `'ping'` and `'pong'` as
+   * data arrives, as `ws` does with its default `true`; `false` is not implemented.
+   */
+  allowSynchronousEvents?: boolean;
+  /**
+   * Accepted for `ws` compatibility and ignored: masking keys always come from the CSPRNG
+   * (RFC 6455 §5.3 asks for unpredictable keys; a fixed key only helps benchmarks).
+   */
+  generateMask?: (mask: Buffer) => void;
+  /** Limit on the response head's size (Node's `maxHeaderSize` for the request). Default 16 KiB. */
   maxHeaderBytes?: number;
-  /** Limit on the number of response header lines. Default 100. */
+  /** Limit on the number of response header lines; more fail the handshake. Default 100. */
   maxHeaders?: number;
   /** permessage-deflate (RFC 7692): offered by default, as browsers and ws do; false to not offer it. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Address family for DNS lookup (4 or 6). */
-  family?: number;
-  /** Local interface address to connect from (passed to `net.connect`). */
-  localAddress?: string;
-  /** Open the transport yourself (any Duplex); the handshake runs over it. */
-  createConnection?: (options: { host: string; port: number; secure: boolean; servername?: string }) => Duplex;
 }
 
+/** Defaults of the client options that sockwire chooses itself. */
 export const CLIENT_DEFAULTS = {
   handshakeTimeout: 30_000,
   maxPayload: 16 * 1024 * 1024,
   maxRedirects: 10,
   maxHeaderBytes: 16 * 1024,
   maxHeaders: 100,
+  protocolVersion: 13,
 } as const;

@@ -1,17 +1,21 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WS from 'ws';
 import { WebSocket, type UpgradeRequest } from '../../src/index.js';
 import { startServer, waitFor, type Started } from '../server/helpers.js';
 
 /** What the constructor checks synchronously, and how URLs map to connections. */
-function syntaxError(fn: () => unknown): DOMException {
+
+/** What `make()` throws synchronously: its class and message, or 'no error'. */
+function thrown(make: () => { on(event: 'error', l: () => void): unknown; terminate(): void }): string {
   try {
-    fn();
+    const ws = make();
+    ws.on('error', () => {});
+    ws.terminate();
+    return 'no error';
   } catch (err) {
-    if (err instanceof DOMException && err.name === 'SyntaxError') return err;
-    throw new Error(`expected a SyntaxError DOMException, got ${String(err)}`);
+    return `${(err as Error).constructor.name}: ${(err as Error).message}`;
   }
-  throw new Error('expected a SyntaxError DOMException, nothing was thrown');
 }
 
 let s: Started;
@@ -26,8 +30,29 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 describe('URL rules', () => {
-  it.each(['ftp://x', 'ws://x/#frag', 'ws://x/#', 'not a url', 'ws://', 'file:///tmp/x'])('%s throws SyntaxError synchronously', (url) => {
-    expect(syntaxError(() => new WebSocket(url)).message.length).toBeGreaterThan(0);
+  it.each([
+    ['ftp://x', 'SyntaxError: The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"'],
+    ['file:///tmp/x', 'SyntaxError: The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"'],
+    ['ws://x/#frag', 'SyntaxError: The URL contains a fragment identifier'],
+    ['not a url', 'SyntaxError: Invalid URL: not a url'],
+    ['ws://', 'SyntaxError: Invalid URL: ws://'],
+    ['ws+unix:', "SyntaxError: The URL's pathname is empty"],
+    // ws looks at URL#hash, which is '' for an empty fragment: no error (browsers do throw).
+    ['ws://127.0.0.1:1/#', 'no error'],
+  ])('%s: the same plain error as ws, thrown synchronously', (url, expected) => {
+    expect(thrown(() => new WS(url))).toBe(expected);
+    expect(thrown(() => new WebSocket(url))).toBe(expected);
+  });
+
+  it('URL errors are plain SyntaxErrors (not DOMExceptions), as in ws', () => {
+    let err: unknown;
+    try {
+      new WebSocket('ftp://x');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SyntaxError);
+    expect(err).not.toBeInstanceOf(DOMException);
   });
 
   it('http:// is mapped to ws:// and connects', async () => {
@@ -79,12 +104,10 @@ describe('URL rules', () => {
 });
 
 describe('subprotocols', () => {
-  it('a duplicate protocol throws SyntaxError', () => {
-    syntaxError(() => new WebSocket('ws://127.0.0.1:1', ['chat', 'chat']));
-  });
-
-  it.each([[['']], [['has space']], [['a,b']], [['ü']]])('invalid token %j throws SyntaxError', (protocols) => {
-    syntaxError(() => new WebSocket('ws://127.0.0.1:1', protocols));
+  it.each([[['chat', 'chat']], [['']], [['has space']], [['a,b']], [['ü']], ['x y'], [[1]]])('%j: SyntaxError as in ws', (protocols) => {
+    const expected = 'SyntaxError: An invalid or duplicated subprotocol was specified';
+    expect(thrown(() => new WS('ws://127.0.0.1:1', protocols as string[]))).toBe(expected);
+    expect(thrown(() => new WebSocket('ws://127.0.0.1:1', protocols as string[]))).toBe(expected);
   });
 
   it('a single string is one protocol; the negotiated one is exposed', async () => {
@@ -103,11 +126,29 @@ describe('subprotocols', () => {
 });
 
 describe('request options', () => {
-  it('a header value with CR/LF is refused synchronously, before any connection', () => {
-    expect(() => new WebSocket('ws://127.0.0.1:1', { headers: { 'X-Evil': 'a\r\nInjected: 1' } })).toThrow();
+  it('a header value with CR/LF is a TypeError, before any connection (as with ws)', () => {
+    let connections = 0;
+    const probe = createServer(() => connections++);
+    for (const Ctor of [WS, WebSocket] as const) {
+      expect(() => new Ctor('ws://127.0.0.1:1', { headers: { 'X-Evil': 'a\r\nInjected: 1' } })).toThrow(TypeError);
+      expect(() => new Ctor('ws://127.0.0.1:1', { headers: { 'X Evil': 'a' } })).toThrow(TypeError);
+      expect(() => new Ctor('ws://127.0.0.1:1', { headers: { 'X-Wide': 'a\u010ab' } })).toThrow(TypeError);
+    }
+    expect(() => new WebSocket('ws://127.0.0.1:1', { origin: 'https://o\r\nX: 1' })).toThrow(TypeError);
+    expect(connections).toBe(0);
+    probe.close();
   });
 
-  it('a missing URL is a TypeError', () => {
-    expect(() => new (WebSocket as unknown as new () => WebSocket)()).toThrow(TypeError);
+  it('a missing URL is the SyntaxError of ws', () => {
+    const expected = 'SyntaxError: Invalid URL: undefined';
+    expect(thrown(() => new (WS as unknown as new () => WS)())).toBe(expected);
+    expect(thrown(() => new (WebSocket as unknown as new () => WebSocket)())).toBe(expected);
+  });
+
+  it.each([7, 9, '13', undefined])('protocolVersion %j is the RangeError of ws', (v) => {
+    const expected = `RangeError: Unsupported protocol version: ${String(v)} (supported versions: 8, 13)`;
+    const options = { protocolVersion: v } as { protocolVersion: number };
+    expect(thrown(() => new WS('ws://127.0.0.1:1', options))).toBe(expected);
+    expect(thrown(() => new WebSocket('ws://127.0.0.1:1', options))).toBe(expected);
   });
 });

@@ -1,0 +1,109 @@
+import { connect as netConnect, isIP, type NetConnectOpts } from 'node:net';
+import type { ClientRequestArgs } from 'node:http';
+import type { RequestOptions } from 'node:https';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { checkHeader, isToken } from '../handshake/index.js';
+import { CLIENT_DEFAULTS, type ClientOptions } from './options.js';
+import type { ClientUrl } from './url.js';
+
+/** Header values as `ClientOptions.headers` holds them. */
+export type HeaderRecord = Record<string, string | number | readonly string[]>;
+
+const SUPPORTED_VERSIONS = [8, 13];
+
+/**
+ * The `Sec-WebSocket-Version` to send. As in `ws`, an explicitly given `protocolVersion` that
+ * is not 8 or 13 (even `undefined`) is a RangeError.
+ */
+export function protocolVersion(options: ClientOptions): number {
+  if (!('protocolVersion' in options)) return CLIENT_DEFAULTS.protocolVersion;
+  const v = options.protocolVersion;
+  if (typeof v !== 'number' || !SUPPORTED_VERSIONS.includes(v)) {
+    throw new RangeError(`Unsupported protocol version: ${String(v)} (supported versions: ${SUPPORTED_VERSIONS.join(', ')})`);
+  }
+  return v;
+}
+
+/** Subprotocols must be distinct tokens: otherwise `ws`'s SyntaxError. */
+export function checkProtocols(protocols: readonly unknown[]): asserts protocols is readonly string[] {
+  const seen = new Set<string>();
+  for (const p of protocols) {
+    if (typeof p !== 'string' || !isToken(p) || seen.has(p)) {
+      throw new SyntaxError('An invalid or duplicated subprotocol was specified');
+    }
+    seen.add(p);
+  }
+}
+
+/**
+ * Every application-given header name and value, and the origin, are checked before any
+ * connection is made: a CR, LF or other control character could otherwise end the head early
+ * or inject a header. TypeError, as Node's own check would throw.
+ */
+export function checkRequestHeaders(options: ClientOptions): void {
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (Array.isArray(value)) for (const v of value as readonly unknown[]) checkHeader(name, String(v));
+    else checkHeader(name, String(value));
+  }
+  if (options.origin !== undefined) checkHeader('Origin', String(options.origin));
+}
+
+/** One hop's request: the URL's parts, the handshake headers, the connection defaults. */
+export interface HopRequest {
+  target: ClientUrl;
+  headers: HeaderRecord;
+  /** `user:password` for Basic auth (URL credentials win over the `auth` option). */
+  auth: string | undefined;
+}
+
+/**
+ * The options for `http.request()`/`https.request()`, as `ws` builds them: every option the
+ * application gave, then what the URL decides. Without an `agent` or `createConnection`, the
+ * socket is made directly (not through Node's global agent), which is what `ws` does too.
+ */
+export function requestOptions(options: ClientOptions, hop: HopRequest): RequestOptions {
+  const { target } = hop;
+  const defaultPort = target.secure ? 443 : 80;
+  return {
+    ...(options as RequestOptions),
+    createConnection: options.createConnection ?? (target.secure ? secureTransport : plainTransport),
+    defaultPort: options.defaultPort || defaultPort,
+    host: target.hostname,
+    hostname: undefined,
+    port: target.port,
+    protocol: undefined,
+    socketPath: target.socketPath,
+    timeout: undefined,
+    method: 'GET',
+    path: target.path,
+    headers: hop.headers as RequestOptions['headers'],
+    auth: hop.auth,
+    maxHeaderSize: options.maxHeaderBytes ?? options.maxHeaderSize ?? CLIENT_DEFAULTS.maxHeaderBytes,
+  };
+}
+
+/** The Host header Node derives from a URL (used when a redirect drops the application's own). */
+export function defaultHostHeader(target: ClientUrl, options: ClientOptions): string {
+  const host = target.hostname === '' ? 'localhost' : target.hostname;
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  const defaultPort = Number(options.defaultPort || (target.secure ? 443 : 80));
+  return target.port !== defaultPort ? `${bracketed}:${target.port}` : bracketed;
+}
+
+/**
+ * The TCP (or Unix socket) transport. Node hands the request's own options over, whose `path`
+ * is the request target; for `net.connect` a `path` means an IPC socket, so it must be the
+ * socket path (or nothing).
+ */
+function plainTransport(options: ClientRequestArgs): Duplex {
+  return netConnect({ ...(options as NetConnectOpts), path: options.socketPath } as NetConnectOpts);
+}
+
+/** The TLS transport: SNI is the host name unless it is an IP literal or one was given. */
+function secureTransport(options: ClientRequestArgs): Duplex {
+  const tlsOptions = options as ConnectionOptions & ClientRequestArgs;
+  const host = tlsOptions.host ?? '';
+  const servername = tlsOptions.servername || tlsOptions.servername === '' ? tlsOptions.servername : isIP(host) ? '' : host;
+  return tlsConnect({ ...tlsOptions, path: undefined, servername } as ConnectionOptions);
+}
