@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
 import { CloseCode } from '../framing/close-codes.js';
-import { ProtocolError } from '../framing/errors.js';
+import { ErrorCode, ProtocolError, frameError } from '../framing/errors.js';
 import {
   DEFAULT_CONCURRENCY_LIMIT,
   DEFAULT_THRESHOLD,
@@ -35,8 +35,9 @@ interface PendingJob {
   finish: Callback;
 }
 
-function codecError(closeCode: number, message: string): ProtocolError {
-  return new ProtocolError(closeCode, `permessage-deflate: ${message}`);
+/** The extension itself failed (zlib could not be set up, broke, or the codec is closed): 1011. */
+function codecError(message: string, cause?: Error): ProtocolError {
+  return new ProtocolError(CloseCode.InternalError, `permessage-deflate: ${message}`, ErrorCode.ExtensionFailed, cause && { cause });
 }
 
 /**
@@ -122,7 +123,7 @@ class PerMessageDeflateCodec implements MessageCodec {
 
   compress(data: Buffer | readonly Buffer[], cb: Callback): void {
     if (this.closed) {
-      process.nextTick(cb, codecError(CloseCode.InternalError, 'codec is closed'));
+      process.nextTick(cb, codecError('codec is closed'));
       return;
     }
     this.compressQueue.push((done) => {
@@ -138,7 +139,7 @@ class PerMessageDeflateCodec implements MessageCodec {
 
   decompress(data: Buffer, fin: boolean, maxPayload: number, cb: Callback): void {
     if (this.closed) {
-      process.nextTick(cb, codecError(CloseCode.InternalError, 'codec is closed'));
+      process.nextTick(cb, codecError('codec is closed'));
       return;
     }
     this.decompressQueue.push((done) => {
@@ -181,7 +182,7 @@ class PerMessageDeflateCodec implements MessageCodec {
       deflater = this.deflater ?? this.createDeflater();
     } catch (err) {
       // Out of memory in zlib's init, typically: report it, never throw into the event loop.
-      this.deflateFailure = codecError(CloseCode.InternalError, `cannot create compressor: ${(err as Error).message}`);
+      this.deflateFailure = codecError(`cannot create compressor: ${(err as Error).message}`, err as Error);
       finish(this.deflateFailure);
       return;
     }
@@ -191,7 +192,7 @@ class PerMessageDeflateCodec implements MessageCodec {
       if (this.deflateJob !== job) return; // failed or closed meanwhile
       const out = join(job.chunks, job.length);
       if (out.length < TRAILER.length || !out.subarray(out.length - TRAILER.length).equals(TRAILER)) {
-        this.failDeflate(codecError(CloseCode.InternalError, 'zlib output lacks the sync flush marker'));
+        this.failDeflate(codecError('zlib output lacks the sync flush marker'));
         return;
       }
       this.deflateJob = null;
@@ -222,7 +223,7 @@ class PerMessageDeflateCodec implements MessageCodec {
     try {
       inflater = this.inflater ?? this.createInflater();
     } catch (err) {
-      this.inflateFailure = codecError(CloseCode.InternalError, `cannot create decompressor: ${(err as Error).message}`);
+      this.inflateFailure = codecError(`cannot create decompressor: ${(err as Error).message}`, err as Error);
       finish(this.inflateFailure);
       return;
     }
@@ -271,7 +272,7 @@ class PerMessageDeflateCodec implements MessageCodec {
     });
     deflater.on('error', (err: Error) => {
       if (this.deflater !== deflater) return;
-      this.failDeflate(codecError(CloseCode.InternalError, `compression failed: ${err.message}`));
+      this.failDeflate(codecError(`compression failed: ${err.message}`, err));
     });
     this.deflater = deflater;
     return deflater;
@@ -287,8 +288,9 @@ class PerMessageDeflateCodec implements MessageCodec {
       if (job.maxPayload > 0 && this.messageLength > job.maxPayload) {
         // Destroying stops zlib before it inflates the rest of the input: a bomb costs at
         // most one output chunk past the limit, in memory and in CPU.
+        // ws's error for it: a RangeError, WS_ERR_UNSUPPORTED_MESSAGE_LENGTH.
         this.failInflate(
-          codecError(CloseCode.MessageTooBig, `decompressed message exceeds ${job.maxPayload} bytes`),
+          frameError(CloseCode.MessageTooBig, ErrorCode.UnsupportedMessageLength, `Max payload size exceeded: the inflated message exceeds ${job.maxPayload} bytes`),
         );
         return;
       }
@@ -298,8 +300,12 @@ class PerMessageDeflateCodec implements MessageCodec {
     inflater.on('error', (err: Error) => {
       if (this.inflater !== inflater) return;
       // RFC 7692 §8: data that does not inflate fails the connection; 1002 says the peer broke
-      // the protocol (1007 is reserved for text that is not UTF-8).
-      this.failInflate(codecError(CloseCode.ProtocolError, `invalid compressed data: ${err.message}`));
+      // the protocol (1007 is reserved for text that is not UTF-8). ws reports zlib's error,
+      // a plain Error with zlib's code (Z_DATA_ERROR, …): the code is kept, zlib's error is the cause.
+      const code = (err as NodeJS.ErrnoException).code ?? 'Z_DATA_ERROR';
+      this.failInflate(
+        new ProtocolError(CloseCode.ProtocolError, `permessage-deflate: invalid compressed data: ${err.message}`, code, { cause: err }),
+      );
     });
     this.inflater = inflater;
     return inflater;

@@ -35,7 +35,8 @@ export interface MessageCodec {
    * Decompress one frame's payload of an incoming compressed message; `fin` marks the
    * message's last frame. `maxPayload` (0 = unlimited) caps the total decompressed size of
    * the message: exceeding it fails with closeCode 1009 without ever holding more than one
-   * zlib output chunk beyond the limit. Corrupt data fails with closeCode 1002.
+   * zlib output chunk beyond the limit (a `ProtocolRangeError`, WS_ERR_UNSUPPORTED_MESSAGE_LENGTH).
+   * Corrupt data fails with closeCode 1002 and zlib's code (Z_DATA_ERROR, …).
    * `out` is the decompressed bytes of this frame (may be empty).
    */
   decompress(

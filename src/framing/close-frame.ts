@@ -1,5 +1,5 @@
 import { CloseCode, isValidWireCloseCode } from './close-codes.js';
-import { ProtocolError } from './errors.js';
+import { ErrorCode, FRAME_PREFIX, frameError, invalidUtf8, type ProtocolError } from './errors.js';
 import { isValidUtf8 } from './utf8.js';
 
 export interface ClosePayload {
@@ -10,15 +10,19 @@ export interface ClosePayload {
 
 /**
  * Parses a received Close frame payload (§5.5.1): empty, or a 2-byte code plus a UTF-8
- * reason. A 1-byte payload or a code not allowed on the wire is 1002; a reason that is not
- * UTF-8 is 1007.
+ * reason. A 1-byte payload or a code not allowed on the wire is 1002 (a RangeError, as in ws);
+ * a reason that is not UTF-8 is 1007 (a plain Error).
  */
 export function parseClosePayload(payload: Uint8Array): ClosePayload | ProtocolError {
   if (payload.length === 0) return { code: CloseCode.NoStatus, reason: '' };
-  if (payload.length === 1) return new ProtocolError(CloseCode.ProtocolError, 'close frame with a 1-byte payload');
+  if (payload.length === 1) {
+    return frameError(CloseCode.ProtocolError, ErrorCode.InvalidControlPayloadLength, `${FRAME_PREFIX}close frame with a 1-byte payload`);
+  }
   const code = (payload[0]! << 8) | payload[1]!;
-  if (!isValidWireCloseCode(code)) return new ProtocolError(CloseCode.ProtocolError, `invalid close code ${code}`);
+  if (!isValidWireCloseCode(code)) {
+    return frameError(CloseCode.ProtocolError, ErrorCode.InvalidCloseCode, `${FRAME_PREFIX}invalid close code ${code}`);
+  }
   const reasonBytes = payload.subarray(2);
-  if (!isValidUtf8(reasonBytes)) return new ProtocolError(CloseCode.InvalidPayload, 'close reason is not valid UTF-8');
+  if (!isValidUtf8(reasonBytes)) return invalidUtf8('close reason is not valid UTF-8');
   return { code, reason: Buffer.from(reasonBytes.buffer, reasonBytes.byteOffset, reasonBytes.byteLength).toString('utf8') };
 }

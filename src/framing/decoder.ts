@@ -1,8 +1,8 @@
 import { ChunkList } from './chunk-list.js';
 import { CloseCode } from './close-codes.js';
-import { ProtocolError } from './errors.js';
+import { ErrorCode, FRAME_PREFIX, frameError, invalidUtf8, type ErrorCodeValue, type ProtocolError } from './errors.js';
 import { applyMask, copyMaskedAt } from './mask.js';
-import { Opcode, isControlOpcode, isKnownOpcode } from './opcodes.js';
+import { Opcode, isControlOpcode } from './opcodes.js';
 import { Utf8Validator } from './utf8.js';
 
 export interface DecoderOptions {
@@ -199,24 +199,25 @@ export class FrameDecoder {
     this.masked = (b1 & 0x80) !== 0;
     const len7 = b1 & 0x7f;
 
-    if ((b0 & 0x30) !== 0) return this.fail(CloseCode.ProtocolError, 'RSV2 and RSV3 must be clear');
-    if (!isKnownOpcode(this.opcode)) return this.fail(CloseCode.ProtocolError, `reserved opcode ${this.opcode}`);
-    if (isControlOpcode(this.opcode)) {
-      if (!this.fin) return this.fail(CloseCode.ProtocolError, 'fragmented control frame');
-      if (len7 > 125) return this.fail(CloseCode.ProtocolError, 'control frame payload longer than 125 bytes');
-      if (this.rsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 set on a control frame');
-    } else if (this.opcode === Opcode.Continuation) {
-      if (this.messageOpcode === 0) return this.fail(CloseCode.ProtocolError, 'continuation frame with no message to continue');
-      if (this.rsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 set on a continuation frame');
+    // Checked in ws's order, so a frame breaking several rules is reported with ws's code.
+    if ((b0 & 0x30) !== 0) return this.violation(ErrorCode.UnexpectedRsv23, 'RSV2 and RSV3 must be clear');
+    if (this.rsv1 && !this.allowRsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear without a negotiated extension');
+    if (this.opcode === Opcode.Continuation) {
+      if (this.rsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear on a continuation frame');
+      if (this.messageOpcode === 0) return this.violation(ErrorCode.InvalidOpcode, 'continuation frame with no message to continue');
+    } else if (this.opcode === Opcode.Text || this.opcode === Opcode.Binary) {
+      if (this.messageOpcode !== 0) return this.violation(ErrorCode.InvalidOpcode, `new message (opcode ${this.opcode}) inside a fragmented one`);
+    } else if (this.opcode >= Opcode.Close && this.opcode <= Opcode.Pong) {
+      if (!this.fin) return this.violation(ErrorCode.ExpectedFin, 'FIN must be set on a control frame');
+      if (this.rsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear on a control frame');
+      if (len7 > 125) return this.violation(ErrorCode.InvalidControlPayloadLength, `control frame payload of ${len7} bytes (at most 125)`);
     } else {
-      if (this.messageOpcode !== 0) return this.fail(CloseCode.ProtocolError, 'new data frame inside a fragmented message');
-      if (this.rsv1 && !this.allowRsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 set without a negotiated extension');
+      return this.violation(ErrorCode.InvalidOpcode, `reserved opcode ${this.opcode}`);
     }
     if (this.masked !== this.server) {
-      return this.fail(
-        CloseCode.ProtocolError,
-        this.server ? 'unmasked frame from a client' : 'masked frame from a server',
-      );
+      return this.server
+        ? this.violation(ErrorCode.ExpectedMask, "MASK must be set on a client's frame")
+        : this.violation(ErrorCode.UnexpectedMask, "MASK must be clear on a server's frame");
     }
     if (len7 === 126) {
       this.state = State.Length16;
@@ -233,9 +234,13 @@ export class FrameDecoder {
   private readLength64(): boolean {
     const high = this.chunks.readByte() * 0x1000000 + ((this.chunks.readByte() << 16) | (this.chunks.readByte() << 8) | this.chunks.readByte());
     const low = (this.chunks.readByte() * 0x1000000) + ((this.chunks.readByte() << 16) | (this.chunks.readByte() << 8) | this.chunks.readByte());
-    if (high >= 0x80000000) return this.fail(CloseCode.ProtocolError, '64-bit payload length with the most significant bit set');
+    if (high >= 0x80000000) {
+      // §5.2 reserves the top bit; ws has no separate code for it (it reports any length
+      // beyond 2^53 - 1 as unsupported), so the nearest one is used with our 1002.
+      return this.violation(ErrorCode.UnsupportedDataPayloadLength, '64-bit payload length with the most significant bit set');
+    }
     // Beyond 2^53 a double cannot hold the length exactly; no such message fits in memory.
-    if (high >= 0x200000) return this.fail(CloseCode.MessageTooBig, 'payload length beyond 2^53 bytes');
+    if (high >= 0x200000) return this.fail(CloseCode.MessageTooBig, ErrorCode.UnsupportedDataPayloadLength, 'Unsupported WebSocket frame: payload length beyond 2^53 - 1');
     this.payloadLength = high * 0x100000000 + low;
     return this.afterLength();
   }
@@ -254,10 +259,10 @@ export class FrameDecoder {
       this.messageLength += this.payloadLength;
       this.messageFragments++;
       if (this.maxPayload > 0 && this.messageLength > this.wireLimit()) {
-        return this.fail(CloseCode.MessageTooBig, `message exceeds maxPayload (${this.maxPayload} bytes)`);
+        return this.fail(CloseCode.MessageTooBig, ErrorCode.UnsupportedMessageLength, `Max payload size exceeded: the message exceeds maxPayload (${this.maxPayload} bytes)`);
       }
       if (this.messageFragments > this.maxFragments) {
-        return this.fail(CloseCode.MessageTooBig, `message split into more than ${this.maxFragments} frames`);
+        return this.fail(CloseCode.MessageTooBig, ErrorCode.TooManyBufferedParts, `Too many message fragments: more than ${this.maxFragments}`);
       }
     }
     if (this.masked) {
@@ -367,7 +372,7 @@ export class FrameDecoder {
     this.accLength += part.length;
     this.processed += part.length;
     if (this.frameValidating && !this.utf8.write(acc.subarray(at, this.accLength))) {
-      this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
+      this.failWith(invalidUtf8('invalid UTF-8 in text message'));
     }
   }
 
@@ -387,7 +392,7 @@ export class FrameDecoder {
     if (this.masked) applyMask(view, this.maskKey, this.processed);
     this.processed += view.length;
     if (this.frameValidating && !this.utf8.write(view)) {
-      this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
+      this.failWith(invalidUtf8('invalid UTF-8 in text message'));
     }
   }
 
@@ -396,7 +401,7 @@ export class FrameDecoder {
       const rest = this.processed === 0 ? payload : payload.subarray(this.processed);
       if (this.masked) applyMask(rest, this.maskKey, this.processed);
       if (this.frameValidating && !this.utf8.write(rest)) {
-        this.fail(CloseCode.InvalidPayload, 'invalid UTF-8 in text message');
+        this.failWith(invalidUtf8('invalid UTF-8 in text message'));
         return;
       }
     }
@@ -410,7 +415,7 @@ export class FrameDecoder {
     const compressed = this.messageCompressed;
     if (this.fin) {
       if (this.validating && !this.utf8.complete) {
-        this.fail(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence');
+        this.failWith(invalidUtf8('text message ends inside a UTF-8 sequence'));
         return;
       }
       this.messageOpcode = 0;
@@ -425,9 +430,19 @@ export class FrameDecoder {
     this.chunks.push(all);
   }
 
-  private fail(code: number, message: string): false {
+  /** Fails on a violation of the frame format: 1002, with ws's code and message prefix. */
+  private violation(code: ErrorCodeValue, message: string): false {
+    return this.fail(CloseCode.ProtocolError, code, FRAME_PREFIX + message);
+  }
+
+  /** Fails on a framing violation or a limit: a RangeError with ws's code, as ws raises it. */
+  private fail(closeCode: number, code: ErrorCodeValue, message: string): false {
+    return this.failWith(frameError(closeCode, code, message));
+  }
+
+  private failWith(error: ProtocolError): false {
     this.stop();
-    this.handler.onDecodeError(new ProtocolError(code, message));
+    this.handler.onDecodeError(error);
     return false;
   }
 }

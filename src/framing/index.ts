@@ -1,7 +1,8 @@
 export { Opcode, isControlOpcode, isKnownOpcode } from './opcodes.js';
 export type { OpcodeValue, DataOpcode, ControlOpcode } from './opcodes.js';
 export { CloseCode, isValidWireCloseCode } from './close-codes.js';
-export { ProtocolError } from './errors.js';
+export { ErrorCode, ProtocolError, ProtocolRangeError } from './errors.js';
+export type { ErrorCodeValue } from './errors.js';
 export { applyMask, nextMaskKey } from './mask.js';
 export { Utf8Validator, isValidUtf8 } from './utf8.js';
 export {

@@ -1,5 +1,6 @@
 import {
   CloseCode,
+  ErrorCode,
   FrameDecoder,
   Opcode,
   ProtocolError,
@@ -12,6 +13,7 @@ import {
   parseClosePayload,
   type DecoderHandler,
 } from '../framing/index.js';
+import { invalidUtf8 } from '../framing/errors.js';
 import { ClosingHandshake, type ClosingPort } from './closing.js';
 import { MessageBuffer } from './message-buffer.js';
 import {
@@ -334,16 +336,16 @@ export class Protocol implements DecoderHandler, ClosingPort {
       this.inflating = false;
       if (this.closing.state === ReadyState.CLOSED) return;
       if (err) {
-        this.closing.fail(new ProtocolError(err.closeCode ?? CloseCode.ProtocolError, err.message));
+        this.closing.fail(codecFailure(err, CloseCode.ProtocolError));
         return;
       }
       const data = out ?? EMPTY;
       if (isText && !this.inflatedText.write(data)) {
-        this.closing.fail(new ProtocolError(CloseCode.InvalidPayload, 'invalid UTF-8 in text message'));
+        this.closing.fail(invalidUtf8('invalid UTF-8 in text message'));
         return;
       }
       if (isText && fin && !this.inflatedText.complete) {
-        this.closing.fail(new ProtocolError(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence'));
+        this.closing.fail(invalidUtf8('text message ends inside a UTF-8 sequence'));
         return;
       }
       this.collect(data, fin, opcode);
@@ -366,7 +368,10 @@ export class Protocol implements DecoderHandler, ClosingPort {
     this.codec!.compress(data, (err, out) => {
       if (this.closeInfo !== null) return;
       if (err || !out) {
-        this.closing.fail(new ProtocolError(CloseCode.InternalError, `compression failed: ${err?.message ?? 'no output'}`));
+        const cause = err ?? new Error('no output');
+        this.closing.fail(
+          new ProtocolError(CloseCode.InternalError, `compression failed: ${cause.message}`, ErrorCode.ExtensionFailed, { cause }),
+        );
         return;
       }
       item.frames = this.fragmentSize > 0
@@ -408,3 +413,14 @@ export class Protocol implements DecoderHandler, ClosingPort {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A codec's decompression error as the connection fails with it: a ProtocolError passes
+ * through (it already carries ws's class and code); another error keeps its `closeCode`
+ * (else `closeCode`) and string `code`, and becomes the cause.
+ */
+function codecFailure(err: Error & { closeCode?: number; code?: unknown }, closeCode: number): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  const code = typeof err.code === 'string' ? err.code : ErrorCode.ExtensionFailed;
+  return new ProtocolError(err.closeCode ?? closeCode, err.message, code, { cause: err });
+}

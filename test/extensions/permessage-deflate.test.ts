@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createDeflateCodec } from '../../src/extensions/permessage-deflate.js';
+import { ProtocolError } from '../../src/framing/errors.js';
 import type { MessageCodec } from '../../src/extensions/types.js';
 import { sharedZlibLimiter } from '../../src/extensions/zlib-limiter.js';
 import { agreement, compress, decompress, decompressError, decompressFrames, hex, sameBytes } from './helpers.js';
@@ -259,6 +260,9 @@ describe('decompress', () => {
     const err = await decompressError(client, hex('ff ff ff ff ff'));
     expect(err.closeCode).toBe(1002);
     expect(err.message).toMatch(/permessage-deflate: invalid compressed data/);
+    // As ws reports it: zlib's code on a plain Error (zlib's own error is the cause).
+    expect([(err as { code?: string }).code, err instanceof RangeError, err instanceof ProtocolError]).toEqual(['Z_DATA_ERROR', false, true]);
+    expect((err.cause as { code?: string }).code).toBe('Z_DATA_ERROR');
     const again = await decompressError(client, hex('f2 48 cd c9 c9 07 00'));
     expect(again.closeCode).toBe(1002);
     // Compression is independent and still works.
@@ -291,6 +295,7 @@ describe('decompress', () => {
     const err = await decompressError(codec('client', agreement()), z, true, 4999);
     expect(err.closeCode).toBe(1009);
     expect(err.message).toMatch(/exceeds 4999 bytes/);
+    expect([(err as { code?: string }).code, err instanceof RangeError]).toEqual(['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', true]);
   });
 
   test('maxPayload counts the whole message across frames and resets for the next one', async () => {
@@ -367,6 +372,8 @@ describe('close', () => {
     expect(streams(c).inflater).toBeNull();
     await expect(compress(c, Buffer.from('x'))).rejects.toThrow(/closed/);
     await expect(decompress(c, hex('00'))).rejects.toThrow(/closed/);
+    // Our own failure, not the peer's: 1011 and sockwire's code (ws has none for it).
+    await expect(compress(c, Buffer.from('x'))).rejects.toMatchObject({ closeCode: 1011, code: 'SOCKWIRE_ERR_EXTENSION_FAILED' });
     c.close(); // idempotent
   });
 

@@ -8,17 +8,24 @@ export interface Side {
   closes: CloseInfo[];
   out: Buffer[];
   ended: number;
+  /** Settles with the first CloseInfo reported (for cores whose codec works asynchronously). */
+  closed: Promise<CloseInfo>;
 }
 
 /** A core whose events are recorded and whose output bytes are collected in `out`. */
 export function recordingProtocol(options: ProtocolOptions): Side {
-  const side: Side = { protocol: null as unknown as Protocol, messages: [], pings: [], pongs: [], closes: [], out: [], ended: 0 };
+  let reportClosed: (info: CloseInfo) => void = () => {};
+  const closed = new Promise<CloseInfo>((resolve) => (reportClosed = resolve));
+  const side: Side = { protocol: null as unknown as Protocol, messages: [], pings: [], pongs: [], closes: [], out: [], ended: 0, closed };
   side.protocol = new Protocol(options, {
     write: (chunk) => side.out.push(Buffer.from(chunk)),
     onMessage: (data, isBinary) => side.messages.push({ data: Buffer.from(data), isBinary }),
     onPing: (p) => side.pings.push(Buffer.from(p)),
     onPong: (p) => side.pongs.push(Buffer.from(p)),
-    onClose: (info) => side.closes.push(info),
+    onClose: (info) => {
+      side.closes.push(info);
+      reportClosed(info);
+    },
     endTransport: () => side.ended++,
   });
   return side;
