@@ -1,0 +1,209 @@
+import { Agent as HttpAgent, type ClientRequestArgs } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WS from 'ws';
+import { WebSocket } from '../../src/index.js';
+import { selfSignedCert, startServer, waitFor, type Started } from '../server/helpers.js';
+import { connectProxy, echoServer, settle } from './helpers.js';
+
+/**
+ * The handshake goes through Node's http(s).request, so whatever ws users hand it to shape
+ * the connection works the same: an agent (https.Agent with keepAlive, a proxy agent built on
+ * agent-base), createConnection, and the socket options Node passes on (lookup, family, …).
+ */
+type Client = WebSocket | WS;
+
+/** Sends one message and waits for its echo. */
+async function echo(ws: Client, text: string): Promise<string> {
+  const reply = waitFor<[Buffer]>(ws, 'message');
+  ws.send(text);
+  return (await reply)[0].toString();
+}
+
+async function closeCleanly(ws: Client): Promise<number> {
+  const closed = waitFor<[number]>(ws, 'close');
+  ws.close(1000);
+  return (await closed)[0];
+}
+
+let plain: Awaited<ReturnType<typeof echoServer>>;
+beforeAll(async () => {
+  plain = await echoServer();
+});
+afterAll(() => plain.close());
+
+/** An http.Agent whose createConnection calls are counted. */
+function countingAgent(): HttpAgent & { created: number } {
+  const agent = new HttpAgent() as HttpAgent & { created: number; createConnection: (o: ClientRequestArgs, cb?: unknown) => Duplex };
+  agent.created = 0;
+  const original = agent.createConnection.bind(agent);
+  agent.createConnection = (options: ClientRequestArgs, cb?: unknown) => {
+    agent.created++;
+    return original(options, cb as never);
+  };
+  return agent;
+}
+
+describe('agent', () => {
+  it('a custom http.Agent makes the connection, for sockwire as for ws', async () => {
+    for (const Client of [WebSocket, WS] as const) {
+      const agent = countingAgent();
+      const ws = new Client(`${plain.url}/via-agent`, { agent });
+      await waitFor(ws, 'open');
+      expect(await echo(ws, `through ${Client.name}'s agent`)).toBe(`through ${Client.name}'s agent`);
+      expect(agent.created).toBe(1);
+      expect(await closeCleanly(ws)).toBe(1000);
+      agent.destroy();
+    }
+  });
+
+  it('an http.Agent for a wss: URL is the TypeError Node (and so ws) throws', () => {
+    const agent = new HttpAgent();
+    expect(() => new WS('wss://127.0.0.1:1', { agent })).toThrow(TypeError);
+    expect(() => new WebSocket('wss://127.0.0.1:1', { agent })).toThrow(/Protocol "https:" not supported/);
+    agent.destroy();
+  });
+});
+
+const pair = selfSignedCert();
+
+describe.skipIf(pair === null)('https.Agent (skipped when openssl is missing)', () => {
+  let tls: Started;
+  beforeAll(async () => {
+    tls = await startServer({ heartbeat: 0, tls: { cert: pair!.cert, key: pair!.key } });
+    tls.wss.on('connection', (ws: WebSocket) => ws.on('message', (d: Buffer) => ws.send(d.toString())));
+  });
+  afterAll(() => tls.close());
+
+  it('with keepAlive: the agent trusts the certificate, and an upgraded socket leaves its pool', async () => {
+    const agent = new HttpsAgent({ keepAlive: true, ca: pair!.cert });
+    let created = 0;
+    const original = agent.createConnection.bind(agent);
+    agent.createConnection = (options, cb) => {
+      created++;
+      return original(options, cb);
+    };
+    for (let i = 1; i <= 2; i++) {
+      // No `ca` here: only the agent knows the certificate, so the agent made this connection.
+      const ws = new WebSocket(`wss://localhost:${tls.port}/keepalive`, { agent });
+      await waitFor(ws, 'open');
+      expect(await echo(ws, `round ${i}`)).toBe(`round ${i}`);
+      // The socket belongs to the WebSocket now, not to the agent's pool.
+      expect(Object.keys(agent.sockets)).toEqual([]);
+      expect(Object.keys(agent.freeSockets)).toEqual([]);
+      expect(await closeCleanly(ws)).toBe(1000);
+    }
+    expect(created).toBe(2);
+    agent.destroy();
+  });
+
+  it('without the agent (and without ca) the same URL fails on the certificate', async () => {
+    const r = await settle(new WebSocket(`wss://localhost:${tls.port}/`));
+    expect(r.events).toHaveLength(2);
+    expect(r.events[0]).toMatch(/^error: .*certificate/);
+    expect(r.code).toBe(1006);
+  });
+});
+
+describe('a proxy agent (https-proxy-agent over an HTTP CONNECT proxy)', () => {
+  let proxy: Awaited<ReturnType<typeof connectProxy>>;
+  beforeAll(async () => {
+    proxy = await connectProxy();
+  });
+  afterAll(() => proxy.close());
+
+  it('ws:// goes through the proxy, for sockwire as for ws', async () => {
+    for (const Client of [WebSocket, WS] as const) {
+      const before = proxy.connects.length;
+      const agent = new HttpsProxyAgent(proxy.url);
+      const ws = new Client(`${plain.url}/proxied`, { agent });
+      await waitFor(ws, 'open');
+      expect(proxy.connects.slice(before)).toEqual([`127.0.0.1:${plain.port}`]);
+      expect(await echo(ws, 'via the proxy')).toBe('via the proxy');
+      expect(await closeCleanly(ws)).toBe(1000);
+    }
+    expect(plain.requests.filter((r) => r.url === '/proxied')).toHaveLength(2);
+  });
+
+  it.skipIf(pair === null)('wss:// tunnels TLS through the proxy (the request\'s ca reaches the agent)', async () => {
+    const tls = await startServer({ heartbeat: 0, tls: { cert: pair!.cert, key: pair!.key } });
+    try {
+      tls.wss.on('connection', (ws: WebSocket) => ws.on('message', (d: Buffer) => ws.send(d.toString())));
+      const before = proxy.connects.length;
+      const ws = new WebSocket(`wss://localhost:${tls.port}/`, { agent: new HttpsProxyAgent(proxy.url), ca: pair!.cert });
+      await waitFor(ws, 'open');
+      expect(proxy.connects.slice(before)).toEqual([`localhost:${tls.port}`]);
+      expect(await echo(ws, 'secret')).toBe('secret');
+      expect(await closeCleanly(ws)).toBe(1000);
+    } finally {
+      await tls.close();
+    }
+  });
+
+  it('a proxy that refuses the tunnel fails the connection: error, then close 1006', async () => {
+    // Nothing listens on the target port: the proxy's upstream connection fails and it hangs up.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const before = proxy.connects.length;
+    const r = await settle(new WebSocket(`ws://127.0.0.1:${port}/`, { agent: new HttpsProxyAgent(proxy.url) }));
+    expect(proxy.connects.slice(before)).toEqual([`127.0.0.1:${port}`]);
+    expect(r.events.length).toBe(2);
+    expect(r.events[0]).toMatch(/^error: /);
+    expect(r.code).toBe(1006);
+  });
+});
+
+describe('createConnection and the socket options Node passes on', () => {
+  it('createConnection makes the socket; it sees the host, port and request options', async () => {
+    const seen: ClientRequestArgs[] = [];
+    const ws = new WebSocket(`${plain.url}/made`, {
+      createConnection: (options: ClientRequestArgs) => {
+        seen.push(options);
+        return netConnect(Number(options.port), String(options.host));
+      },
+    });
+    await waitFor(ws, 'open');
+    expect(seen).toHaveLength(1);
+    expect([seen[0]!.host, Number(seen[0]!.port)]).toEqual(['127.0.0.1', plain.port]);
+    expect(await echo(ws, 'made by hand')).toBe('made by hand');
+    ws.terminate();
+  });
+
+  it('createConnection may hand its socket over through the callback instead', async () => {
+    const ws = new WebSocket(`${plain.url}/later`, {
+      createConnection: (options: ClientRequestArgs, oncreate: (err: Error | null, socket: Duplex) => void) => {
+        const socket = netConnect(Number(options.port), String(options.host));
+        socket.once('connect', () => oncreate(null, socket));
+        return undefined;
+      },
+    });
+    await waitFor(ws, 'open');
+    expect(await echo(ws, 'called back')).toBe('called back');
+    ws.terminate();
+  });
+
+  it('lookup, family and localAddress reach the socket', async () => {
+    const lookups: string[] = [];
+    const ws = new WebSocket(`ws://sockwire.invalid:${plain.port}/resolved`, {
+      family: 4,
+      localAddress: '127.0.0.1',
+      lookup: ((hostname: string, options: { all?: boolean }, cb: (...args: unknown[]) => void) => {
+        lookups.push(hostname);
+        if (options.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+        else cb(null, '127.0.0.1', 4);
+      }) as never,
+    });
+    await waitFor(ws, 'open');
+    expect(lookups).toEqual(['sockwire.invalid']);
+    expect((ws.socket as Socket).localAddress).toBe('127.0.0.1');
+    expect(plain.requests.at(-1)!.headers.host).toBe(`sockwire.invalid:${plain.port}`);
+    ws.terminate();
+  });
+});
