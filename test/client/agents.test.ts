@@ -7,23 +7,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { WebSocket } from '../../src/index.js';
 import { selfSignedCert, startServer, waitFor, type Started } from '../server/helpers.js';
-import { connectProxy, echoServer, settle } from './helpers.js';
+import { BOTH, connectProxy, echoServer, settle, type AnyClient } from './helpers.js';
 
 /**
  * The handshake goes through Node's http(s).request, so whatever ws users hand it to shape
  * the connection works the same: an agent (https.Agent with keepAlive, a proxy agent built on
  * agent-base), createConnection, and the socket options Node passes on (lookup, family, …).
  */
-type Client = WebSocket | WS;
 
 /** Sends one message and waits for its echo. */
-async function echo(ws: Client, text: string): Promise<string> {
+async function echo(ws: AnyClient, text: string): Promise<string> {
   const reply = waitFor<[Buffer]>(ws, 'message');
   ws.send(text);
   return (await reply)[0].toString();
 }
 
-async function closeCleanly(ws: Client): Promise<number> {
+async function closeCleanly(ws: AnyClient): Promise<number> {
   const closed = waitFor<[number]>(ws, 'close');
   ws.close(1000);
   return (await closed)[0];
@@ -37,23 +36,22 @@ afterAll(() => plain.close());
 
 /** An http.Agent whose createConnection calls are counted. */
 function countingAgent(): HttpAgent & { created: number } {
-  const agent = new HttpAgent() as HttpAgent & { created: number; createConnection: (o: ClientRequestArgs, cb?: unknown) => Duplex };
-  agent.created = 0;
+  const agent = Object.assign(new HttpAgent(), { created: 0 });
   const original = agent.createConnection.bind(agent);
-  agent.createConnection = (options: ClientRequestArgs, cb?: unknown) => {
+  agent.createConnection = (options, cb) => {
     agent.created++;
-    return original(options, cb as never);
+    return original(options, cb);
   };
   return agent;
 }
 
 describe('agent', () => {
   it('a custom http.Agent makes the connection, for sockwire as for ws', async () => {
-    for (const Client of [WebSocket, WS] as const) {
+    for (const [name, Client] of BOTH) {
       const agent = countingAgent();
       const ws = new Client(`${plain.url}/via-agent`, { agent });
       await waitFor(ws, 'open');
-      expect(await echo(ws, `through ${Client.name}'s agent`)).toBe(`through ${Client.name}'s agent`);
+      expect(await echo(ws, `through ${name}'s agent`)).toBe(`through ${name}'s agent`);
       expect(agent.created).toBe(1);
       expect(await closeCleanly(ws)).toBe(1000);
       agent.destroy();
@@ -116,7 +114,7 @@ describe('a proxy agent (https-proxy-agent over an HTTP CONNECT proxy)', () => {
   afterAll(() => proxy.close());
 
   it('ws:// goes through the proxy, for sockwire as for ws', async () => {
-    for (const Client of [WebSocket, WS] as const) {
+    for (const [, Client] of BOTH) {
       const before = proxy.connects.length;
       const agent = new HttpsProxyAgent(proxy.url);
       const ws = new Client(`${plain.url}/proxied`, { agent });

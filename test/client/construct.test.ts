@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { WebSocket, type UpgradeRequest } from '../../src/index.js';
 import { startServer, waitFor, type Started } from '../server/helpers.js';
+import { BOTH } from './helpers.js';
 
 /** What the constructor checks synchronously, and how URLs map to connections. */
 
@@ -126,17 +127,13 @@ describe('subprotocols', () => {
 });
 
 describe('request options', () => {
-  it('a header value with CR/LF is a TypeError, before any connection (as with ws)', () => {
-    let connections = 0;
-    const probe = createServer(() => connections++);
-    for (const Ctor of [WS, WebSocket] as const) {
+  it('a header name or value that could inject is a TypeError, thrown synchronously (as with ws)', () => {
+    for (const [, Ctor] of BOTH) {
       expect(() => new Ctor('ws://127.0.0.1:1', { headers: { 'X-Evil': 'a\r\nInjected: 1' } })).toThrow(TypeError);
       expect(() => new Ctor('ws://127.0.0.1:1', { headers: { 'X Evil': 'a' } })).toThrow(TypeError);
       expect(() => new Ctor('ws://127.0.0.1:1', { headers: { 'X-Wide': 'a\u010ab' } })).toThrow(TypeError);
     }
     expect(() => new WebSocket('ws://127.0.0.1:1', { origin: 'https://o\r\nX: 1' })).toThrow(TypeError);
-    expect(connections).toBe(0);
-    probe.close();
   });
 
   it('a missing URL is the SyntaxError of ws', () => {

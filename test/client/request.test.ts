@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { WebSocket, WebSocketServer, type ClientOptions, type UpgradeRequest } from '../../src/index.js';
 import { waitFor } from '../server/helpers.js';
-import { settle } from './helpers.js';
+import { BOTH, settle } from './helpers.js';
 
 /**
  * What the client puts on the wire: the request head is compared byte for byte with the one
@@ -58,9 +58,9 @@ const normalize = (head: string): string => head.replace(/(Sec-WebSocket-Key: )\
 /** Opens a sockwire client and a ws client with the same arguments; returns both request heads. */
 async function bothHeads(c: Capture, url: string, protocols: string[], options: ClientOptions): Promise<[string, string]> {
   const heads: string[] = [];
-  for (const Client of [WebSocket, WS] as const) {
+  for (const [, Client] of BOTH) {
     const before = c.heads.length;
-    const r = await settle(new Client(url, protocols, options as never), { terminateOnOpen: true });
+    const r = await settle(new Client(url, protocols, options), { terminateOnOpen: true });
     expect(r.events[0]).toBe('open');
     expect(c.heads.length).toBe(before + 1);
     heads.push(normalize(c.heads.at(-1)!));
