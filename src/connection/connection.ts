@@ -271,6 +271,11 @@ export class Connection {
 
   // ── Adapter entry points (client connector and server) ─────────────────────
 
+  /** For the client connector: the face the application holds (finishRequest's `websocket` argument). */
+  get face(): object {
+    return this.events;
+  }
+
   /** For the client connector while connecting. */
   setConnecting(url: string, socket: Duplex | null): void {
     this.url = url;
