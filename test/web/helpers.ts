@@ -162,3 +162,19 @@ export function record(ws: EventTarget & { readyState: number }): { events: Reco
   });
   return { events, closed: within(closed, "'close'", 15000) };
 }
+
+/** An unmasked (server-to-client) frame: FIN set, `opcode`, `payload`. */
+export function serverFrame(opcode: number, payload: Buffer | string = Buffer.alloc(0), fin = true): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const len = body.length;
+  const head = len < 126 ? Buffer.from([(fin ? 0x80 : 0) | opcode, len]) : Buffer.from([(fin ? 0x80 : 0) | opcode, 126, len >> 8, len & 0xff]);
+  return Buffer.concat([head, body]);
+}
+
+/** A Close frame body: the code and the reason. */
+export function closeBody(code: number, reason = ''): Buffer {
+  const b = Buffer.alloc(2 + Buffer.byteLength(reason));
+  b.writeUInt16BE(code, 0);
+  b.write(reason, 2);
+  return b;
+}
