@@ -249,7 +249,7 @@ describe('MessageEvent', () => {
     expect(e.ports).toBe(e.ports);
     const { port1, port2 } = new MessageChannel();
     try {
-      const withPorts = new MessageEvent('m', { ports: new Set([port1]), source: port2 });
+      const withPorts = new MessageEvent('m', { ports: new Set([port1]) as unknown as Set<MessagePort>, source: port2 as unknown as MessagePort });
       expect(withPorts.ports).toEqual([port1]);
       expect(withPorts.source).toBe(port2);
       expect(Object.isFrozen(withPorts.ports)).toBe(true);
