@@ -58,97 +58,140 @@ interface Pending {
  * closing handshake, and never touches a socket or a timer — an adapter feeds it the
  * transport's bytes (`receive`, `receiveEof`) and carries out what it asks (`write`,
  * `endTransport`). It starts in OPEN: the HTTP handshake happens before it exists.
+ *
+ * Everything but the documented API is `#private`: this class is handed to applications
+ * (`sockwire/protocol`), and no call they can make may leave it in an inconsistent state.
  */
-export class Protocol implements DecoderHandler, ClosingPort {
+export class Protocol {
   /** Which end of the connection this core plays. */
   readonly role: ProtocolOptions['role'];
-  private readonly handler: ProtocolHandler;
-  private readonly decoder: FrameDecoder;
-  private readonly closing: ClosingHandshake;
-  private readonly maxPayload: number;
-  private readonly autoPong: boolean;
-  private readonly fragmentSize: number;
-  private readonly mask: boolean;
-  private readonly codec: MessageCodec | null;
-  private readonly compressThreshold: number;
-  private readonly validateUtf8: boolean;
+  readonly #handler: ProtocolHandler;
+  readonly #decoder: FrameDecoder;
+  readonly #closing: ClosingHandshake;
+  readonly #maxPayload: number;
+  readonly #autoPong: boolean;
+  readonly #fragmentSize: number;
+  readonly #mask: boolean;
+  readonly #codec: MessageCodec | null;
+  readonly #compressThreshold: number;
+  readonly #validateUtf8: boolean;
 
-  private messageState: MessageBuffer | null = null;
+  #messageState: MessageBuffer | null = null;
   /** Created with the first fragmented message: most connections never need one. */
-  private get message(): MessageBuffer {
-    return (this.messageState ??= new MessageBuffer());
+  get #message(): MessageBuffer {
+    return (this.#messageState ??= new MessageBuffer());
   }
   /** Validates text of compressed messages after inflation (uncompressed text is checked by the decoder). */
-  private inflatedTextState: Utf8Validator | null = null;
-  private get inflatedText(): Utf8Validator {
-    return (this.inflatedTextState ??= new Utf8Validator());
+  #inflatedTextState: Utf8Validator | null = null;
+  get #inflatedText(): Utf8Validator {
+    return (this.#inflatedTextState ??= new Utf8Validator());
   }
-  private inflating = false;
+  #inflating = false;
   /** The transport ended while input was held back behind an inflation; act on it once that input is processed. */
-  private eofPending = false;
+  #eofPending = false;
   /** Outgoing frames queued behind a compression in progress, to keep wire order. */
-  private readonly pending: Pending[] = [];
+  readonly #pending: Pending[] = [];
   /** Opcode of an outgoing message sent in pieces with `fin: false`, 0 when none is open. */
-  private sendingOpcode = 0;
-  private closeInfo: CloseInfo | null = null;
+  #sendingOpcode = 0;
+  #closeInfo: CloseInfo | null = null;
+
+  /**
+   * The decoder's and the closing handshake's callbacks. They live on one small object per
+   * connection rather than on Protocol, so no application can call them: a stray
+   * `finished()` or `sendCloseFrame()` would corrupt the connection's state. Declared in
+   * the class body so that it reaches the private members.
+   */
+  static readonly #Port = class ProtocolPort implements DecoderHandler, ClosingPort {
+    constructor(readonly p: Protocol) {}
+
+    onDataFrame(payload: Buffer, fin: boolean, opcode: number, compressed: boolean): void {
+      if (compressed) this.p.#inflate(payload, fin, opcode);
+      else this.p.#collect(payload, fin, opcode);
+    }
+
+    onControlFrame(opcode: number, payload: Buffer): void {
+      this.p.#controlFrame(opcode, payload);
+    }
+
+    onDecodeError(error: ProtocolError): void {
+      this.p.#closing.fail(error);
+    }
+
+    sendCloseFrame(code: number | undefined, reason: string): void {
+      this.p.#sendCloseFrame(code, reason);
+    }
+
+    stopReading(): void {
+      this.p.#stopReading();
+    }
+
+    finished(info: CloseInfo, transportOpen: boolean): void {
+      this.p.#finished(info, transportOpen);
+    }
+
+    endTransport(): void {
+      this.p.#handler.endTransport?.();
+    }
+  };
 
   /** A connection in the OPEN state: the handshake is done and `handler.write` can carry bytes. */
   constructor(options: ProtocolOptions, handler: ProtocolHandler) {
     this.role = options.role;
-    this.handler = handler;
-    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    this.autoPong = options.autoPong ?? true;
-    this.fragmentSize = options.fragmentSize ?? 0;
-    this.mask = options.role === 'client';
-    this.codec = options.codec ?? null;
-    this.compressThreshold = options.compressThreshold ?? this.codec?.threshold ?? DEFAULT_COMPRESS_THRESHOLD;
-    this.validateUtf8 = options.validateUtf8 ?? true;
-    this.decoder = new FrameDecoder(this, {
+    this.#handler = handler;
+    this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.#autoPong = options.autoPong ?? true;
+    this.#fragmentSize = options.fragmentSize ?? 0;
+    this.#mask = options.role === 'client';
+    this.#codec = options.codec ?? null;
+    this.#compressThreshold = options.compressThreshold ?? this.#codec?.threshold ?? DEFAULT_COMPRESS_THRESHOLD;
+    this.#validateUtf8 = options.validateUtf8 ?? true;
+    const port = new Protocol.#Port(this);
+    this.#decoder = new FrameDecoder(port, {
       role: options.role,
-      maxPayload: this.maxPayload,
-      allowRsv1: this.codec !== null,
-      validateUtf8: this.validateUtf8,
+      maxPayload: this.#maxPayload,
+      allowRsv1: this.#codec !== null,
+      validateUtf8: this.#validateUtf8,
       ...(options.maxFragments !== undefined ? { maxFragments: options.maxFragments } : {}),
     });
-    this.closing = new ClosingHandshake(options.role, this);
+    this.#closing = new ClosingHandshake(options.role, port);
   }
 
   /** `OPEN` (1), `CLOSING` (2) or `CLOSED` (3). */
   get readyState(): ReadyStateValue {
-    return this.closing.state;
+    return this.#closing.state;
   }
 
   /** How the connection closed, once it is CLOSED. */
   get closed(): CloseInfo | null {
-    return this.closeInfo;
+    return this.#closeInfo;
   }
 
   /** Incoming bytes not yet processed (buffered while a message inflates). */
   get bufferedIncoming(): number {
-    return this.decoder.bufferedAmount;
+    return this.#decoder.bufferedAmount;
   }
 
   /** True while input is held back (a compressed message is being inflated): the adapter may pause reading. */
   get receivePaused(): boolean {
-    return this.inflating;
+    return this.#inflating;
   }
 
   // ── Bytes in ────────────────────────────────────────────────────────────────
 
   /** Feed bytes received from the transport. Ignored once the connection is CLOSED. */
   receive(chunk: Buffer): void {
-    this.decoder.push(chunk);
+    this.#decoder.push(chunk);
   }
 
   /** The transport reached end of stream or broke. */
   receiveEof(): void {
     // Bytes held back while a message inflates arrived before the EOF (they may hold the
     // peer's Close): they are processed first, or a clean close would be reported as 1006.
-    if (this.inflating) {
-      this.eofPending = true;
+    if (this.#inflating) {
+      this.#eofPending = true;
       return;
     }
-    this.closing.transportClosed();
+    this.#closing.transportClosed();
   }
 
   // ── Commands in ─────────────────────────────────────────────────────────────
@@ -159,29 +202,29 @@ export class Protocol implements DecoderHandler, ClosingPort {
    * `byteLength`, when the caller already measured a string `data`, saves a second scan of it.
    */
   send(data: string | Buffer, isBinary: boolean, options?: SendOptions, cb?: WriteCallback, byteLength?: number): boolean {
-    if (!this.canWrite) return false;
+    if (!this.#canWrite) return false;
     const fin = options?.fin ?? true;
-    const continuing = this.sendingOpcode !== 0;
+    const continuing = this.#sendingOpcode !== 0;
     const opcode = continuing ? Opcode.Continuation : isBinary ? Opcode.Binary : Opcode.Text;
-    this.sendingOpcode = fin ? 0 : continuing ? this.sendingOpcode : opcode;
+    this.#sendingOpcode = fin ? 0 : continuing ? this.#sendingOpcode : opcode;
 
     const compress =
-      this.codec !== null && fin && !continuing && options?.compress !== false &&
-      data.length >= this.compressThreshold;
+      this.#codec !== null && fin && !continuing && options?.compress !== false &&
+      data.length >= this.#compressThreshold;
     if (compress) {
-      this.sendCompressed(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, opcode, cb);
+      this.#sendCompressed(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, opcode, cb);
       return true;
     }
     let frames: Buffer[];
     // Short strings are encoded straight into the frame buffer; long ones are encoded once
     // and handed to the socket as the payload buffer (one pass over the text instead of two).
-    if (typeof data === 'string' && data.length <= 16384 && (this.fragmentSize === 0 || data.length * 3 <= this.fragmentSize)) {
-      frames = [encodeTextFrame(data, { fin, mask: this.mask }, opcode, byteLength)];
+    if (typeof data === 'string' && data.length <= 16384 && (this.#fragmentSize === 0 || data.length * 3 <= this.#fragmentSize)) {
+      frames = [encodeTextFrame(data, { fin, mask: this.#mask }, opcode, byteLength)];
     } else {
       const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      frames = encodeFragments(opcode, payload, this.fragmentSize, { fin, mask: this.mask });
+      frames = encodeFragments(opcode, payload, this.#fragmentSize, { fin, mask: this.#mask });
     }
-    this.output(frames, cb);
+    this.#output(frames, cb);
     return true;
   }
 
@@ -191,8 +234,8 @@ export class Protocol implements DecoderHandler, ClosingPort {
    * Returns false when closing began or a fragmented message is open (nothing is written).
    */
   sendFrames(frames: readonly Buffer[], cb?: WriteCallback): boolean {
-    if (!this.canWrite || this.sendingOpcode !== 0) return false;
-    this.output(frames as Buffer[], cb);
+    if (!this.#canWrite || this.#sendingOpcode !== 0) return false;
+    this.#output(frames as Buffer[], cb);
     return true;
   }
 
@@ -200,28 +243,28 @@ export class Protocol implements DecoderHandler, ClosingPort {
    * Frames may still be written: no Close frame was sent and the transport has not ended
    * (an end held back behind an inflating message counts as ended for writing).
    */
-  private get canWrite(): boolean {
-    return !this.closing.closeSent && !this.eofPending;
+  get #canWrite(): boolean {
+    return !this.#closing.closeSent && !this.#eofPending;
   }
 
   /** A message sent with `fin: false` is still open: only its continuation may follow. */
   get midMessage(): boolean {
-    return this.sendingOpcode !== 0;
+    return this.#sendingOpcode !== 0;
   }
 
   /** Whether a compression extension is in use (outgoing frames are per-connection then). */
   get compressing(): boolean {
-    return this.codec !== null;
+    return this.#codec !== null;
   }
 
   /** Sends a Ping (payload at most 125 bytes, else RangeError); false once a Close frame was sent. */
   ping(payload: Buffer = EMPTY): boolean {
-    return this.sendControl(Opcode.Ping, payload);
+    return this.#sendControl(Opcode.Ping, payload);
   }
 
   /** Sends an unsolicited Pong (payload at most 125 bytes, else RangeError); false once a Close frame was sent. */
   pong(payload: Buffer = EMPTY): boolean {
-    return this.sendControl(Opcode.Pong, payload);
+    return this.#sendControl(Opcode.Pong, payload);
   }
 
   /**
@@ -232,183 +275,160 @@ export class Protocol implements DecoderHandler, ClosingPort {
     if (code !== undefined && !(Number.isInteger(code) && isValidWireCloseCode(code))) throw new RangeError(`invalid close code ${code}`);
     if (code === undefined && reason !== '') throw new TypeError('a close reason needs a close code');
     if (Buffer.byteLength(reason) > 123) throw new RangeError('close reason longer than 123 bytes');
-    if (this.eofPending) return false;
-    return this.closing.start(code, reason);
+    if (this.#eofPending) return false;
+    return this.#closing.start(code, reason);
   }
 
   /** Fails the connection for a local reason (e.g. a policy violation), with `code` in the Close frame. */
   fail(code: number, reason: string): void {
     if (!(Number.isInteger(code) && isValidWireCloseCode(code))) throw new RangeError(`invalid close code ${code}`);
-    this.closing.fail(new ProtocolError(code, reason.length > 123 ? reason.slice(0, 123) : reason));
+    this.#closing.fail(new ProtocolError(code, reason.length > 123 ? reason.slice(0, 123) : reason));
   }
 
   /** Drops the connection without a closing handshake (terminate); reported as 1006. */
   abort(): void {
-    this.closing.transportClosed();
+    this.#closing.transportClosed();
   }
 
-  // ── Decoder events ──────────────────────────────────────────────────────────
+  // ── Decoder events (called through the port) ────────────────────────────────
 
-  /** @internal the frame decoder's callback, not for applications */
-  onDataFrame(payload: Buffer, fin: boolean, opcode: number, compressed: boolean): void {
-    if (compressed) {
-      this.inflate(payload, fin, opcode);
-      return;
-    }
-    this.collect(payload, fin, opcode);
-  }
-
-  /** @internal the frame decoder's callback, not for applications */
-  onControlFrame(opcode: number, payload: Buffer): void {
+  #controlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
-      if (this.autoPong && this.canWrite) this.output(encodeFrame(Opcode.Pong, payload, { mask: this.mask }), undefined);
-      this.handler.onPing?.(payload);
+      if (this.#autoPong && this.#canWrite) this.#output(encodeFrame(Opcode.Pong, payload, { mask: this.#mask }), undefined);
+      this.#handler.onPing?.(payload);
     } else if (opcode === Opcode.Pong) {
-      this.handler.onPong?.(payload);
+      this.#handler.onPong?.(payload);
     } else {
       const parsed = parseClosePayload(payload);
       if (parsed instanceof ProtocolError) {
-        this.closing.fail(parsed);
+        this.#closing.fail(parsed);
         return;
       }
-      this.handler.onCloseFrame?.(parsed.code, parsed.reason);
-      this.closing.received(parsed.code, parsed.reason);
+      this.#handler.onCloseFrame?.(parsed.code, parsed.reason);
+      this.#closing.received(parsed.code, parsed.reason);
     }
   }
 
-  /** @internal the frame decoder's callback, not for applications */
-  onDecodeError(error: ProtocolError): void {
-    this.closing.fail(error);
+  // ── Closing handshake requests (called through the port) ─────────────────────
+
+  #sendCloseFrame(code: number | undefined, reason: string): void {
+    const frames = encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.#mask });
+    if (this.#pending.length > 0) this.#pending.push({ frames, cb: undefined, close: true });
+    else this.#writeFrames(frames, undefined);
   }
 
-  // ── Closing port ────────────────────────────────────────────────────────────
-
-  /** @internal the closing handshake's callback, not for applications */
-  sendCloseFrame(code: number | undefined, reason: string): void {
-    const frames = encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask });
-    if (this.pending.length > 0) this.pending.push({ frames, cb: undefined, close: true });
-    else this.writeFrames(frames, undefined);
+  #stopReading(): void {
+    this.#decoder.stop();
+    this.#messageState?.clear();
   }
 
-  /** @internal the closing handshake's callback, not for applications */
-  stopReading(): void {
-    this.decoder.stop();
-    this.messageState?.clear();
-  }
-
-  /** @internal the closing handshake's callback, not for applications */
-  finished(info: CloseInfo, transportOpen = true): void {
-    this.closeInfo = info;
-    this.codec?.close();
-    const queued = this.pending.splice(0);
+  #finished(info: CloseInfo, transportOpen: boolean): void {
+    this.#closeInfo = info;
+    this.#codec?.close();
+    const queued = this.#pending.splice(0);
     // A Close frame queued behind a compression still in progress (an echo, a failure, or a
     // close() the peer answered first) would otherwise never be sent: the peer would see 1006.
     const close = transportOpen ? queued.find((p) => p.close) : undefined;
-    if (close) this.writeFrames(close.frames!, undefined);
+    if (close) this.#writeFrames(close.frames!, undefined);
     // Callbacks of sends that will never reach the wire learn so now, not never.
     for (const p of queued) if (!p.close) p.cb?.(new Error('WebSocket closed before the message was sent'));
-    this.handler.onClose?.(info);
-  }
-
-  /** @internal the closing handshake's callback, not for applications */
-  endTransport(): void {
-    this.handler.endTransport?.();
+    this.#handler.onClose?.(info);
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────
 
-  private collect(payload: Buffer, fin: boolean, opcode: number): void {
-    if (fin && (this.messageState === null || this.messageState.empty)) {
-      this.handler.onMessage?.(payload, opcode === Opcode.Binary);
+  #collect(payload: Buffer, fin: boolean, opcode: number): void {
+    if (fin && (this.#messageState === null || this.#messageState.empty)) {
+      this.#handler.onMessage?.(payload, opcode === Opcode.Binary);
       return;
     }
-    this.message.append(payload);
-    if (fin) this.handler.onMessage?.(this.message.take(), opcode === Opcode.Binary);
+    this.#message.append(payload);
+    if (fin) this.#handler.onMessage?.(this.#message.take(), opcode === Opcode.Binary);
   }
 
-  private inflate(payload: Buffer, fin: boolean, opcode: number): void {
-    const codec = this.codec!;
-    const isText = opcode === Opcode.Text && this.validateUtf8;
-    if (isText && this.message.empty && !this.inflating) this.inflatedText.reset();
+  #inflate(payload: Buffer, fin: boolean, opcode: number): void {
+    const codec = this.#codec!;
+    const isText = opcode === Opcode.Text && this.#validateUtf8;
+    if (isText && this.#message.empty && !this.#inflating) this.#inflatedText.reset();
     let sync = true;
-    this.inflating = true;
+    this.#inflating = true;
     const inflated = (err: (Error & { closeCode?: number }) | null, out?: Buffer): void => {
-      this.inflating = false;
-      if (this.closing.state === ReadyState.CLOSED) return;
+      this.#inflating = false;
+      if (this.#closing.state === ReadyState.CLOSED) return;
       if (err) {
-        this.closing.fail(codecFailure(err, CloseCode.ProtocolError));
+        this.#closing.fail(codecFailure(err, CloseCode.ProtocolError));
         return;
       }
       const data = out ?? EMPTY;
-      if (isText && !this.inflatedText.write(data)) {
-        this.closing.fail(invalidUtf8('invalid UTF-8 in text message'));
+      if (isText && !this.#inflatedText.write(data)) {
+        this.#closing.fail(invalidUtf8('invalid UTF-8 in text message'));
         return;
       }
-      if (isText && fin && !this.inflatedText.complete) {
-        this.closing.fail(invalidUtf8('text message ends inside a UTF-8 sequence'));
+      if (isText && fin && !this.#inflatedText.complete) {
+        this.#closing.fail(invalidUtf8('text message ends inside a UTF-8 sequence'));
         return;
       }
-      this.collect(data, fin, opcode);
-      if (!sync) this.decoder.resume();
-      if (this.eofPending && !this.inflating) this.closing.transportClosed();
+      this.#collect(data, fin, opcode);
+      if (!sync) this.#decoder.resume();
+      if (this.#eofPending && !this.#inflating) this.#closing.transportClosed();
     };
-    codec.decompress(payload, fin, this.maxPayload, (err, out) => {
+    codec.decompress(payload, fin, this.#maxPayload, (err, out) => {
       inflated(err, out);
       // The input held back meanwhile is processed (or dropped): a transport paused because
       // of it may be read again.
-      if (!sync && !this.inflating) this.handler.onReceiveResumed?.();
+      if (!sync && !this.#inflating) this.#handler.onReceiveResumed?.();
     });
     sync = false;
-    if (this.inflating) this.decoder.pause();
+    if (this.#inflating) this.#decoder.pause();
   }
 
-  private sendCompressed(data: Buffer, opcode: number, cb: WriteCallback | undefined): void {
+  #sendCompressed(data: Buffer, opcode: number, cb: WriteCallback | undefined): void {
     const item: Pending = { frames: null, cb };
-    this.pending.push(item);
-    this.codec!.compress(data, (err, out) => {
-      if (this.closeInfo !== null) return;
+    this.#pending.push(item);
+    this.#codec!.compress(data, (err, out) => {
+      if (this.#closeInfo !== null) return;
       if (err || !out) {
         const cause = err ?? new Error('no output');
-        this.closing.fail(
+        this.#closing.fail(
           new ProtocolError(CloseCode.InternalError, `compression failed: ${cause.message}`, ErrorCode.ExtensionFailed, { cause }),
         );
         return;
       }
-      item.frames = this.fragmentSize > 0
-        ? encodeFragments(opcode, out, this.fragmentSize, { rsv1: true, mask: this.mask })
-        : encodeFrame(opcode, out, { rsv1: true, mask: this.mask });
-      this.flushPending();
+      item.frames = this.#fragmentSize > 0
+        ? encodeFragments(opcode, out, this.#fragmentSize, { rsv1: true, mask: this.#mask })
+        : encodeFrame(opcode, out, { rsv1: true, mask: this.#mask });
+      this.#flushPending();
     });
   }
 
-  private sendControl(opcode: number, payload: Buffer): boolean {
+  #sendControl(opcode: number, payload: Buffer): boolean {
     if (payload.length > 125) throw new RangeError('control frame payload must be at most 125 bytes');
-    if (!this.canWrite) return false;
-    this.output(encodeFrame(opcode, payload, { mask: this.mask }), undefined);
+    if (!this.#canWrite) return false;
+    this.#output(encodeFrame(opcode, payload, { mask: this.#mask }), undefined);
     return true;
   }
 
   /** Writes frames now, or queues them behind a message still being compressed. */
-  private output(frames: Buffer[], cb: WriteCallback | undefined): void {
-    if (this.pending.length > 0) {
-      this.pending.push({ frames, cb });
+  #output(frames: Buffer[], cb: WriteCallback | undefined): void {
+    if (this.#pending.length > 0) {
+      this.#pending.push({ frames, cb });
       return;
     }
-    this.writeFrames(frames, cb);
+    this.#writeFrames(frames, cb);
   }
 
-  private flushPending(): void {
-    while (this.pending.length > 0 && this.pending[0]!.frames !== null) {
-      const item = this.pending.shift()!;
-      this.writeFrames(item.frames!, item.cb);
+  #flushPending(): void {
+    while (this.#pending.length > 0 && this.#pending[0]!.frames !== null) {
+      const item = this.#pending.shift()!;
+      this.#writeFrames(item.frames!, item.cb);
     }
   }
 
-  private writeFrames(frames: Buffer[], cb: WriteCallback | undefined): void {
+  #writeFrames(frames: Buffer[], cb: WriteCallback | undefined): void {
     const last = frames.length - 1;
-    for (let i = 0; i < last; i++) this.handler.write(frames[i]!);
-    if (cb) this.handler.write(frames[last]!, cb);
-    else this.handler.write(frames[last]!);
+    for (let i = 0; i < last; i++) this.#handler.write(frames[i]!);
+    if (cb) this.#handler.write(frames[last]!, cb);
+    else this.#handler.write(frames[last]!);
   }
 }
 
