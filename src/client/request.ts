@@ -3,7 +3,7 @@ import type { ClientRequestArgs } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { checkHeader, isToken } from '../handshake/index.js';
+import { hasUnsafeHeaderChars, isToken } from '../handshake/index.js';
 import { CLIENT_DEFAULTS, type ClientOptions } from './options.js';
 import type { ClientUrl } from './url.js';
 
@@ -39,14 +39,23 @@ export function checkProtocols(protocols: readonly unknown[]): asserts protocols
 /**
  * Every application-given header name and value, and the origin, are checked before any
  * connection is made: a CR, LF or other control character could otherwise end the head early
- * or inject a header. TypeError, as Node's own check would throw.
+ * or inject a header. The errors are the TypeErrors Node's own check throws (same `code` and
+ * message), which is what ws users see.
  */
 export function checkRequestHeaders(options: ClientOptions): void {
+  const check = (name: string, value: unknown): void => {
+    if (!isToken(name)) throw nodeTypeError('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${name}"]`);
+    if (hasUnsafeHeaderChars(String(value))) throw nodeTypeError('ERR_INVALID_CHAR', `Invalid character in header content ["${name}"]`);
+  };
   for (const [name, value] of Object.entries(options.headers ?? {})) {
-    if (Array.isArray(value)) for (const v of value as readonly unknown[]) checkHeader(name, String(v));
-    else checkHeader(name, String(value));
+    if (Array.isArray(value)) for (const v of value as readonly unknown[]) check(name, v);
+    else check(name, value);
   }
-  if (options.origin !== undefined) checkHeader('Origin', String(options.origin));
+  if (options.origin) check('Origin', options.origin);
+}
+
+function nodeTypeError(code: string, message: string): TypeError {
+  return Object.assign(new TypeError(message), { code });
 }
 
 /** One hop's request: the URL's parts, the handshake headers, the connection defaults. */
