@@ -1,111 +1,124 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { Server as NetServer } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import type { PerMessageDeflateOptions } from '../extensions/index.js';
-import type { UpgradeRequest } from './upgrade-request.js';
+import type { WebSocket } from '../ws/websocket.js';
 
 /** What `verifyClient` is given, as in `ws`. */
 export type VerifyClientInfo = {
   /** The `Origin` header, if the client sent one (browsers always do). */
   origin: string | undefined;
-  /** Whether the connection is over TLS. */
+  /** Whether the connection is over TLS (`req.socket.authorized || req.socket.encrypted`). */
   secure: boolean;
   /** The upgrade request. */
-  req: UpgradeRequest;
+  req: IncomingMessage;
 };
 /**
- * `verifyClient` with one parameter: return true to accept, false to answer 401.
+ * `verifyClient` with one parameter: return a truthy value to accept, falsy to answer 401.
  * @inline
  */
 export type VerifyClientSync = (info: VerifyClientInfo) => boolean;
 /**
- * `verifyClient` with a callback: call `cb(true)` to accept, or `cb(false, status?, message?, headers?)` to refuse.
+ * `verifyClient` with exactly two parameters: call `cb(true)` to accept, or
+ * `cb(false, status?, message?, headers?)` to refuse (status 401 when omitted).
  * @inline
  */
 export type VerifyClientAsync = (
   info: VerifyClientInfo,
-  cb: (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
+  cb: (verified: boolean, code?: number, message?: string, headers?: Record<string, string | number>) => void,
 ) => void;
 
-/** Options of `new WebSocketServer(options)`: exactly one of `port`, `server` or `noServer`. */
-export interface ServerOptions {
-  /** Listen on this port (standalone mode; 0 picks a free one). */
-  port?: number;
+/**
+ * Options of `new WebSocketServer(options)`, ws's plus sockwire's extras: exactly one of
+ * `port`, `server` or `noServer`. `T` is the class of the server-side connections (the
+ * `WebSocket` option).
+ */
+export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> {
+  /** Listen on this port (standalone mode; 0 picks a free one). Plain HTTP requests get 426, as with ws. */
+  port?: number | undefined;
   /** Address to listen on in standalone mode. Default: all interfaces. */
-  host?: string;
+  host?: string | undefined;
   /** Length of the pending-connection queue (standalone mode), as for `net.Server.listen`. */
-  backlog?: number;
-  /** Only accept upgrades for this exact path (query ignored); others get 400. */
-  path?: string;
-  /** Attach to an existing http/https (or net/tls) server instead of listening. */
-  server?: HttpServer | HttpsServer | NetServer;
+  backlog?: number | undefined;
+  /** Only accept upgrades for this exact pathname (query ignored); others get 400. */
+  path?: string | undefined;
+  /** Attach to an existing http/https server's `'upgrade'` event instead of listening. */
+  server?: HttpServer | HttpsServer | undefined;
   /** Neither listen nor attach: call `handleUpgrade` yourself. */
-  noServer?: boolean;
-  /** Standalone mode over TLS (wss://): certificate, key and any tls.createServer option. */
-  tls?: TlsOptions;
-  /** ws-compatible acceptance hook, synchronous (1 argument) or with a callback (2 arguments). */
-  verifyClient?: VerifyClientSync | VerifyClientAsync;
+  noServer?: boolean | undefined;
+  /** sockwire: standalone mode over TLS (wss://): certificate, key and any tls.createServer option. */
+  tls?: TlsOptions | undefined;
   /**
-   * Async acceptance hook run before the upgrade. Resolve to accept (the value becomes
-   * `socket.auth`); resolve `false` to answer 401; throw an error with a `status` (or
+   * ws's acceptance hook: synchronous (one parameter, return truthy to accept) or with a
+   * callback (exactly two parameters).
+   */
+  verifyClient?: VerifyClientSync | VerifyClientAsync | undefined;
+  /**
+   * sockwire: async acceptance hook run after `verifyClient`. Resolve to accept (the value
+   * becomes `socket.auth`); resolve `false` to answer 401; throw an error with a `status` (or
    * `statusCode`) to answer that status, with its message as the body.
    */
-  authenticate?: (req: UpgradeRequest) => unknown | Promise<unknown>;
-  /** Only accept these `Origin` values (exact match); others get 403. Requests without Origin pass. */
-  allowedOrigins?: readonly string[];
+  authenticate?: ((req: IncomingMessage) => unknown) | undefined;
+  /** sockwire: only accept these `Origin` values (exact match); others get 403. Requests without Origin pass. */
+  allowedOrigins?: readonly string[] | undefined;
   /**
-   * Picks the subprotocol: a function of (offered set, request) returning one of them or
-   * false, or a list in the server's order of preference. Default: the client's first offer (like ws).
+   * Picks the subprotocol when the client offered some: ws's function of (offered set, request)
+   * returning the one to answer with or false for none, or (sockwire) a list in the server's
+   * order of preference. Default: the client's first offer (like ws).
    */
-  handleProtocols?: ((protocols: Set<string>, req: UpgradeRequest) => string | false) | readonly string[];
-  /** Largest incoming message in bytes (0 = unlimited). Default 16 MiB. */
-  maxPayload?: number;
-  /** Most frames one incoming message may be split into. Default 131,072. */
-  maxFragments?: number;
-  /** Keep `wss.clients`. Default true. */
-  clientTracking?: boolean;
-  /** A client must complete its HTTP request within this many ms. Default 10,000. */
-  handshakeTimeout?: number;
-  /** Limit on the request head's size. Default 16 KiB (431 beyond). */
-  maxHeaderBytes?: number;
-  /** Limit on the number of request header lines. Default 100 (431 beyond). */
-  maxHeaders?: number;
+  handleProtocols?: ((protocols: Set<string>, request: IncomingMessage) => string | false) | readonly string[] | undefined;
+  /** Largest incoming message in bytes (0 = unlimited). Default 16 MiB (ws: 100 MiB). */
+  maxPayload?: number | undefined;
+  /** Most frames one incoming message may be split into (0 = unlimited). Default 131,072. */
+  maxFragments?: number | undefined;
+  /** Keep `wss.clients`. Default true; when false `wss.clients` is undefined, as in ws. */
+  clientTracking?: boolean | undefined;
+  /** The class to instantiate for server-side connections: sockwire's `WebSocket` or a subclass. */
+  WebSocket?: T | undefined;
+  /** Accepted for ws compatibility: sockwire always emits as ws does by default (true). */
+  allowSynchronousEvents?: boolean | undefined;
+  /** Accepted for ws compatibility; sockwire bounds buffered input by bytes instead. */
+  maxBufferedChunks?: number | undefined;
+  /** Accepted for ws compatibility; sockwire never queues more than one automatic pong. */
+  maxPendingAutoPongs?: number | undefined;
+  /** sockwire (standalone): a client must complete its HTTP request head within this many ms. Default 10,000. */
+  handshakeTimeout?: number | undefined;
+  /** sockwire (standalone): limit on the request head's size. Default 16 KiB (431 beyond). */
+  maxHeaderBytes?: number | undefined;
+  /** sockwire (standalone): limit on the number of request header lines. Default 100 (431 beyond). */
+  maxHeaders?: number | undefined;
   /** How long to wait for the peer's side of a closing handshake before dropping TCP. Default 10,000 ms. */
-  closeTimeout?: number;
+  closeTimeout?: number | undefined;
   /**
-   * Ping every client this often (ms) and terminate those that have not answered the
+   * sockwire: ping every client this often (ms) and terminate those that have not answered the
    * previous ping; 0 disables. Default 30,000. `socket.latency` holds the measured RTT.
    */
-  heartbeat?: number;
+  heartbeat?: number | undefined;
   /**
-   * Most application bytes a connection may hold unsent (a peer that stops reading). Default
-   * 64 MiB; 0 = unlimited. Beyond it, `onBufferOverflow` decides.
+   * sockwire: most application bytes a connection may hold unsent (a peer that stops reading).
+   * Default 64 MiB; 0 = unlimited. Beyond it, `onBufferOverflow` decides.
    */
-  maxBufferedAmount?: number;
-  /** 'close' (default): fail the connection with 1013. 'error': refuse the send (callback or 'error'). */
-  onBufferOverflow?: 'close' | 'error';
+  maxBufferedAmount?: number | undefined;
+  /** sockwire: 'close' (default) fails the connection with 1013; 'error' refuses the send (callback or 'error'). */
+  onBufferOverflow?: 'close' | 'error' | undefined;
   /** Answer pings automatically. Default true. */
-  autoPong?: boolean;
+  autoPong?: boolean | undefined;
   /** Skip UTF-8 validation of incoming text (ws's option). Default false: never turn on for untrusted peers. */
-  skipUTF8Validation?: boolean;
+  skipUTF8Validation?: boolean | undefined;
   /** permessage-deflate (RFC 7692): false (default, like ws), true, or options. */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  perMessageDeflate?: boolean | PerMessageDeflateOptions | undefined;
 }
 
 /**
  * The options as passed, with every defaulted option filled in.
  * @inline
  */
-export type ResolvedServerOptions = Required<
-  Pick<
-    ServerOptions,
-    'maxPayload' | 'maxFragments' | 'clientTracking' | 'handshakeTimeout' | 'maxHeaderBytes' | 'maxHeaders' | 'closeTimeout' | 'heartbeat' | 'autoPong' | 'skipUTF8Validation'
-  >
-> &
-  ServerOptions;
+export type ResolvedServerOptions<T extends typeof WebSocket = typeof WebSocket> = ServerOptions<T> & {
+  [K in keyof typeof SERVER_DEFAULTS]: (typeof SERVER_DEFAULTS)[K] extends boolean ? boolean : number;
+};
 
 export const SERVER_DEFAULTS = {
+  allowSynchronousEvents: true,
   maxPayload: 16 * 1024 * 1024,
   maxFragments: 131_072,
   clientTracking: true,

@@ -1,34 +1,26 @@
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import {
-  HandshakeError,
-  HeadParser,
-  buildAcceptResponse,
-  buildErrorResponse,
-  computeAccept,
-  formatExtensions,
-  fromIncomingMessage,
-  selectProtocol,
-  validateUpgradeRequest,
-  type ParsedRequest,
-  type ValidatedUpgrade,
-} from '../handshake/index.js';
-import {
-  createDeflateCodec,
-  serverAccept,
-  validateDeflateOptions,
-  type PerMessageDeflateOptions,
-  type ServerAcceptance,
-} from '../extensions/index.js';
-import { toPayload } from '../websocket/data.js';
-import { PreparedMessage } from '../websocket/prepared.js';
-import { WebSocket } from '../websocket/websocket.js';
-import { SERVER_DEFAULTS, type ResolvedServerOptions, type ServerOptions } from './options.js';
-import { isIncomingMessage, type UpgradeRequest } from './upgrade-request.js';
+import { createServer as createTlsServer } from 'node:tls';
+import { HandshakeError, computeAccept, formatExtensions, hasUnsafeHeaderChars, isToken } from '../handshake/index.js';
+import { createDeflateCodec, serverAccept, validateDeflateOptions, type PerMessageDeflateOptions, type ServerAcceptance } from '../extensions/index.js';
+import { toPayload } from '../connection/data.js';
+import { PreparedMessage } from '../connection/prepared.js';
+import { WebSocket } from '../ws/websocket.js';
+import { checkRequest, parseOffer, type UpgradeOffer } from './check-upgrade.js';
+import { SERVER_DEFAULTS, type ResolvedServerOptions, type ServerOptions, type VerifyClientAsync, type VerifyClientSync } from './options.js';
+import { abortHandshake, type ResponseHeaders } from './responses.js';
+import type { WebSocketServerEventMap } from './event-map.js';
+import { HttpFront } from './standalone.js';
+import { headerTable, type HeaderTable } from './upgrade-request.js';
 
+/** Marks a socket a WebSocket was made from: a second handleUpgrade with it is a bug. */
 const kUpgraded = Symbol('sockwire.upgraded');
+
+const RUNNING = 0;
+const CLOSING = 1;
+const CLOSED = 2;
 
 /** Options of `wss.broadcast()`. */
 export interface BroadcastOptions {
@@ -41,117 +33,152 @@ export interface BroadcastOptions {
 }
 
 /**
- * A WebSocket server with the `ws` API: standalone on its own port (our own HTTP parser
- * on a bare net/tls server), attached to an http/https server's 'upgrade' event, or with
- * `noServer` where the application calls `handleUpgrade` itself.
+ * A WebSocket server with ws 8's API and behaviour: standalone on its own port (`{ port }`:
+ * plain HTTP requests get 426, hooks and 'connection' get an `http.IncomingMessage`), attached
+ * to an http/https server's 'upgrade' event (`{ server }`), or `{ noServer: true }` where the
+ * application calls `handleUpgrade` itself.
+ *
+ * `close()` is ws's: it stops accepting and leaves open connections alone ('close' follows once
+ * they have all gone). `shutdown()` is sockwire's graceful variant: it also closes every client
+ * (1001 by default) and resolves when they are gone.
+ *
+ * sockwire's extras: `heartbeat`, `authenticate`, `allowedOrigins`, `broadcast()`,
+ * `maxBufferedAmount`/`onBufferOverflow`, `tls`, and the standalone head limits.
  */
-export class WebSocketServer extends EventEmitter {
+export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> extends EventEmitter {
   /** The options in effect: what was passed, with defaults filled in. */
-  readonly options: ResolvedServerOptions;
-  private readonly ownServer: NetServer | null = null;
-  private readonly attachedServer: NetServer | null = null;
-  private readonly detach: (() => void) | null = null;
-  private readonly tracked = new Set<WebSocket>();
-  /** Raw sockets still sending their HTTP request (standalone mode). */
-  private readonly handshaking = new Set<Duplex>();
+  readonly options: ResolvedServerOptions<T>;
+  /**
+   * The open connections, as in ws; `undefined` when `clientTracking` is false (typed as a
+   * Set like @types/ws types it, so code written for ws compiles unchanged).
+   */
+  clients: Set<InstanceType<T>>;
+  /** Every connection, tracked or not: the heartbeat, broadcast() and shutdown() need them. */
+  private readonly live = new Set<WebSocket>();
+  private server: NetServer | null = null;
+  private removeListeners: (() => void) | null = null;
+  private readonly front: HttpFront | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
-  private state: 'running' | 'closing' | 'closed' = 'running';
+  private state = RUNNING;
+  private closeScheduled = false;
   /** permessage-deflate settings, or null when the server does not offer it. */
   private readonly deflateOptions: PerMessageDeflateOptions | null;
 
   /**
    * Throws a TypeError unless exactly one of `port`, `server` or `noServer` is given.
-   * `callback` runs once a standalone server (`port`) is listening.
+   * `callback` is a 'listening' listener (standalone mode).
    */
-  constructor(options: ServerOptions = {}, callback?: () => void) {
+  constructor(options: ServerOptions<T> = {}, callback?: () => void) {
     super();
-    const modes = [options.port !== undefined, options.server !== undefined, options.noServer === true].filter(Boolean).length;
-    if (modes !== 1) throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
-    this.options = { ...SERVER_DEFAULTS, ...options } as ResolvedServerOptions;
+    const port = options.port ?? null;
+    if ((port === null && !options.server && !options.noServer) || (port !== null && (options.server || options.noServer)) || (options.server && options.noServer)) {
+      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
+    }
+    this.options = { ...SERVER_DEFAULTS, WebSocket, ...stripUndefined(options) } as ResolvedServerOptions<T>;
     const pmd = options.perMessageDeflate;
-    this.deflateOptions = pmd === true ? {} : pmd ? (pmd as PerMessageDeflateOptions) : null;
+    this.deflateOptions = pmd === true ? {} : pmd ? pmd : null;
     if (this.deflateOptions !== null) validateDeflateOptions(this.deflateOptions);
+    this.clients = (this.options.clientTracking ? this.live : undefined) as Set<InstanceType<T>>;
 
-    if (options.port !== undefined) {
-      const onConnection = (socket: Socket): void => this.handleRawConnection(socket);
+    if (port !== null) {
+      const front = new HttpFront(
+        {
+          isRunning: () => this.state === RUNNING,
+          upgrade: (req, headers, socket, head) => this.upgrade(req, headers, socket, head, (ws, r) => this.emit('connection', ws, r)),
+        },
+        { maxHeaderBytes: this.options.maxHeaderBytes, maxHeaders: this.options.maxHeaders, handshakeTimeout: this.options.handshakeTimeout },
+      );
+      this.front = front;
+      const onConnection = (socket: Socket): void => front.handle(socket);
       const server = options.tls ? createTlsServer(options.tls, onConnection) : createNetServer(onConnection);
-      this.ownServer = server;
-      server.on('listening', () => this.emit('listening'));
-      server.on('error', (err) => this.emit('error', err));
+      // A TLS handshake that fails never reaches the front; http.Server drops those silently too.
       if (options.tls) server.on('tlsClientError', () => {});
-      server.listen(options.port, options.host, options.backlog, callback);
-    } else if (options.server !== undefined) {
-      const server = options.server as NetServer;
-      this.attachedServer = server;
-      const onUpgrade = (req: UpgradeRequest, socket: Duplex, head: Buffer): void =>
-        this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
-      const onListening = (): void => {
-        this.emit('listening');
-      };
-      const onError = (err: Error): void => {
-        this.emit('error', err);
-      };
-      server.on('upgrade', onUpgrade);
-      server.on('listening', onListening);
-      server.on('error', onError);
-      this.detach = () => {
-        server.removeListener('upgrade', onUpgrade);
-        server.removeListener('listening', onListening);
-        server.removeListener('error', onError);
-      };
+      this.server = server;
+      this.removeListeners = this.listenTo(server, false);
+      server.listen(port, options.host, options.backlog, callback);
+    } else if (options.server) {
+      this.server = options.server;
+      this.removeListeners = this.listenTo(options.server, true);
     }
     if (this.options.heartbeat > 0) this.startHeartbeat(this.options.heartbeat);
   }
 
-  /** Connected clients (empty when `clientTracking` is false). */
-  get clients(): Set<WebSocket> {
-    return this.options.clientTracking ? this.tracked : new Set();
-  }
-
-  /** The listening address of the own or attached server; throws in `noServer` mode. */
+  /**
+   * The bound address of the own or attached server (null once closed, as in ws); throws in
+   * `noServer` mode.
+   */
   address(): AddressInfo | string | null {
-    const server = this.ownServer ?? this.attachedServer;
-    if (server === null) throw new Error('The server is operating in "noServer" mode');
-    return server.address();
+    if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
+    return this.server === null ? null : this.server.address();
   }
 
-  /** Whether a request is for this server (its `path`); ws-compatible, may be overridden. */
-  shouldHandle(req: UpgradeRequest): boolean {
-    if (this.options.path === undefined) return true;
+  /** Whether a request is for this server: its pathname equals `path` (when set). ws-compatible; may be overridden. */
+  shouldHandle(req: IncomingMessage): boolean {
+    const path = this.options.path;
+    if (!path) return true;
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    return (q === -1 ? url : url.slice(0, q)) === this.options.path;
+    return (q === -1 ? url : url.slice(0, q)) === path;
   }
 
   /**
-   * Completes (or refuses) the WebSocket handshake of `req` on `socket`. `req` may be the
-   * IncomingMessage of an http 'upgrade' event or a head parsed by sockwire; `socket` any
-   * Duplex; `head` the bytes that followed the request. `cb(ws, req)` runs on success.
+   * Completes (or refuses) the WebSocket handshake of `req` on `socket`, as ws does: `req` is
+   * the IncomingMessage of an http 'upgrade' event, `socket` any Duplex, `head` the bytes that
+   * followed the request. `cb(ws, req)` runs on success. A malformed request is answered (400,
+   * 405, 426 for version 8...) unless the server has 'wsClientError' listeners, which then get
+   * `(error, socket, req)` and the socket to deal with. Throws if called twice with one socket.
    */
-  handleUpgrade(req: UpgradeRequest, socket: Duplex, head: Buffer, cb: (ws: WebSocket, req: UpgradeRequest) => void): void {
-    socket.on('error', destroyOnError);
-    const parsed: ParsedRequest = isIncomingMessage(req) ? fromIncomingMessage(req, head) : req;
-    let validated: ValidatedUpgrade;
-    try {
-      validated = validateUpgradeRequest(parsed);
-      if (!this.shouldHandle(req)) throw new HandshakeError(400, 'Unexpected path');
-      const origin = validated.origin;
-      if (this.options.allowedOrigins && origin !== undefined && !this.options.allowedOrigins.includes(origin)) {
-        throw new HandshakeError(403, 'Origin not allowed');
-      }
-    } catch (err) {
-      this.refuse(socket, err);
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
+    this.upgrade(req, headerTable(req), socket, head, cb);
+  }
+
+  /**
+   * Closes the server as ws does: stops accepting connections, leaves open ones alone, and
+   * emits 'close' once the own server has closed (standalone: when every connection has gone)
+   * or, attached/noServer, once every tracked client has closed. `cb` is a 'close' listener;
+   * on a server already closed it gets an Error('The server is not running').
+   * To close the clients too, use `shutdown()`.
+   */
+  close(cb?: (err?: Error) => void): void {
+    if (this.state === CLOSED) {
+      if (cb) this.once('close', () => cb(new Error('The server is not running')));
+      process.nextTick(() => this.emitClose());
       return;
     }
-    // Without hooks there is nothing to wait for: upgrade in this tick, no promise round trip.
-    if (this.options.verifyClient === undefined && this.options.authenticate === undefined) {
-      this.completeUpgrade(req, socket, head, validated, undefined, cb);
-      return;
+    if (cb) this.once('close', cb);
+    if (this.state === CLOSING) return;
+    this.state = CLOSING;
+    const server = this.server;
+    this.removeListeners?.();
+    this.removeListeners = null;
+    this.server = null;
+    if (this.front !== null && server !== null) {
+      this.front.closeIdle();
+      // The net server calls back once every connection, WebSockets included, has ended.
+      server.close(() => this.emitClose());
+    } else if (this.options.clientTracking && this.live.size > 0) {
+      for (const ws of this.live) ws.once('close', () => this.clientGone());
+    } else {
+      process.nextTick(() => this.emitClose());
     }
-    this.accept(req, socket, validated).then(
-      (auth) => this.completeUpgrade(req, socket, head, validated, auth, cb),
-      (err: unknown) => this.refuse(socket, err),
-    );
+  }
+
+  /**
+   * sockwire's graceful shutdown (opt-in; `close()` is ws's and leaves clients open): closes
+   * the server as `close()` does, drops handshakes still in progress, closes every client with
+   * `code` and `reason`, and resolves once the server has emitted 'close' and every client has
+   * closed (each is dropped if it does not finish the closing handshake within `closeTimeout`).
+   */
+  shutdown(code = 1001, reason = 'Server shutting down'): Promise<void> {
+    const waits: Array<Promise<void>> = [];
+    if (this.state !== CLOSED) waits.push(new Promise<void>((resolve) => this.close(() => resolve())));
+    this.front?.destroyAll();
+    for (const ws of this.live) {
+      if (ws.readyState === WebSocket.CLOSED) continue;
+      waits.push(new Promise<void>((resolve) => ws.once('close', () => resolve())));
+      if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    }
+    return Promise.all(waits).then(() => undefined);
   }
 
   /**
@@ -167,7 +194,7 @@ export class WebSocketServer extends EventEmitter {
     const message = new PreparedMessage(payload, options.binary ?? typeof payload !== 'string');
     const slow = options.slow ?? 'queue';
     let sent = 0;
-    for (const ws of this.tracked) {
+    for (const ws of this.live) {
       if (ws.readyState !== WebSocket.OPEN) continue;
       if (options.filter && !options.filter(ws)) continue;
       if (slow !== 'queue' && ws.socket?.writableNeedDrain) {
@@ -182,218 +209,201 @@ export class WebSocketServer extends EventEmitter {
     return sent;
   }
 
-  /**
-   * Closes the server: stops accepting, closes every client with 1001 and waits for them
-   * (each is dropped if it does not finish the closing handshake within `closeTimeout`).
-   */
-  close(cb?: (err?: Error) => void): void {
-    if (this.state !== 'running') {
-      if (cb) {
-        if (this.state === 'closed') process.nextTick(cb, new Error('The server is not running'));
-        else this.once('close', () => cb(new Error('The server is not running')));
-      }
+  // ── The handshake, in ws's order ───────────────────────────────────────────
+
+  /** @internal handleUpgrade with the request's header table already built (standalone mode). */
+  upgrade(req: IncomingMessage, headers: HeaderTable, socket: Duplex, head: Buffer, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
+    socket.on('error', destroyOnError);
+    let key: string;
+    try {
+      key = checkRequest(req, headers);
+    } catch (err) {
+      this.clientError(err as HandshakeError, req, socket);
       return;
     }
-    this.state = 'closing';
-    if (cb) this.once('close', () => cb());
-    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
-    this.detach?.();
-    for (const socket of this.handshaking) socket.destroy();
-    this.handshaking.clear();
-    let waiting = 1;
-    const done = (): void => {
-      if (--waiting === 0) {
-        this.state = 'closed';
-        this.emit('close');
-      }
-    };
-    for (const ws of this.tracked) {
-      if (ws.readyState === WebSocket.CLOSED) continue;
-      waiting++;
-      ws.once('close', done);
-      ws.close(1001, 'Server shutting down');
-    }
-    if (this.ownServer !== null) {
-      waiting++;
-      this.ownServer.close(() => done());
-    }
-    process.nextTick(done);
-  }
-
-  // ── Standalone mode: our own HTTP parser on a raw socket ───────────────────
-
-  private handleRawConnection(socket: Socket): void {
-    if (this.state !== 'running') {
-      socket.destroy();
+    if (!this.shouldHandle(req)) {
+      abortHandshake(socket, 400);
       return;
     }
-    this.handshaking.add(socket);
-    const parser = new HeadParser('request', {
-      maxHeaderBytes: this.options.maxHeaderBytes,
-      maxHeaders: this.options.maxHeaders,
-    });
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.removeListener('data', onData);
-      socket.removeListener('close', onClose);
-      this.handshaking.delete(socket);
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      this.refuse(socket, new HandshakeError(408, 'Opening handshake timed out'));
-    }, this.options.handshakeTimeout);
-    timer.unref();
-    const onClose = (): void => cleanup();
-    const onData = (chunk: Buffer): void => {
-      let req: ParsedRequest | null;
-      try {
-        req = parser.push(chunk) as ParsedRequest | null;
-      } catch (err) {
-        cleanup();
-        socket.pause();
-        this.refuse(socket, err);
+    let offer: UpgradeOffer;
+    try {
+      offer = parseOffer(headers, key, this.deflateOptions !== null);
+    } catch (err) {
+      this.clientError(err as HandshakeError, req, socket);
+      return;
+    }
+    const { allowedOrigins, verifyClient } = this.options;
+    if (allowedOrigins && offer.origin !== undefined && !allowedOrigins.includes(offer.origin)) {
+      abortHandshake(socket, 403, 'Origin not allowed');
+      return;
+    }
+    if (verifyClient) {
+      const peer = req.socket as { authorized?: boolean; encrypted?: boolean } | undefined;
+      const info = { origin: offer.origin, secure: !!(peer?.authorized || peer?.encrypted), req };
+      if (verifyClient.length === 2) {
+        (verifyClient as VerifyClientAsync)(info, (verified, code, message, extra) => {
+          if (!verified) abortHandshake(socket, code || 401, message, extra);
+          else this.authenticate(offer, req, socket, head, cb);
+        });
         return;
       }
-      if (req === null) return;
-      cleanup();
-      // Hold further bytes in the socket until the WebSocket takes it over.
-      socket.pause();
-      const request = Object.assign(req, { socket });
-      this.handleUpgrade(request, socket, req.rest, (ws, r) => this.emit('connection', ws, r));
-    };
-    socket.on('data', onData);
-    socket.on('close', onClose);
-    socket.on('error', destroyOnError);
-  }
-
-  // ── Handshake steps ─────────────────────────────────────────────────────────
-
-  /** Runs verifyClient and authenticate; resolves with the auth value, rejects with the refusal. */
-  private async accept(req: UpgradeRequest, socket: Duplex, validated: ValidatedUpgrade): Promise<unknown> {
-    const { verifyClient, authenticate } = this.options;
-    if (verifyClient) {
-      const info = { origin: validated.origin, secure: isSecure(socket), req };
-      if (verifyClient.length >= 2) {
-        const verdict = await new Promise<[boolean, number?, string?, Record<string, string>?]>((resolve) =>
-          (verifyClient as (i: typeof info, cb: (...a: [boolean, number?, string?, Record<string, string>?]) => void) => void)(
-            info,
-            (...a) => resolve(a),
-          ),
-        );
-        if (!verdict[0]) throw new HandshakeError(verdict[1] ?? 401, verdict[2] ?? 'Unauthorized', verdict[3] ?? {});
-      } else if (!(verifyClient as (i: typeof info) => boolean)(info)) {
-        throw new HandshakeError(401, 'Unauthorized');
+      if (!(verifyClient as VerifyClientSync)(info)) {
+        abortHandshake(socket, 401);
+        return;
       }
     }
-    if (!authenticate) return undefined;
-    let result: unknown;
-    try {
-      result = await authenticate(req);
-    } catch (err) {
-      const e = err as { status?: number; statusCode?: number; message?: string; headers?: Record<string, string> };
-      throw new HandshakeError(e.status ?? e.statusCode ?? 401, e.message || 'Unauthorized', e.headers ?? {});
+    this.authenticate(offer, req, socket, head, cb);
+  }
+
+  /** sockwire's `authenticate` hook (when set) decides next; its value becomes `ws.auth`. */
+  private authenticate(offer: UpgradeOffer, req: IncomingMessage, socket: Duplex, head: Buffer, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
+    const hook = this.options.authenticate;
+    if (hook === undefined) {
+      this.completeUpgrade(offer, req, socket, head, cb, undefined);
+      return;
     }
-    if (result === false) throw new HandshakeError(401, 'Unauthorized');
-    return result;
+    new Promise((resolve) => resolve(hook(req))).then(
+      (auth) => {
+        if (auth === false) abortHandshake(socket, 401);
+        else this.completeUpgrade(offer, req, socket, head, cb, auth);
+      },
+      (err: unknown) => {
+        const e = (typeof err === 'object' && err !== null ? err : {}) as { status?: number; statusCode?: number; message?: string; headers?: ResponseHeaders };
+        abortHandshake(socket, e.status ?? e.statusCode ?? 401, e.message || 'Unauthorized', e.headers);
+      },
+    );
   }
 
   private completeUpgrade(
-    req: UpgradeRequest,
+    offer: UpgradeOffer,
+    req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    validated: ValidatedUpgrade,
+    cb: (client: InstanceType<T>, request: IncomingMessage) => void,
     auth: unknown,
-    cb: (ws: WebSocket, req: UpgradeRequest) => void,
   ): void {
-    if (!socket.readable || !socket.writable || socket.destroyed) {
+    // The client already sent FIN (or is gone): nothing to upgrade.
+    if (!socket.readable || !socket.writable) {
       socket.destroy();
       return;
     }
     if ((socket as Duplex & { [kUpgraded]?: boolean })[kUpgraded]) {
-      throw new Error('server.handleUpgrade() was called more than once with the same socket');
+      throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     }
-    (socket as Duplex & { [kUpgraded]?: boolean })[kUpgraded] = true;
-    if (this.state !== 'running') {
-      this.refuse(socket, new HandshakeError(503, 'Server is shutting down'));
+    if (this.state !== RUNNING) {
+      abortHandshake(socket, 503);
       return;
     }
-    let protocol: string | false = false;
-    let response: Buffer;
+    const ws = new this.options.WebSocket!(null, undefined, this.options as never) as InstanceType<T>;
+    const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${computeAccept(offer.key)}`];
+    let protocol = '';
     let deflate: ServerAcceptance | null = null;
     let extensions = '';
+    let response: string;
     try {
-      const { handleProtocols } = this.options;
-      if (handleProtocols !== undefined) {
-        protocol = selectProtocol(validated.protocols, handleProtocols as never, req);
-      } else {
-        protocol = validated.protocols[0] ?? false;
+      if (offer.protocols.size > 0) {
+        const chosen = this.chooseProtocol(offer.protocols, req);
+        if (chosen) {
+          if (typeof chosen !== 'string' || !isToken(chosen)) throw new TypeError(`Invalid subprotocol from handleProtocols: ${JSON.stringify(chosen)}`);
+          protocol = chosen;
+          lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
+        }
       }
-      // ws's 'headers' event: listeners may push extra "Name: value" lines.
-      const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${computeAccept(validated.key)}`];
-      if (protocol !== false) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
-      deflate = this.deflateOptions !== null ? serverAccept(validated.extensions, this.deflateOptions) : null;
-      if (deflate !== null) extensions = formatExtensions([deflate.response]);
-      if (extensions !== '') lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
-      const fixed = lines.length;
+      if (offer.extensions !== null) {
+        deflate = serverAccept(offer.extensions, this.deflateOptions!);
+        if (deflate !== null) {
+          extensions = formatExtensions([deflate.response]);
+          lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
+        }
+      }
+      // ws's 'headers' event: listeners may add or change lines of the response.
       this.emit('headers', lines, req);
-      response = buildAcceptResponse({
-        key: validated.key,
-        ...(protocol !== false ? { protocol } : {}),
-        extensions,
-        headers: lines.slice(fixed),
-      });
+      response = serializeLines(lines);
     } catch (err) {
-      this.refuse(socket, new HandshakeError(500, (err as Error).message));
+      // A hook bug: the client gets a 500 rather than a hanging socket, the application the error.
+      abortHandshake(socket, 500);
+      this.emit('error', err);
       return;
     }
     socket.write(response);
     socket.removeListener('error', destroyOnError);
-    const ws = new WebSocket(null);
+    (socket as Duplex & { [kUpgraded]?: boolean })[kUpgraded] = true;
     ws.auth = auth;
+    const { options } = this;
     ws.attach(socket, {
       role: 'server',
-      protocol: protocol === false ? '' : protocol,
+      protocol,
       extensions,
       codec: deflate !== null ? createDeflateCodec('server', deflate.agreed, this.deflateOptions!) : null,
-      maxPayload: this.options.maxPayload,
-      maxFragments: this.options.maxFragments,
-      autoPong: this.options.autoPong,
-      validateUtf8: !this.options.skipUTF8Validation,
-      closeTimeout: this.options.closeTimeout,
-      ...(this.options.maxBufferedAmount !== undefined ? { maxBufferedAmount: this.options.maxBufferedAmount } : {}),
-      ...(this.options.onBufferOverflow !== undefined ? { onBufferOverflow: this.options.onBufferOverflow } : {}),
+      maxPayload: options.maxPayload,
+      maxFragments: options.maxFragments,
+      autoPong: options.autoPong,
+      validateUtf8: !options.skipUTF8Validation,
+      closeTimeout: options.closeTimeout,
+      ...(options.maxBufferedAmount !== undefined ? { maxBufferedAmount: options.maxBufferedAmount } : {}),
+      ...(options.onBufferOverflow !== undefined ? { onBufferOverflow: options.onBufferOverflow } : {}),
     });
-    this.tracked.add(ws);
-    ws.trackIn(this.tracked);
+    this.live.add(ws);
+    ws.trackIn(this.live);
     cb(ws, req);
     ws.feed(head);
   }
 
-  /** Answers a refused handshake with its HTTP status and closes the connection. */
-  private refuse(socket: Duplex, err: unknown): void {
-    // Hooks (verifyClient, authenticate) may supply any status: one that cannot be written
-    // must not make this throw, or the socket would leak and wss.close() never complete.
-    const given = err instanceof HandshakeError ? err.status : 400;
-    const status = Number.isInteger(given) && given >= 400 && given <= 599 ? given : Number.isInteger(given) && given < 400 ? 400 : 500;
-    const message = err instanceof Error ? err.message : 'Bad Request';
-    const headers = err instanceof HandshakeError ? err.headers : {};
-    if (socket.writable && !socket.destroyed) {
-      try {
-        socket.end(buildErrorResponse(status, { message, headers }));
-      } catch {
-        socket.end(buildErrorResponse(status));
-      }
-      // A client that never reads or closes must not keep the socket.
-      setTimeout(() => socket.destroy(), 1000).unref();
-    } else {
-      socket.destroy();
-    }
-    this.emit('wsClientError', err, socket);
+  private chooseProtocol(offered: Set<string>, req: IncomingMessage): string | false {
+    const { handleProtocols } = this.options;
+    if (handleProtocols === undefined) return offered.values().next().value as string;
+    if (typeof handleProtocols === 'function') return handleProtocols(offered, req);
+    for (const p of handleProtocols) if (offered.has(p)) return p;
+    return false;
+  }
+
+  /** A malformed request: 'wsClientError' listeners get it, else ws's answer goes out. */
+  private clientError(err: HandshakeError, req: IncomingMessage, socket: Duplex): void {
+    if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', err, socket, req);
+    else abortHandshake(socket, err.status, err.message, err.headers);
+  }
+
+  /** Attached/noServer close: 'close' follows the last tracked client (each has left `live` by now). */
+  private clientGone(): void {
+    if (this.state !== CLOSING || this.live.size > 0 || this.closeScheduled) return;
+    this.closeScheduled = true;
+    process.nextTick(() => this.emitClose());
+  }
+
+  private emitClose(): void {
+    this.state = CLOSED;
+    this.emit('close');
+  }
+
+  /** Forwards the server's 'listening' and 'error' (and, attached, its 'upgrade') events. */
+  private listenTo(server: NetServer, upgrades: boolean): () => void {
+    const onListening = (): void => {
+      this.emit('listening');
+    };
+    const onError = (err: Error): void => {
+      this.emit('error', err);
+    };
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      this.handleUpgrade(req, socket, head, (ws, r) => this.emit('connection', ws, r));
+    };
+    server.on('listening', onListening);
+    server.on('error', onError);
+    if (upgrades) server.on('upgrade', onUpgrade);
+    return () => {
+      server.removeListener('listening', onListening);
+      server.removeListener('error', onError);
+      if (upgrades) server.removeListener('upgrade', onUpgrade);
+    };
   }
 
   private startHeartbeat(interval: number): void {
     this.heartbeatTimer = setInterval(() => {
-      for (const ws of this.tracked) {
+      // Clients outlive close() (ws's behaviour): keep watching them until the last is gone.
+      if (this.state === CLOSED && this.live.size === 0) {
+        clearInterval(this.heartbeatTimer!);
+        return;
+      }
+      for (const ws of this.live) {
         if (ws.readyState !== WebSocket.OPEN) continue;
         if (ws.awaitingPong) ws.terminate();
         else ws.heartbeat();
@@ -403,10 +413,40 @@ export class WebSocketServer extends EventEmitter {
   }
 }
 
+/** The typed listener methods of {@link WebSocketServer} (see {@link WebSocketServerEventMap}). */
+export interface WebSocketServer<T extends typeof WebSocket = typeof WebSocket> {
+  on<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (this: WebSocketServer<T>, ...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  on(event: string | symbol, listener: (this: WebSocketServer<T>, ...args: any[]) => void): this;
+  once<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (this: WebSocketServer<T>, ...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  once(event: string | symbol, listener: (this: WebSocketServer<T>, ...args: any[]) => void): this;
+  off<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (this: WebSocketServer<T>, ...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  off(event: string | symbol, listener: (this: WebSocketServer<T>, ...args: any[]) => void): this;
+  addListener<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  removeListener<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  prependListener<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  prependOnceListener<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
 function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
-function isSecure(socket: Duplex): boolean {
-  return (socket as { encrypted?: boolean }).encrypted === true;
+/** The 101 head from the (possibly listener-edited) lines; a line that could inject another is an error. */
+function serializeLines(lines: unknown[]): string {
+  let out = '';
+  for (const line of lines) {
+    if (typeof line !== 'string' || hasUnsafeHeaderChars(line)) throw new TypeError(`Invalid response header line: ${JSON.stringify(line)}`);
+    out += `${line}\r\n`;
+  }
+  return `${out}\r\n`;
+}
+
+function stripUndefined<O extends object>(options: O): O {
+  const out = {} as Record<string, unknown>;
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) out[k] = v;
+  return out as O;
 }

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WebSocketServer as WsServer } from 'ws';
 import { WebSocketServer, type ServerOptions } from '../../src/index.js';
 
 export const HOST = '127.0.0.1';
@@ -51,6 +52,7 @@ export interface Started {
   wss: WebSocketServer;
   port: number;
   url: string;
+  /** `wss.shutdown()`: closes the server and every client (ws's `close()` would leave them open). */
   close(): Promise<void>;
 }
 
@@ -63,7 +65,44 @@ export async function startServer(options: Omit<ServerOptions, 'port'> = {}): Pr
     wss,
     port,
     url: `ws://${HOST}:${port}`,
-    close: () => new Promise<void>((resolve) => wss.close(() => resolve())),
+    close: () => wss.shutdown(),
+  };
+}
+
+/** The two server implementations a parity test runs the same scenario against. */
+export type Impl = 'sockwire' | 'ws';
+export const IMPLS: readonly Impl[] = ['sockwire', 'ws'];
+
+export interface StartedImpl {
+  /** sockwire's or ws's WebSocketServer (the API both share, loosely typed). */
+  wss: EventEmitter & { clients?: Set<unknown>; close(cb?: (err?: Error) => void): void; address(): AddressInfo | string | null };
+  port: number;
+  url: string;
+  /** Terminates every client, then closes the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * A standalone server of either implementation on 127.0.0.1 with the same options (sockwire's
+ * heartbeat off, so both behave alike on idle connections).
+ */
+export async function startImpl(impl: Impl, options: Record<string, unknown> = {}): Promise<StartedImpl> {
+  const wss = (
+    impl === 'ws' ? new WsServer({ host: HOST, ...options, port: 0 }) : new WebSocketServer({ host: HOST, heartbeat: 0, ...options, port: 0 })
+  ) as unknown as StartedImpl['wss'];
+  // ws throws on a server socket's 'error' without a listener; sockwire never does.
+  if (impl === 'ws') wss.on('connection', (ws: EventEmitter) => ws.on('error', () => {}));
+  await waitFor(wss, 'listening');
+  const port = (wss.address() as AddressInfo).port;
+  return {
+    wss,
+    port,
+    url: `ws://${HOST}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of (wss.clients ?? []) as Iterable<{ terminate(): void }>) c.terminate();
+        wss.close(() => resolve());
+      }),
   };
 }
 

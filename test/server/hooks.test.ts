@@ -1,8 +1,10 @@
-import { connect } from 'node:net';
+import { createServer, IncomingMessage } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import WS from 'ws';
-import type { ServerOptions, VerifyClientInfo, WebSocket } from '../../src/index.js';
-import { closeFrame, frame, headerOf, rawClient, rawExchange, startServer, upgradeRequest, until, waitFor, type Started } from './helpers.js';
+import WS, { WebSocketServer as WsServer } from 'ws';
+import { WebSocketServer, type ServerOptions, type VerifyClientInfo, type WebSocket } from '../../src/index.js';
+import { HOST, IMPLS, closeFrame, frame, headerOf, rawClient, rawExchange, startImpl, startServer, upgradeRequest, until, waitFor, type Started } from './helpers.js';
 
 /** The server's acceptance hooks and response customisation, observed on the wire. */
 let s: Started | null = null;
@@ -77,6 +79,68 @@ describe('verifyClient', () => {
   });
 });
 
+describe('verifyClient, as ws calls it', () => {
+  it.each(IMPLS)('%s: the refusal answers are ws’s, byte for byte', async (impl) => {
+    const answers: string[] = [];
+    for (const verifyClient of [
+      () => false,
+      (_i: unknown, cb: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => cb(false),
+      (_i: unknown, cb: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => cb(false, 302, 'Found', { Location: '/login' }),
+      (_i: unknown, cb: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => cb(false, 403, 'Go away', { 'Content-Type': 'text/plain' }),
+    ]) {
+      const started = await startImpl(impl, { verifyClient });
+      answers.push((await rawExchange(started.port, upgradeRequest())).text);
+      await started.close();
+    }
+    expect(answers).toEqual([
+      'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: 12\r\n\r\nUnauthorized',
+      'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: 12\r\n\r\nUnauthorized',
+      'HTTP/1.1 302 Found\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: 5\r\nLocation: /login\r\n\r\nFound',
+      'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\nGo away',
+    ]);
+  });
+
+  it.each(IMPLS)('%s: only a function of exactly two parameters is the callback form', async (impl) => {
+    // Three parameters: called synchronously, its undefined result refuses.
+    const started = await startImpl(impl, { verifyClient: (_i: unknown, _cb: unknown, _x: unknown) => undefined });
+    try {
+      expect((await rawExchange(started.port, upgradeRequest())).status).toBe(401);
+    } finally {
+      await started.close();
+    }
+  });
+
+  it.each(IMPLS)('%s: the synchronous form upgrades within the handleUpgrade call (noServer)', async (impl) => {
+    const wss = impl === 'ws' ? new WsServer({ noServer: true, verifyClient: () => true }) : new WebSocketServer({ noServer: true, heartbeat: 0, verifyClient: () => true });
+    const http = createServer();
+    const order: string[] = [];
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      wss.handleUpgrade(req, socket, head, () => order.push('callback'));
+      order.push('returned');
+    });
+    http.listen(0, HOST);
+    await waitFor(http, 'listening');
+    const client = new WS(`ws://${HOST}:${(http.address() as AddressInfo).port}`);
+    await waitFor(client, 'open');
+    expect(order).toEqual(['callback', 'returned']);
+    client.terminate();
+    await new Promise<void>((r) => wss.close(() => http.close(() => r())));
+  });
+
+  it.each(IMPLS)('%s: info has origin, secure and the request', async (impl) => {
+    let info: { origin?: string; secure?: boolean; req?: IncomingMessage } = {};
+    const started = await startImpl(impl, { verifyClient: (i: typeof info) => ((info = i), true) });
+    try {
+      const client = new WS(started.url, { origin: 'https://site.example' });
+      await waitFor(client, 'open');
+      expect([info.origin, info.secure, info.req instanceof IncomingMessage]).toEqual(['https://site.example', false, true]);
+      client.terminate();
+    } finally {
+      await started.close();
+    }
+  });
+});
+
 describe('authenticate', () => {
   it('resolving false → 401', async () => {
     const { port } = await serve({ authenticate: async () => false });
@@ -133,13 +197,28 @@ describe('response customisation', () => {
     peer.socket.destroy();
   });
 
-  it("a 'headers' line with CR/LF is refused with 500 instead of being injected", async () => {
+  it("a 'headers' line with CR/LF is refused with 500 instead of being injected, and reported on 'error'", async () => {
     const { port, wss } = await serve({});
     wss.on('headers', (lines: string[]) => lines.push('X-A: 1\r\nX-Injected: 2'));
+    const errored = waitFor<[Error]>(wss, 'error');
     const res = await rawExchange(port, upgradeRequest());
     expect(res.status).toBe(500);
     expect(res.text).not.toContain('X-Injected');
     expect(res.closed).toBe(true);
+    expect((await errored)[0]).toBeInstanceOf(TypeError);
+  });
+
+  it("a hook that throws (here handleProtocols) → 500 for the client and the error on 'error'", async () => {
+    const { port, wss } = await serve({
+      handleProtocols: () => {
+        throw new Error('hook bug');
+      },
+    });
+    const errored = waitFor<[Error]>(wss, 'error');
+    const res = await rawExchange(port, upgradeRequest({ headers: { 'Sec-WebSocket-Protocol': 'a' } }));
+    expect(res.status).toBe(500);
+    expect(res.text).not.toContain('hook bug');
+    expect((await errored)[0].message).toBe('hook bug');
   });
 
   it('default subprotocol is the client’s first offer (like ws)', async () => {
@@ -177,11 +256,70 @@ describe('response customisation', () => {
     peer.socket.destroy();
   });
 
-  it('handleProtocols returning an unoffered protocol → 500, not a broken 101', async () => {
-    const { port } = await serve({ handleProtocols: () => 'nope' });
-    const res = await rawExchange(port, upgradeRequest({ headers: { 'Sec-WebSocket-Protocol': 'a' } }));
-    expect(res.status).toBe(500);
-    expect(res.closed).toBe(true);
+  it.each(IMPLS)('%s: handleProtocols returning an unoffered protocol sends it; the ws client refuses it', async (impl) => {
+    const started = await startImpl(impl, { handleProtocols: () => 'nope' });
+    try {
+      const client = new WS(started.url, ['a']);
+      const [err] = await waitFor<[Error]>(client, 'error');
+      expect(err.message).toBe('Server sent an invalid subprotocol');
+    } finally {
+      await started.close();
+    }
+  });
+
+  it.each(IMPLS)('%s: handleProtocols gets a Set and the request, is not called without an offer, and false means none', async (impl) => {
+    const calls: Array<[string[], boolean]> = [];
+    const started = await startImpl(impl, {
+      handleProtocols: (protocols: Set<string>, req: IncomingMessage) => {
+        calls.push([[...protocols], req instanceof IncomingMessage]);
+        return false;
+      },
+    });
+    try {
+      const offered = await rawClient(started.port, { headers: { 'Sec-WebSocket-Protocol': 'x, y' } });
+      expect(headerOf(offered.head, 'Sec-WebSocket-Protocol')).toBeUndefined();
+      const plain = new WS(started.url);
+      await waitFor(plain, 'open');
+      expect(calls).toEqual([[['x', 'y'], true]]);
+      offered.socket.destroy();
+      plain.terminate();
+    } finally {
+      await started.close();
+    }
+  });
+});
+
+describe("the 'headers' event, as ws's", () => {
+  it.each(IMPLS)('%s: listeners get the lines and the request, and may add or change lines', async (impl) => {
+    const started = await startImpl(impl);
+    try {
+      started.wss.on('headers', (lines: string[], req: IncomingMessage) => {
+        lines.push(`X-Path: ${req.url}`);
+        lines[0] = 'HTTP/1.1 101 Web Socket Protocol Handshake';
+      });
+      const peer = await rawClient(started.port, { path: '/p' });
+      expect(peer.head.split('\r\n')[0]).toBe('HTTP/1.1 101 Web Socket Protocol Handshake');
+      expect(headerOf(peer.head, 'X-Path')).toBe('/p');
+      peer.socket.destroy();
+    } finally {
+      await started.close();
+    }
+  });
+
+  it('the 101 head is byte for byte ws’s, subprotocol and deflate included', async () => {
+    const heads: string[] = [];
+    for (const impl of IMPLS) {
+      const started = await startImpl(impl, { perMessageDeflate: true });
+      started.wss.on('headers', (lines: string[]) => lines.push('Set-Cookie: sid=1'));
+      const peer = await rawClient(started.port, {
+        headers: { 'Sec-WebSocket-Protocol': 'chat, superchat', 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' },
+      });
+      heads.push(peer.head);
+      peer.socket.destroy();
+      await started.close();
+    }
+    expect(heads[0]).toContain('Sec-WebSocket-Protocol: chat');
+    expect(heads[0]).toBe(heads[1]);
   });
 });
 

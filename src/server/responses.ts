@@ -1,0 +1,85 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { hasUnsafeHeaderChars, isToken } from '../handshake/index.js';
+
+/*
+ * The HTTP answers the server writes itself, byte for byte as ws (or the http.Server under ws's
+ * standalone mode) writes them, except that nothing an application supplies can inject a line.
+ */
+
+/** Response headers as ws's `verifyClient` callback and 'wsClientError' users pass them. */
+export type ResponseHeaders = Readonly<Record<string, string | number>>;
+
+/**
+ * A refused handshake as ws answers it: `Connection: close`, `Content-Type: text/html`, the
+ * message (default: the reason phrase) as body, the caller's headers last (they may override);
+ * the socket is destroyed once the answer is flushed. A status that cannot be written (not an
+ * integer in 200-599) becomes 500, and unsafe header names or values are left out.
+ */
+export function abortHandshake(socket: Duplex, code: number, message?: string, headers?: ResponseHeaders): void {
+  const status = Number.isInteger(code) && code >= 200 && code <= 599 ? code : 500;
+  const reason = STATUS_CODES[status] ?? 'Unknown';
+  const body = message || reason;
+  const all: Record<string, string | number> = {
+    Connection: 'close',
+    'Content-Type': 'text/html',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  };
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+  for (const name of Object.keys(all)) {
+    const value = String(all[name]);
+    if (!isToken(name) || hasUnsafeHeaderChars(value)) continue;
+    head += `${name}: ${value}\r\n`;
+  }
+  endWith(socket, `${head}\r\n${body}`);
+}
+
+/**
+ * What Node's http server answers to a request it cannot parse (400, 431 for a head too large,
+ * 408 for one too slow): the status line and `Connection: close`, nothing else.
+ */
+export function abortHttp(socket: Duplex, status: number): void {
+  endWith(socket, `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nConnection: close\r\n\r\n`);
+}
+
+const UPGRADE_REQUIRED = STATUS_CODES[426]!;
+
+/**
+ * ws's answer to a plain HTTP request in standalone mode (its http.Server's request handler):
+ * 426 with a text body, keep-alive as Node decides it. `head` leaves the body out (HEAD).
+ */
+export function upgradeRequired(keepAlive: boolean, head: boolean): string {
+  return (
+    `HTTP/1.1 426 ${UPGRADE_REQUIRED}\r\nContent-Length: ${UPGRADE_REQUIRED.length}\r\nContent-Type: text/plain\r\n` +
+    `Date: ${httpDate()}\r\n` +
+    (keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_TIMEOUT / 1000}\r\n` : 'Connection: close\r\n') +
+    `\r\n${head ? '' : UPGRADE_REQUIRED}`
+  );
+}
+
+/** Node's http.Server `keepAliveTimeout` default: an idle kept-alive connection is dropped after it. */
+export const KEEP_ALIVE_TIMEOUT = 5000;
+
+let cachedDate = '';
+let cachedSecond = -1;
+/** The Date header value, computed at most once a second (as Node does). */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedDate = new Date(now).toUTCString();
+  }
+  return cachedDate;
+}
+
+/** Writes the last bytes and destroys the socket once they are flushed (or at once if it cannot write). */
+function endWith(socket: Duplex, text: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', socket.destroy);
+  socket.end(text);
+}
