@@ -5,7 +5,8 @@ import type { AttachOptions } from '../connection/connection.js';
 import { formatExtensions, generateKey } from '../handshake/index.js';
 import { clientOffer, type PerMessageDeflateOptions } from '../extensions/index.js';
 import { CLIENT_DEFAULTS, type ClientOptions } from './options.js';
-import { checkProtocols, checkRequestHeaders, defaultHostHeader, protocolVersion, requestOptions, type HeaderRecord } from './request.js';
+import { RedirectPolicy } from './redirect.js';
+import { checkProtocols, checkRequestHeaders, protocolVersion, requestOptions, type HeaderRecord } from './request.js';
 import { checkUpgrade } from './response.js';
 import { checkUrl, parseClientUrl, resolveLocation, type ClientFace, type ClientUrl } from './url.js';
 
@@ -68,10 +69,8 @@ class ClientHandshake {
   /** The request in flight; null once it is settled (events of older requests are ignored). */
   private req: ClientRequest | null = null;
   private timer: NodeJS.Timeout | null = null;
-  /** With followRedirects: the application's headers, lower-cased, for the hops after the first. */
-  private carried: Record<string, string | number | readonly string[]> = {};
-  /** With followRedirects: where the first request went, to tell whether a redirect leaves that host. */
-  private first: { ipc: boolean; secure: boolean; origin: string } | null = null;
+  /** With followRedirects: what the redirects may carry. */
+  private policy: RedirectPolicy | null = null;
 
   constructor(
     private readonly host: ClientHost,
@@ -89,7 +88,7 @@ class ClientHandshake {
     const firstHop = this.redirects === 0;
     const key = generateKey();
     const headers: HeaderRecord = {
-      ...(firstHop ? options.headers : this.carried),
+      ...(firstHop || this.policy === null ? options.headers : this.policy.headers),
       'Sec-WebSocket-Version': this.version,
       'Sec-WebSocket-Key': key,
       Connection: 'Upgrade',
@@ -99,16 +98,7 @@ class ClientHandshake {
     if (this.protocols.length > 0) headers['Sec-WebSocket-Protocol'] = this.protocols.join(',');
     if (options.origin) headers[this.version < 13 ? 'Sec-WebSocket-Origin' : 'Origin'] = options.origin;
     const auth = target.credentials ?? options.auth ?? undefined;
-
-    let leaves = { host: false, credentials: false };
-    if (options.followRedirects) {
-      if (firstHop) {
-        this.first = { ipc: target.ipc, secure: target.secure, origin: target.origin };
-        this.carried = lowerCased(options.headers);
-      } else {
-        leaves = this.leaving(target);
-      }
-    }
+    if (options.followRedirects && firstHop) this.policy = new RedirectPolicy(target, options.headers);
 
     host.setConnecting(target.href, null);
     const req = (target.secure ? httpsRequest : httpRequest)(requestOptions(options, { target, headers, auth }));
@@ -117,25 +107,11 @@ class ClientHandshake {
     // allowed is enough to tell that the limit was crossed.
     req.maxHeadersCount = (options.maxHeaders ?? CLIENT_DEFAULTS.maxHeaders) + 1;
 
-    let keepsCredentials = true;
-    if (!firstHop) {
+    const policy = this.policy;
+    if (policy !== null) {
       // As in ws: with a 'redirect' listener nothing is removed; the listener decides.
-      const handled = host.emit('redirect', target.href, req);
-      if (!handled && leaves.credentials) {
-        keepsCredentials = false;
-        // Credentials and cookies meant for one host are not handed to another, nor sent
-        // in clear after a redirect from wss: to ws: (curl's rules, which ws follows).
-        req.removeHeader('authorization');
-        req.removeHeader('cookie');
-        if (leaves.host && 'host' in this.carried) {
-          req.removeHeader('host');
-          req.setHeader('Host', defaultHostHeader(target, options));
-        }
-      }
-    }
-    // Credentials of the first request (or a same-host redirect's) go on to the next hops.
-    if (options.followRedirects && keepsCredentials && auth && !this.carried['authorization']) {
-      this.carried['authorization'] = `Basic ${Buffer.from(auth).toString('base64')}`;
+      const stripped = !firstHop && !host.emit('redirect', target.href, req) && policy.strip(req, target, options);
+      if (!stripped) policy.carry(auth);
     }
 
     this.armTimer(req);
@@ -146,13 +122,6 @@ class ClientHandshake {
 
     if (options.finishRequest) options.finishRequest(req, (host.face ?? host) as Parameters<NonNullable<ClientOptions['finishRequest']>>[1]);
     else req.end();
-  }
-
-  /** Whether a redirect to `target` leaves the first request's host, or goes from wss: to ws:. */
-  private leaving(target: ClientUrl): { host: boolean; credentials: boolean } {
-    const first = this.first!;
-    const sameHost = target.ipc === first.ipc && target.origin === first.origin;
-    return { host: !sameHost, credentials: !sameHost || (first.secure && !target.secure) };
   }
 
   private armTimer(req: ClientRequest): void {
@@ -289,11 +258,4 @@ class ClientHandshake {
     });
     host.feed(head);
   }
-}
-
-/** The application's headers with lower-cased names (later hops send them so, as ws does). */
-function lowerCased(headers: ClientOptions['headers']): Record<string, string | number | readonly string[]> {
-  const out: Record<string, string | number | readonly string[]> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
-  return out;
 }
