@@ -8,7 +8,7 @@
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from '../../src/index.js';
-import { waitFor } from '../server/helpers.js';
+import { readHead, startNetServer, waitFor } from '../server/helpers.js';
 import { clientOf, IMPLS, listen, record, settled, socketOf, startPeer, STREAM_EVENTS, streamOf, WS_EVENTS, type AnyWebSocket, type Impl, type Peer } from './stream-helpers.js';
 
 let peer: Peer;
@@ -208,6 +208,34 @@ describe('errors', () => {
     });
     expect(r.ws).toEqual({ log: ['ws:open', 'ws:error', 'ws:close(1006)', 'd:error', 'd:close'], same: true, code: 1002 });
     expect(r.sockwire).toEqual(r.ws);
+  });
+
+  it("a refused handshake fails the stream with the WebSocket's error; writes and end() made meanwhile never complete", async () => {
+    const refuser = await startNetServer((socket) => {
+      void readHead(socket).then(() => socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+    });
+    try {
+      const r = await both(async (impl) => {
+        const ws = clientOf(impl, `ws://127.0.0.1:${refuser.port}`);
+        const stream = streamOf(impl, ws);
+        const log: string[] = [];
+        record(log, 'ws', ws, WS_EVENTS);
+        record(log, 'd', stream, STREAM_EVENTS);
+        let wsErr: Error | undefined;
+        let streamErr: Error | undefined;
+        listen(ws, 'error', (err: Error) => (wsErr = err));
+        stream.on('error', (err) => (streamErr = err));
+        const writes: string[] = [];
+        stream.write('early', (err) => writes.push(err ? 'failed' : 'ok'));
+        stream.end();
+        await settled(log, 'd:close');
+        return { log: log.map((e) => e.replace(/error\(.*\)$/, 'error')), same: wsErr !== undefined && streamErr === wsErr, writes };
+      });
+      expect(r.ws).toEqual({ log: ['ws:error', 'ws:close(1006)', 'd:error', 'd:close'], same: true, writes: [] });
+      expect(r.sockwire).toEqual(r.ws);
+    } finally {
+      await refuser.close();
+    }
   });
 
   it("after a WebSocket error the stream does not terminate: the Close frame queued behind unsent data still reaches the peer", async () => {
