@@ -6,6 +6,7 @@
  */
 export { WebSocket } from './ws/websocket.js';
 export type { SendOptions, AttachOptions } from './ws/websocket.js';
+export type { RawData, WebSocketEventMap } from './ws/event-map.js';
 export type { BinaryType, SendData } from './connection/data.js';
 export { WsEvent as Event, WsMessageEvent as MessageEvent, WsCloseEvent as CloseEvent, WsErrorEvent as ErrorEvent } from './ws/events.js';
 export { WebSocketServer } from './server/websocket-server.js';
@@ -18,4 +19,16 @@ export { CloseCode, ProtocolError } from './framing/index.js';
 export { HandshakeError } from './handshake/index.js';
 
 import { WebSocket } from './ws/websocket.js';
+import { WebSocketServer } from './server/websocket-server.js';
+import { createWebSocketStream } from './ws/create-stream.js';
+
+export { createWebSocketStream, WebSocketServer as Server };
+
+// ws's module shape: `require('ws')` is the WebSocket class, carrying the rest as statics,
+// so `WebSocket.Server`, `WebSocket.WebSocketServer` and `require('ws').WebSocket` all work.
+WebSocket.WebSocket = WebSocket;
+WebSocket.WebSocketServer = WebSocketServer;
+WebSocket.Server = WebSocketServer;
+WebSocket.createWebSocketStream = createWebSocketStream;
+
 export default WebSocket;

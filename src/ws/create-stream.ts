@@ -7,7 +7,7 @@
  * has been written to the socket.
  */
 import { Duplex, type DuplexOptions } from 'node:stream';
-import type { WebSocket } from '../websocket/websocket.js';
+import type { WebSocket } from './websocket.js';
 
 type Callback = (err?: Error | null) => void;
 

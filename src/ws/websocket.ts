@@ -1,11 +1,14 @@
 import type { Duplex } from 'node:stream';
-import { Connection, notOpenError, type AttachOptions, type ConnectionEvents } from '../connection/connection.js';
+import { Connection, notOpenError, type AttachOptions } from '../connection/connection.js';
 import { BINARY_TYPES, fromPayload, isBlob, type BinaryType, type SendData } from '../connection/data.js';
 import type { WriteCallback } from '../connection/outbound-queue.js';
 import type { PreparedMessage } from '../connection/prepared.js';
 import { ReadyState, type CloseInfo, type ReadyStateValue } from '../protocol/index.js';
 import { startClient } from '../client/connect.js';
 import type { ClientOptions } from '../client/options.js';
+import type { WebSocketServer } from '../server/websocket-server.js';
+import type { createWebSocketStream } from './create-stream.js';
+import type { WebSocketEventMap } from './event-map.js';
 import { BrowserEventTarget } from './event-target.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent } from './events.js';
 
@@ -38,7 +41,7 @@ const EMPTY = Buffer.alloc(0);
  * ws's `addEventListener`/`onmessage`. A thin face over a {@link Connection}, which owns the
  * protocol, the lifecycle and the outgoing queue.
  */
-export class WebSocket extends BrowserEventTarget implements ConnectionEvents {
+export class WebSocket extends BrowserEventTarget {
   /** `readyState` 0: the opening handshake is under way. */
   static readonly CONNECTING = 0;
   /** `readyState` 1: messages flow both ways. */
@@ -47,6 +50,14 @@ export class WebSocket extends BrowserEventTarget implements ConnectionEvents {
   static readonly CLOSING = 2;
   /** `readyState` 3: the connection is closed. */
   static readonly CLOSED = 3;
+  /** The class itself, as `require('sockwire').WebSocket` (ws's module shape). */
+  declare static WebSocket: typeof WebSocket;
+  /** `WebSocketServer`, as `require('sockwire').WebSocketServer`. */
+  declare static WebSocketServer: typeof WebSocketServer;
+  /** `WebSocketServer` under ws's older name. */
+  declare static Server: typeof WebSocketServer;
+  /** {@link createWebSocketStream}, as `require('sockwire').createWebSocketStream`. */
+  declare static createWebSocketStream: typeof createWebSocketStream;
   /** `readyState` 0: the opening handshake is under way. */
   declare readonly CONNECTING: 0;
   /** `readyState` 1: messages flow both ways. */
@@ -318,6 +329,31 @@ export class WebSocket extends BrowserEventTarget implements ConnectionEvents {
         return new WsErrorEvent(args[0]);
     }
   }
+}
+
+/** The Node-style listener methods, typed per event as @types/ws types them. */
+export interface WebSocket {
+  /** Adds a listener for `event` (see {@link WebSocketEventMap}). */
+  on<K extends keyof WebSocketEventMap>(event: K, listener: (this: WebSocket, ...args: WebSocketEventMap[K]) => void): this;
+  on(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  /** Adds a listener called at most once. */
+  once<K extends keyof WebSocketEventMap>(event: K, listener: (this: WebSocket, ...args: WebSocketEventMap[K]) => void): this;
+  once(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  /** Removes a listener. */
+  off<K extends keyof WebSocketEventMap>(event: K, listener: (this: WebSocket, ...args: WebSocketEventMap[K]) => void): this;
+  off(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  /** Adds a listener (the same as `on`). */
+  addListener<K extends keyof WebSocketEventMap>(event: K, listener: (...args: WebSocketEventMap[K]) => void): this;
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Removes a listener (the same as `off`). */
+  removeListener<K extends keyof WebSocketEventMap>(event: K, listener: (...args: WebSocketEventMap[K]) => void): this;
+  removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Adds a listener before the others. */
+  prependListener<K extends keyof WebSocketEventMap>(event: K, listener: (...args: WebSocketEventMap[K]) => void): this;
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Adds a once-listener before the others. */
+  prependOnceListener<K extends keyof WebSocketEventMap>(event: K, listener: (...args: WebSocketEventMap[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 for (const [name, value] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {

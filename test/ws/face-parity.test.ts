@@ -174,7 +174,7 @@ describe('ws face parity with ws 8', () => {
       ws.close();
       const before = ws.bufferedAmount;
       await new Promise<void>((resolve) =>
-        ws.send('late!', (err) => {
+        ws.send('late!', undefined, (err?: Error | null) => {
           lines.push(`cb ${err?.message}`);
           resolve();
         }),
