@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { HandshakeError } from '../handshake/index.js';
 
 /**
  * The events of a WebSocketServer and their listener arguments, as ws 8 emits them (and
@@ -21,4 +23,11 @@ export interface WebSocketServerEventMap<W> {
    * the socket (write a response and end it, or destroy it).
    */
   wsClientError: [error: Error, socket: Duplex, request: IncomingMessage];
+  /**
+   * sockwire, standalone mode: a request refused before it reached the WebSocket handshake —
+   * an unparsable or oversized head (400, 431, 505) or one too slow (408, `handshakeTimeout`).
+   * Informational (ws's http.Server answers these silently): the answer is already written
+   * and the socket is closing. `error.status` is the status sent.
+   */
+  requestError: [error: HandshakeError, socket: Socket];
 }

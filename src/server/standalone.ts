@@ -20,6 +20,8 @@ export interface FrontHost {
   isRunning(): boolean;
   /** An upgrade request whose head is complete; the socket is paused and has no front listeners left. */
   upgrade(req: IncomingMessage, headers: HeaderTable, socket: Socket, head: Buffer): void;
+  /** A head refused before any upgrade (unparsable, too large, too slow); already answered. */
+  refused(err: HandshakeError, socket: Socket): void;
 }
 
 export interface FrontLimits {
@@ -32,8 +34,8 @@ export interface FrontLimits {
 export class HttpFront {
   /** Connections between requests (kept alive after a 426): dropped on close(). */
   private readonly idle = new Set<Socket>();
-  /** Every connection the front still owns. */
-  private readonly owned = new Set<Socket>();
+  /** Every connection the front still owns (not yet a WebSocket, not yet dropped). */
+  readonly owned = new Set<Socket>();
 
   constructor(
     readonly host: FrontHost,
@@ -111,7 +113,7 @@ class FrontConnection {
       try {
         req = this.parser.push(chunk);
       } catch (err) {
-        this.fail(err instanceof HandshakeError && err.status >= 400 && err.status <= 599 ? err.status : 400);
+        this.fail(err instanceof HandshakeError ? err : new HandshakeError(400, String(err)));
         return;
       }
       if (req === null) return;
@@ -176,14 +178,15 @@ class FrontConnection {
 
   private armHeadTimer(): void {
     this.clearTimer();
-    this.timer = setTimeout(() => this.fail(408), this.front.limits.handshakeTimeout);
+    this.timer = setTimeout(() => this.fail(new HandshakeError(408, 'Request head timed out')), this.front.limits.handshakeTimeout);
     this.timer.unref();
   }
 
-  private fail(status: number): void {
+  private fail(err: HandshakeError): void {
     this.release();
     this.socket.on('error', destroyOnError);
-    abortHttp(this.socket, status);
+    abortHttp(this.socket, err.status >= 400 && err.status <= 599 ? err.status : 400);
+    this.front.host.refused(err, this.socket);
   }
 
   private clearTimer(): void {

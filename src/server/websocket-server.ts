@@ -58,6 +58,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   private server: NetServer | null = null;
   private removeListeners: (() => void) | null = null;
   private readonly front: HttpFront | null = null;
+  /** Standalone mode: connections still sending (or between) HTTP requests. */
+  private readonly handshaking: ReadonlySet<Socket> = new Set();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private state = RUNNING;
   private closeScheduled = false;
@@ -85,10 +87,12 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
         {
           isRunning: () => this.state === RUNNING,
           upgrade: (req, headers, socket, head) => this.upgrade(req, headers, socket, head, (ws, r) => this.emit('connection', ws, r)),
+          refused: (err, socket) => this.emit('requestError', err, socket),
         },
         { maxHeaderBytes: this.options.maxHeaderBytes, maxHeaders: this.options.maxHeaders, handshakeTimeout: this.options.handshakeTimeout },
       );
       this.front = front;
+      this.handshaking = front.owned;
       const onConnection = (socket: Socket): void => front.handle(socket);
       const server = options.tls ? createTlsServer(options.tls, onConnection) : createNetServer(onConnection);
       // A TLS handshake that fails never reaches the front; http.Server drops those silently too.

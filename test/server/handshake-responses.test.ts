@@ -176,6 +176,25 @@ describe('standalone server: stalled handshakes', () => {
   });
 });
 
+describe("'requestError' (sockwire, standalone): refusals before the handshake, for logging", () => {
+  it('reports the status sent for an oversized head (431) and a slow one (408), after answering', async () => {
+    const s = await startServer({ handshakeTimeout: 150, heartbeat: 0 });
+    try {
+      const seen: Array<[number, boolean]> = [];
+      s.wss.on('requestError', (err, socket) => seen.push([err.status, socket.writableEnded]));
+      const big = await rawExchange(s.port, upgradeRequest({ extra: [`X-Big: ${'a'.repeat(17 * 1024)}`] }));
+      const slow = await rawExchange(s.port, 'GET / HTTP/1.1\r\n', 3000);
+      expect([big.status, slow.status]).toEqual([431, 408]);
+      expect(seen).toEqual([
+        [431, true],
+        [408, true],
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("'wsClientError'", () => {
   it.each(['sockwire', 'ws'] as const)('%s: with a listener, a malformed request is handed over (error, socket, req) and not answered', async (impl) => {
     const s = await startImpl(impl);
