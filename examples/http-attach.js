@@ -52,7 +52,7 @@ if (runOnce) {
   console.log(`/echo: ${await exchange(`ws://localhost:${appPort}/echo`, 'hi')}`);
   console.log(`/shout: ${await exchange(`ws://localhost:${appPort}/shout`, 'hi')}`);
   console.log(`/other: ${await exchange(`ws://localhost:${appPort}/other`, 'hi')}`);
-  // Closing the WebSocketServers first ends their connections; http servers then stop listening.
+  // The demo's clients have all closed: the WebSocketServers detach, the http servers stop listening.
   for (const wss of [attached, echo, shout]) wss.close();
   site.close();
   app.close();

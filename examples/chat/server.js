@@ -44,6 +44,7 @@ http.listen(port, () => console.log(`chat demo on http://localhost:${http.addres
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
-    wss.close(() => http.close(() => process.exit(0)));
+    // shutdown() closes every client (1001) as well; ws's close() would leave them open.
+    wss.shutdown().then(() => http.close(() => process.exit(0)));
   });
 }

@@ -33,7 +33,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       case 'serve':
       case 'echo': {
         const { code, server } = await serveCommand(rest, io, 'echo');
-        if (server) await waitForSignal(() => new Promise<void>((r) => server.close(() => r())));
+        // On a signal, close the clients too (1001), not only the listening socket as ws's close() does.
+        if (server) await waitForSignal(() => server.shutdown());
         return code;
       }
       case 'connect':
