@@ -48,7 +48,6 @@ export interface ClientHost {
 export function startClient(host: ClientHost, address: string | URL, protocols: readonly string[], options: ClientOptions, face: ClientFace = 'ws'): void {
   const version = protocolVersion(options);
   const target = parseClientUrl(address, face);
-  host.setConnecting(target.href, null);
   const deflate = deflateOptions(options);
   const offer = deflate === null ? null : formatExtensions([clientOffer(deflate)]);
   checkProtocols(protocols);
@@ -201,13 +200,13 @@ class ClientHandshake {
   }
 
   private redirect(location: string, from: ClientUrl): void {
-    let target: ClientUrl;
+    let url: URL | null = null;
     try {
-      const url = resolveLocation(location, from.url);
-      this.host.setConnecting(url.href, null);
-      target = checkUrl(url, this.face);
-      this.open(target);
+      url = resolveLocation(location, from.url);
+      this.open(checkUrl(url, this.face));
     } catch (err) {
+      // As in ws, the URL that could not be used is what ws.url shows.
+      if (url !== null && this.req === null) this.host.setConnecting(url.href, null);
       this.req?.destroy();
       this.req = null;
       this.clearTimer();

@@ -30,7 +30,10 @@ export interface ClientUrl {
   credentials: string | undefined;
 }
 
-const SCHEME_ERROR = 'The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"';
+const SCHEME_ERROR = {
+  ws: 'The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"',
+  web: 'The URL\'s protocol must be one of "ws:", "wss:", "http:", or "https:"',
+} as const;
 
 /**
  * Parses a WebSocket URL with `ws`'s rules and messages (plain `SyntaxError`s):
@@ -71,7 +74,7 @@ export function checkUrl(input: URL, face: ClientFace): ClientUrl {
   }
   const secure = url.protocol === 'wss:';
   const ipc = url.protocol === 'ws+unix:' && face === 'ws';
-  if (url.protocol !== 'ws:' && !secure && !ipc) throw new SyntaxError(SCHEME_ERROR);
+  if (url.protocol !== 'ws:' && !secure && !ipc) throw new SyntaxError(SCHEME_ERROR[face]);
   if (ipc && url.pathname === '') throw new SyntaxError("The URL's pathname is empty");
   // ws looks at `hash`, which is '' for an empty fragment too; the WHATWG constructor rejects
   // any fragment, and in a serialized URL a bare '#' can only start one.
