@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 /** A server that answers nothing by itself: the test decides, request by request. */
-async function holdingServer(): Promise<Peer & { requests: Array<{ socket: Socket; head: string }>; arrived(n: number): Promise<void> }> {
+async function holdingServer(): Promise<Peer & { sockets: Socket[]; requests: Array<{ socket: Socket; head: string }>; arrived(n: number): Promise<void> }> {
   const requests: Array<{ socket: Socket; head: string }> = [];
   const waiters: Array<() => void> = [];
   const raw = await rawServer((socket, head) => {
