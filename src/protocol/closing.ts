@@ -7,7 +7,11 @@ export interface ClosingPort {
   sendCloseFrame(code: number | undefined, reason: string): void;
   /** No frame after a Close frame is processed (§5.5.1): stop parsing input. */
   stopReading(): void;
-  /** `transportOpen` is false when the transport is gone, so nothing may be written any more. */
+  /**
+   * The handshake is over. `transportOpen` is false when the transport is gone, so nothing may
+   * be written any more. (The connection may report CLOSED a little later: sends accepted
+   * before closing began, still being compressed, go out first, ahead of our Close frame.)
+   */
   finished(info: CloseInfo, transportOpen: boolean): void;
   endTransport(): void;
 }

@@ -48,7 +48,7 @@ type WriteCallback = (err?: Error | null) => void;
 interface Pending {
   frames: Buffer[] | null;
   cb: WriteCallback | undefined;
-  /** Our Close frame: it must reach the peer even when the data queued ahead of it is dropped. */
+  /** Our Close frame: it reaches the peer even when the data queued ahead of it is dropped (the compressor broke). */
   close?: boolean;
 }
 
@@ -94,6 +94,13 @@ export class Protocol {
   /** Opcode of an outgoing message sent in pieces with `fin: false`, 0 when none is open. */
   #sendingOpcode = 0;
   #closeInfo: CloseInfo | null = null;
+  /**
+   * The closing handshake is over while sends accepted before it still wait for their
+   * compression: they, then our Close (queued behind them), are written before CLOSED is reported.
+   */
+  #draining: CloseInfo | null = null;
+  /** End the transport once drained: the handshake asked for it (a server's close, any failure). */
+  #endWhenDrained = false;
 
   /**
    * The decoder's and the closing handshake's callbacks. They live on one small object per
@@ -130,7 +137,9 @@ export class Protocol {
     }
 
     endTransport(): void {
-      this.p.#handler.endTransport?.();
+      const p = this.p;
+      if (p.#draining !== null) p.#endWhenDrained = true;
+      else p.#handler.endTransport?.();
     }
   };
 
@@ -158,7 +167,7 @@ export class Protocol {
 
   /** `OPEN` (1), `CLOSING` (2) or `CLOSED` (3). */
   get readyState(): ReadyStateValue {
-    return this.#closing.state;
+    return this.#draining !== null ? ReadyState.CLOSING : this.#closing.state;
   }
 
   /** How the connection closed, once it is CLOSED. */
@@ -191,14 +200,16 @@ export class Protocol {
       this.#eofPending = true;
       return;
     }
-    this.#closing.transportClosed();
+    this.#transportGone();
   }
 
   // ── Commands in ─────────────────────────────────────────────────────────────
 
   /**
    * Sends a message. Returns false (and writes nothing) when the connection is no longer
-   * OPEN, i.e. once a Close frame was sent. Text may be given as a string or as UTF-8 bytes.
+   * OPEN, i.e. once closing began. A message accepted here reaches the wire before our Close
+   * frame, even when it is still being compressed as closing begins. Text may be given as a
+   * string or as UTF-8 bytes.
    * `byteLength`, when the caller already measured a string `data`, saves a second scan of it.
    */
   send(data: string | Buffer, isBinary: boolean, options?: SendOptions, cb?: WriteCallback, byteLength?: number): boolean {
@@ -287,7 +298,7 @@ export class Protocol {
 
   /** Drops the connection without a closing handshake (terminate); reported as 1006. */
   abort(): void {
-    this.#closing.transportClosed();
+    this.#transportGone();
   }
 
   // ── Decoder events (called through the port) ────────────────────────────────
@@ -323,15 +334,36 @@ export class Protocol {
   }
 
   #finished(info: CloseInfo, transportOpen: boolean): void {
+    // A send accepted while OPEN reaches the wire before our Close, which is queued behind it
+    // (ws does the same): while a compression is still running, CLOSED waits for it.
+    if (transportOpen && this.#pending.length > 0) {
+      this.#draining = info;
+      return;
+    }
+    this.#complete(info);
+  }
+
+  /** The transport ended or broke: nothing more can be written, whatever was waiting. */
+  #transportGone(): void {
+    if (this.#draining !== null) this.#settleDrain(false);
+    else this.#closing.transportClosed();
+  }
+
+  /** Draining is over: the queue was written (`transportOpen`), or it never will be. */
+  #settleDrain(transportOpen: boolean): void {
+    const end = this.#endWhenDrained && transportOpen;
+    this.#complete(this.#draining!);
+    if (end) this.#handler.endTransport?.();
+  }
+
+  /** Reports CLOSED. */
+  #complete(info: CloseInfo): void {
+    this.#draining = null;
     this.#closeInfo = info;
     this.#codec?.close();
-    const queued = this.#pending.splice(0);
-    // A Close frame queued behind a compression still in progress (an echo, a failure, or a
-    // close() the peer answered first) would otherwise never be sent: the peer would see 1006.
-    const close = transportOpen ? queued.find((p) => p.close) : undefined;
-    if (close) this.#writeFrames(close.frames!, undefined);
-    // Callbacks of sends that will never reach the wire learn so now, not never.
-    for (const p of queued) if (!p.close) p.cb?.(new Error('WebSocket closed before the message was sent'));
+    // Only a transport that is gone leaves sends here (compressions still running are
+    // abandoned): their callbacks learn so now, not never.
+    for (const p of this.#pending.splice(0)) if (!p.close) p.cb?.(new Error('WebSocket closed before the message was sent'));
     this.#handler.onClose?.(info);
   }
 
@@ -370,7 +402,7 @@ export class Protocol {
       }
       this.#collect(data, fin, opcode);
       if (!sync) this.#decoder.resume();
-      if (this.#eofPending && !this.#inflating) this.#closing.transportClosed();
+      if (this.#eofPending && !this.#inflating) this.#transportGone();
     };
     codec.decompress(payload, fin, this.#maxPayload, (err, out) => {
       inflated(err, out);
@@ -389,9 +421,15 @@ export class Protocol {
       if (this.#closeInfo !== null) return;
       if (err || !out) {
         const cause = err ?? new Error('no output');
-        this.#closing.fail(
-          new ProtocolError(CloseCode.InternalError, `compression failed: ${cause.message}`, ErrorCode.ExtensionFailed, { cause }),
-        );
+        const error = new ProtocolError(CloseCode.InternalError, `compression failed: ${cause.message}`, ErrorCode.ExtensionFailed, { cause });
+        // Nothing queued can reach the wire in order any more; our Close, if queued, still does.
+        for (const p of this.#pending.splice(0)) {
+          if (p.close) this.#writeFrames(p.frames!, undefined);
+          else p.cb?.(error);
+        }
+        // Closing had already ended and only waited for this; otherwise this fails it (1011).
+        if (this.#draining !== null) this.#settleDrain(true);
+        else this.#closing.fail(error);
         return;
       }
       item.frames = this.#fragmentSize > 0
@@ -422,6 +460,7 @@ export class Protocol {
       const item = this.#pending.shift()!;
       this.#writeFrames(item.frames!, item.cb);
     }
+    if (this.#draining !== null && this.#pending.length === 0) this.#settleDrain(true);
   }
 
   #writeFrames(frames: Buffer[], cb: WriteCallback | undefined): void {
