@@ -29,6 +29,17 @@ export type VerifyClientAsync = (
 ) => void;
 
 /**
+ * `verifyClient` in either form (ws tells them apart by the function's `length`): with one
+ * parameter its truthy result accepts; with exactly two, `cb` decides. One function type rather
+ * than a union, so that `info` (and `cb`) are typed inside an inline arrow.
+ * @inline
+ */
+export type VerifyClient = (
+  info: VerifyClientInfo,
+  cb: (verified: boolean, code?: number, message?: string, headers?: Record<string, string | number>) => void,
+) => unknown;
+
+/**
  * Options of `new WebSocketServer(options)`, ws's plus sockwire's extras: exactly one of
  * `port`, `server` or `noServer`. `T` is the class of the server-side connections (the
  * `WebSocket` option).
@@ -52,7 +63,7 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> {
    * ws's acceptance hook: synchronous (one parameter, return truthy to accept) or with a
    * callback (exactly two parameters).
    */
-  verifyClient?: VerifyClientSync | VerifyClientAsync | undefined;
+  verifyClient?: VerifyClient | undefined;
   /**
    * sockwire: async acceptance hook run after `verifyClient`. Resolve to accept (the value
    * becomes `socket.auth`); resolve `false` to answer 401; throw an error with a `status` (or
