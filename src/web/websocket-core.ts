@@ -43,6 +43,8 @@ export class WebSocketCore implements ConnectionEvents, Turn {
   private turnHeld = true;
   /** Bytes "sent" while there is no connection (closed before its turn came): still counted, per the standard. */
   private unsentBytes = 0;
+  /** Message tasks queued and not yet run. */
+  private pendingMessages = 0;
 
   constructor(
     private readonly target: EventTarget,
@@ -62,6 +64,18 @@ export class WebSocketCore implements ConnectionEvents, Turn {
   start(): void {
     if (this.readyState !== CONNECTING || this.connection !== null) return;
     this.connection = openConnection(this, this.url, this.protocols);
+  }
+
+  /**
+   * readyState as scripts see it. The standard moves it to CLOSING in a task queued when the
+   * closing handshake starts (the peer's Close arrived, or the connection is being failed):
+   * that task runs after the messages received before it, so once those have been
+   * delivered, a connection whose closing has begun reads CLOSING.
+   */
+  get observedReadyState(): 0 | 1 | 2 | 3 {
+    const connection = this.connection;
+    if (this.readyState === OPEN && this.pendingMessages === 0 && connection !== null && connection.readyState >= CLOSING) return CLOSING;
+    return this.readyState;
   }
 
   get bufferedAmount(): number {
@@ -108,6 +122,7 @@ export class WebSocketCore implements ConnectionEvents, Turn {
 
   /** @internal */
   onMessage(data: Buffer, isBinary: boolean): void {
+    this.pendingMessages++;
     setImmediate(messageTask, this, data, isBinary);
   }
 
@@ -140,9 +155,14 @@ export class WebSocketCore implements ConnectionEvents, Turn {
 
   /** @internal */
   _message(data: Buffer, isBinary: boolean): void {
-    if (this.readyState !== OPEN) return;
-    const value = !isBinary ? data.toString('utf8') : this.binaryType === 'blob' ? new Blob([data as Uint8Array<ArrayBuffer>]) : ownArrayBuffer(data);
-    this.fire(createMessageEvent(value, this.origin));
+    try {
+      if (this.readyState !== OPEN) return;
+      const value = !isBinary ? data.toString('utf8') : this.binaryType === 'blob' ? new Blob([data as Uint8Array<ArrayBuffer>]) : ownArrayBuffer(data);
+      this.fire(createMessageEvent(value, this.origin));
+    } finally {
+      // Counted until dispatched: during its own event, a message still reads OPEN.
+      this.pendingMessages--;
+    }
   }
 
   /** @internal "When the WebSocket connection is closed, possibly cleanly". */

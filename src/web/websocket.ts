@@ -101,7 +101,7 @@ export class WebSocket extends EventTarget {
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): 0 | 1 | 2 | 3 {
-    return this.#core.readyState;
+    return this.#core.observedReadyState;
   }
 
   /** Bytes passed to send() and not yet handed to the network, counting sends after closing began. */

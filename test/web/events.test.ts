@@ -290,4 +290,27 @@ describe('failing the WebSocket connection', () => {
     expect(events.map((e) => e.type)).toEqual(['open', 'close']);
     expect(events[1]).toMatchObject({ code: 4321, reason: 'server says bye' });
   });
+
+  it("reads CLOSING once the server's Close has arrived and the messages before it were delivered", async () => {
+    let replied!: () => void;
+    const clientClosed = new Promise<void>((resolve) => (replied = resolve));
+    let serverSocket: import('node:net').Socket | null = null;
+    server = await rawServer((socket, head) => {
+      serverSocket = socket;
+      socket.on('data', (chunk: Buffer) => {
+        if ((chunk[0]! & 0x0f) === 8) replied(); // the client's answering Close
+      });
+      socket.write(Buffer.concat([Buffer.from(switching(head), 'latin1'), serverFrame(1, 'before'), serverFrame(8, closeBody(4002, 'wind down'))]));
+    });
+    const ws = new WebSocket(server.url);
+    const states: number[] = [];
+    ws.onmessage = () => states.push(ws.readyState);
+    const { closed } = record(ws);
+    await within(clientClosed, "the client's Close");
+    states.push(ws.readyState);
+    serverSocket!.end();
+    const events = await closed;
+    expect(states).toEqual([WebSocket.OPEN, WebSocket.CLOSING]);
+    expect(events.at(-1)).toEqual({ type: 'close', readyState: 3, code: 4002, reason: 'wind down', wasClean: true });
+  });
 });
