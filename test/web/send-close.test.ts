@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WebSocket as WsSocket } from 'ws';
 import { WebSocket } from '../../src/web/index.js';
-import { nextEvent, rawServer, serverFrame, sockwireEcho, switching, within, wsServer, type Peer } from './helpers.js';
+import { nextEvent, rawServer, record, serverFrame, sockwireEcho, switching, within, wsServer, type Peer } from './helpers.js';
 
 interface Received {
   data: Buffer;
@@ -170,6 +170,25 @@ describe('bufferedAmount', () => {
     expect(ws.bufferedAmount).toBe(0);
     ws.close();
   });
+});
+
+describe('a send buffer that overflows', () => {
+  it('flags the socket as full and fails the connection: error, then close 1006', async () => {
+    const paused = await wsServer({}, (socket) => {
+      (socket as unknown as { _socket: { pause(): void } })._socket.pause(); // never reads
+    });
+    try {
+      const ws = await open(paused.url);
+      const { closed } = record(ws);
+      const chunk = new Uint8Array(8 * 1024 * 1024);
+      for (let i = 0; i < 9; i++) ws.send(chunk); // 72 MiB: past the 64 MiB limit
+      const events = await closed;
+      expect(events.map((e) => e.type)).toEqual(['error', 'close']);
+      expect(events[1]).toMatchObject({ code: 1006, wasClean: false, readyState: 3 });
+    } finally {
+      await paused.close();
+    }
+  }, 30000);
 });
 
 describe('close() rules', () => {
