@@ -12,7 +12,8 @@ export { WsEvent as Event, WsMessageEvent as MessageEvent, WsCloseEvent as Close
 export { WebSocketServer } from './server/websocket-server.js';
 export type { BroadcastOptions } from './server/websocket-server.js';
 export { PreparedMessage } from './connection/prepared.js';
-export type { ServerOptions, VerifyClientInfo } from './server/options.js';
+export type { ServerOptions, VerifyClient, VerifyClientInfo } from './server/options.js';
+export type { WebSocketServerEventMap } from './server/event-map.js';
 export type { UpgradeRequest } from './server/upgrade-request.js';
 export type { ClientOptions } from './client/options.js';
 export { CloseCode, ProtocolError } from './framing/index.js';
