@@ -104,7 +104,7 @@ export class StreamCore implements ConnectionEvents, Turn {
     requestTurn(this.key, this);
   }
 
-  /** @internal The host's turn came. */
+  /** The host's turn came (host gate). */
   start(): void {
     if (this.readyState !== CONNECTING || this.connection !== null) return;
     this.connection = openConnection(this, this.url, this.protocols);
@@ -158,26 +158,20 @@ export class StreamCore implements ConnectionEvents, Turn {
 
   // ── ConnectionEvents ────────────────────────────────────────────────────────
 
-  /** @internal */
   onOpen(): void {
     this.established = true;
     this.dropAbortListener();
     this.releaseTurn();
     setImmediate(openTask, this);
   }
-  /** @internal */
   onMessage(data: Buffer, isBinary: boolean): void {
     setImmediate(messageTask, this, data, isBinary);
   }
-  /** @internal */
   onPing(): void {}
-  /** @internal */
   onPong(): void {}
-  /** @internal */
   onDrain(): void {}
-  /** @internal How the connection failed shows in its close info. */
+  /** How the connection failed shows in its close info. */
   onError(): void {}
-  /** @internal */
   onClose(info: CloseInfo): void {
     this.releaseTurn();
     this.dropAbortListener();
@@ -186,7 +180,7 @@ export class StreamCore implements ConnectionEvents, Turn {
 
   // ── Tasks ───────────────────────────────────────────────────────────────────
 
-  /** @internal The connection is established: make the streams and resolve `opened`. */
+  /** Task: the connection is established — make the streams and resolve `opened`. */
   _open(): void {
     // A close() between the handshake and this task leaves the state CLOSING (no messages
     // are delivered then), but the streams are still made and `opened` still resolves.
@@ -223,7 +217,7 @@ export class StreamCore implements ConnectionEvents, Turn {
     this.opened.resolve({ extensions: connection.extensions, protocol: connection.protocol, readable, writable });
   }
 
-  /** @internal */
+  /** Task: a message was received. */
   _message(data: Buffer, isBinary: boolean): void {
     if (this.readyState !== OPEN) return;
     const controller = this.readable!;
@@ -235,7 +229,7 @@ export class StreamCore implements ConnectionEvents, Turn {
     }
   }
 
-  /** @internal "When the WebSocket connection is closed" for a WebSocketStream. */
+  /** Task: "when the WebSocket connection is closed", for a WebSocketStream. */
   _closed(info: CloseInfo): void {
     this.readyState = CLOSED;
     const clean = this.established && info.wasClean && info.error === undefined;

@@ -60,7 +60,7 @@ export class WebSocketCore implements ConnectionEvents, Turn {
     requestTurn(this.key, this);
   }
 
-  /** @internal The host's turn came: open the transport and start the handshake. */
+  /** The host's turn came (host gate): open the transport and start the handshake. */
   start(): void {
     if (this.readyState !== CONNECTING || this.connection !== null) return;
     this.connection = openConnection(this, this.url, this.protocols);
@@ -113,29 +113,24 @@ export class WebSocketCore implements ConnectionEvents, Turn {
 
   // ── ConnectionEvents ────────────────────────────────────────────────────────
 
-  /** @internal */
   onOpen(): void {
     this.established = true;
     this.releaseTurn();
     setImmediate(openTask, this);
   }
 
-  /** @internal */
   onMessage(data: Buffer, isBinary: boolean): void {
     this.pendingMessages++;
     setImmediate(messageTask, this, data, isBinary);
   }
 
-  /** @internal Pings are answered by the connection; browsers expose neither. */
+  /** Pings are answered by the connection; browsers expose neither. */
   onPing(): void {}
-  /** @internal */
   onPong(): void {}
-  /** @internal */
   onDrain(): void {}
-  /** @internal Failures are read from how the connection ended (onClose), as browsers report them. */
+  /** Failures are read from how the connection ended (onClose), as browsers report them. */
   onError(): void {}
 
-  /** @internal */
   onClose(info: CloseInfo): void {
     this.releaseTurn();
     setImmediate(closeTask, this, info);
@@ -143,7 +138,7 @@ export class WebSocketCore implements ConnectionEvents, Turn {
 
   // ── Tasks ───────────────────────────────────────────────────────────────────
 
-  /** @internal */
+  /** Task: the connection is established. */
   _open(): void {
     // close() ran after the handshake completed but before this task: no open event then.
     if (this.readyState !== CONNECTING) return;
@@ -153,7 +148,7 @@ export class WebSocketCore implements ConnectionEvents, Turn {
     this.fire(new Event('open'));
   }
 
-  /** @internal */
+  /** Task: a message was received. */
   _message(data: Buffer, isBinary: boolean): void {
     try {
       if (this.readyState !== OPEN) return;
@@ -165,7 +160,7 @@ export class WebSocketCore implements ConnectionEvents, Turn {
     }
   }
 
-  /** @internal "When the WebSocket connection is closed, possibly cleanly". */
+  /** Task: "when the WebSocket connection is closed, possibly cleanly". */
   _closed(info: CloseInfo): void {
     this.readyState = CLOSED;
     // Failing the connection fires error first: a handshake that never completed, a protocol
