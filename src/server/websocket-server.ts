@@ -215,8 +215,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
 
   // ── The handshake, in ws's order ───────────────────────────────────────────
 
-  /** @internal handleUpgrade with the request's header table already built (standalone mode). */
-  upgrade(req: IncomingMessage, headers: HeaderTable, socket: Duplex, head: Buffer, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
+  /** handleUpgrade with the request's header table already built (standalone mode builds it while parsing). */
+  private upgrade(req: IncomingMessage, headers: HeaderTable, socket: Duplex, head: Buffer, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
     socket.on('error', destroyOnError);
     let key: string;
     try {

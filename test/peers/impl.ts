@@ -14,7 +14,10 @@ export const IMPL_NAME = 'sockwire';
 export const WebSocketServer: WsLikeServerCtor = ImplWebSocketServer as unknown as WsLikeServerCtor;
 export const WebSocket: WsLikeClientCtor = ImplWebSocket as unknown as WsLikeClientCtor;
 
-/** Server going away: sockwire's close() sends every open connection 1001, then stops listening. */
+/**
+ * Server going away: sockwire's opt-in shutdown() sends every open connection 1001 and stops
+ * listening (its close(), like ws 8's, leaves open connections alone).
+ */
 export function shutdownServer(wss: WsLikeServer, _open: Iterable<WsLikeSocket>): void {
-  wss.close();
+  void (wss as unknown as ImplWebSocketServer).shutdown();
 }
