@@ -235,7 +235,6 @@ class ClientHandshake {
         protocols: this.protocols,
         deflate: this.deflate,
         maxHeaders: options.maxHeaders ?? CLIENT_DEFAULTS.maxHeaders,
-        face: this.face,
       });
     } catch (err) {
       socket.destroy();

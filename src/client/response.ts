@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import { computeAccept, parseExtensions, validateUpgradeResponse, type ExtensionOffer, type ParsedResponse } from '../handshake/index.js';
 import { PERMESSAGE_DEFLATE, clientAccept, createDeflateCodec, type PerMessageDeflateOptions } from '../extensions/index.js';
 import type { MessageCodec } from '../protocol/index.js';
-import type { ClientFace } from './url.js';
 
 /** What the client offered, to check the server's 101 against. */
 export interface UpgradeOffer {
@@ -14,8 +13,6 @@ export interface UpgradeOffer {
   deflate: PerMessageDeflateOptions | null;
   /** Response header lines accepted at most. */
   maxHeaders: number;
-  /** Whose rules: `ws` fails an answer that names no subprotocol when some were offered. */
-  face: ClientFace;
 }
 
 /** An accepted 101: what the connection is attached with. */
@@ -50,7 +47,8 @@ export function checkUpgrade(res: IncomingMessage, offer: UpgradeOffer): Accepte
   if (protocol !== undefined) {
     if (offer.protocols.length === 0) refuse('Server sent a subprotocol but none was requested');
     if (!offer.protocols.includes(protocol)) refuse('Server sent an invalid subprotocol');
-  } else if (offer.protocols.length > 0 && offer.face === 'ws') {
+  } else if (offer.protocols.length > 0) {
+    // ws and the WHATWG/Fetch rules agree: subprotocols were asked for and none came back.
     refuse('Server sent no subprotocol');
   }
 

@@ -27,7 +27,7 @@ export function openConnection(events: ConnectionEvents, record: URL, protocols:
     options = { ...BASE_OPTIONS, headers: { Authorization: basicAuth(record.username, record.password) } };
   }
   try {
-    startClient(connection, target, [...protocols], options);
+    startClient(connection, target, [...protocols], options, 'web');
   } catch (err) {
     // Everything the connector checks synchronously was checked by the face already; a
     // failure here (e.g. a host name it refuses) is a network error: fail the connection.
