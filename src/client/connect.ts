@@ -2,6 +2,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { AttachOptions } from '../connection/connection.js';
+import { attachOptions } from '../connection/options.js';
 import { formatExtensions, generateKey } from '../handshake/index.js';
 import { clientOffer, type PerMessageDeflateOptions } from '../extensions/index.js';
 import { CLIENT_DEFAULTS, type ClientOptions } from './options.js';
@@ -241,19 +242,7 @@ class ClientHandshake {
       host.abortHandshake(err as Error);
       return;
     }
-    host.attach(socket, {
-      role: 'client',
-      protocol: accepted.protocol,
-      extensions: accepted.extensions,
-      codec: accepted.codec,
-      maxPayload: options.maxPayload ?? CLIENT_DEFAULTS.maxPayload,
-      ...(options.maxFragments !== undefined ? { maxFragments: options.maxFragments } : {}),
-      ...(options.autoPong !== undefined ? { autoPong: options.autoPong } : {}),
-      ...(options.closeTimeout !== undefined ? { closeTimeout: options.closeTimeout } : {}),
-      validateUtf8: !options.skipUTF8Validation,
-      ...(options.maxBufferedAmount !== undefined ? { maxBufferedAmount: options.maxBufferedAmount } : {}),
-      ...(options.onBufferOverflow !== undefined ? { onBufferOverflow: options.onBufferOverflow } : {}),
-    });
+    host.attach(socket, attachOptions('client', options, accepted));
     host.feed(head);
   }
 }

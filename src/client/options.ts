@@ -1,5 +1,6 @@
 import type { ClientRequest } from 'node:http';
 import type { RequestOptions } from 'node:https';
+import type { ConnectionOptions } from '../connection/options.js';
 import type { PerMessageDeflateOptions } from '../extensions/index.js';
 import type { WebSocket } from '../ws/websocket.js';
 
@@ -8,10 +9,11 @@ import type { WebSocket } from '../ws/websocket.js';
  * option of `http.request()` / `https.request()` is passed on to the opening handshake's
  * request (`agent`, `auth`, `createConnection`, `family`, `localAddress`, `lookup`, `signal`,
  * the TLS options, `servername`, …) except those the URL decides (host, port, path, socket
- * path, protocol) and `timeout` (see `handshakeTimeout`).
+ * path, protocol) and `timeout` (see `handshakeTimeout`); and the options of the connection.
  */
 export interface ClientOptions
-  extends Omit<RequestOptions, 'host' | 'hostname' | 'port' | 'path' | 'method' | 'protocol' | 'socketPath' | 'timeout' | 'headers' | '_defaultAgent'> {
+  extends Omit<RequestOptions, 'host' | 'hostname' | 'port' | 'path' | 'method' | 'protocol' | 'socketPath' | 'timeout' | 'headers' | '_defaultAgent'>,
+    ConnectionOptions {
   /**
    * Extra request headers. Names and values are checked before anything is sent (no CR, LF or
    * other control characters). The handshake's own headers (`Upgrade`, `Connection`,
@@ -29,10 +31,6 @@ export interface ClientOptions
    * has timed out'); counted again for each redirect. Default 30,000 (`ws` has no default).
    */
   handshakeTimeout?: number;
-  /** Largest incoming message in bytes (0 = unlimited). Default 16 MiB (`ws`: 100 MiB). */
-  maxPayload?: number;
-  /** Most frames one incoming message may be split into. Default 131,072. */
-  maxFragments?: number;
   /** Follow 3xx answers that carry a `Location` to the upgrade request. Default false. */
   followRedirects?: boolean;
   /** Redirects followed at most; one more fails with 'Maximum redirects exceeded'. Default 10. */
@@ -42,19 +40,6 @@ export interface ClientOptions
    * `request.end()`, to change its headers at the last moment; it must call `request.end()`.
    */
   finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
-  /** How long to wait for the server to close TCP after the closing handshake. Default 10,000 ms. */
-  closeTimeout?: number;
-  /**
-   * Most application bytes a connection may hold unsent (a peer that stops reading). Default
-   * 64 MiB; 0 = unlimited. Beyond it, `onBufferOverflow` decides.
-   */
-  maxBufferedAmount?: number;
-  /** 'close' (default): fail the connection with 1013. 'error': refuse the send (callback or 'error'). */
-  onBufferOverflow?: 'close' | 'error';
-  /** Answer pings automatically. Default true. */
-  autoPong?: boolean;
-  /** Skip UTF-8 validation of incoming text. Default false. */
-  skipUTF8Validation?: boolean;
   /**
    * Accepted for `ws` compatibility. sockwire emits `'message'`, `'ping'` and `'pong'` as
    * data arrives, as `ws` does with its default `true`; `false` is not implemented.
@@ -73,10 +58,9 @@ export interface ClientOptions
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
-/** Defaults of the client options that sockwire chooses itself. */
+/** Defaults of the client's own options (the connection options' are `CONNECTION_DEFAULTS`). */
 export const CLIENT_DEFAULTS = {
   handshakeTimeout: 30_000,
-  maxPayload: 16 * 1024 * 1024,
   maxRedirects: 10,
   maxHeaderBytes: 16 * 1024,
   maxHeaders: 100,

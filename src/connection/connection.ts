@@ -2,11 +2,11 @@ import type { Duplex } from 'node:stream';
 import { Protocol, ReadyState, type CloseInfo, type ProtocolOptions, type ReadyStateValue, type SendOptions as CoreSendOptions } from '../protocol/index.js';
 import { isBlob, toPayload, type SendData } from './data.js';
 import { Lifecycle } from './lifecycle.js';
-import { DEFAULT_MAX_BUFFERED_AMOUNT, OutboundQueue, type WriteCallback } from './outbound-queue.js';
+import { CONNECTION_DEFAULTS } from './options.js';
+import { OutboundQueue, type WriteCallback } from './outbound-queue.js';
 import type { PreparedMessage } from './prepared.js';
 import { CoreEvents, kConnection, socketOnClose, socketOnData, socketOnDrain, socketOnEnd, socketOnError, type SocketWithConnection } from './socket-events.js';
 
-export const DEFAULT_CLOSE_TIMEOUT = 10_000;
 /** Input held behind an inflating message beyond which reading from the socket stops. */
 const MAX_HELD_INPUT = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -66,7 +66,7 @@ export class Connection {
   protocol = '';
   extensions = '';
   socket: Duplex | null = null;
-  closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+  closeTimeout = CONNECTION_DEFAULTS.closeTimeout;
   /** Round-trip time of the last answered heartbeat ping, in ms (-1 before the first). */
   latency = -1;
   /** Set by the heartbeat: a ping is out and no pong has come back yet. */
@@ -314,10 +314,10 @@ export class Connection {
     this.out.socket = socket;
     this.protocol = options.protocol;
     this.extensions = options.extensions;
-    this.closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-    this.out.limit = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
-    this.overflowPolicy = options.onBufferOverflow ?? 'close';
-    this.autoPong = options.autoPong ?? true;
+    this.closeTimeout = options.closeTimeout ?? CONNECTION_DEFAULTS.closeTimeout;
+    this.out.limit = options.maxBufferedAmount ?? CONNECTION_DEFAULTS.maxBufferedAmount;
+    this.overflowPolicy = options.onBufferOverflow ?? CONNECTION_DEFAULTS.onBufferOverflow;
+    this.autoPong = options.autoPong ?? CONNECTION_DEFAULTS.autoPong;
     // Pongs are answered here rather than by the core: only the adapter can see that the
     // socket is backed up, and a ping flood from a peer that does not read must not grow it.
     this.core = new Protocol({ ...options, autoPong: false }, new CoreEvents(this, socket));

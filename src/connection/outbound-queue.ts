@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { CONNECTION_DEFAULTS } from './options.js';
 
 /**
  * Called once the data has been written to the kernel, or with the error that kept it from being written.
@@ -8,7 +9,6 @@ export type WriteCallback = (err?: Error | null) => void;
 
 /** Messages up to this size are batched with the others written in the same tick. */
 const BATCH_MAX_MESSAGE = 16 * 1024;
-export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
 
 /**
  * Everything a connection has accepted to send and not yet handed to the kernel:
@@ -21,7 +21,7 @@ export class OutboundQueue {
   /** Application bytes accepted and not yet written to the kernel. */
   buffered = 0;
   /** Most bytes that may wait unsent (0 = unlimited). */
-  limit = DEFAULT_MAX_BUFFERED_AMOUNT;
+  limit = CONNECTION_DEFAULTS.maxBufferedAmount;
   socket: Duplex | null = null;
   /** Sizes and callbacks of written messages, in write order. */
   private readonly inFlight: Array<number | WriteCallback | undefined> = [];

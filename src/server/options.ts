@@ -2,6 +2,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import type { PerMessageDeflateOptions } from '../extensions/index.js';
+import { CONNECTION_DEFAULTS, type ConnectionOptions } from '../connection/options.js';
 import type { WebSocket } from '../ws/websocket.js';
 
 /** What `verifyClient` is given, as in `ws`. */
@@ -41,10 +42,10 @@ export type VerifyClient = (
 
 /**
  * Options of `new WebSocketServer(options)`, ws's plus sockwire's extras: exactly one of
- * `port`, `server` or `noServer`. `T` is the class of the server-side connections (the
- * `WebSocket` option).
+ * `port`, `server` or `noServer`, and the options of every connection it accepts. `T` is the
+ * class of the server-side connections (the `WebSocket` option).
  */
-export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> {
+export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> extends ConnectionOptions {
   /** Listen on this port (standalone mode; 0 picks a free one). Plain HTTP requests get 426, as with ws. */
   port?: number | undefined;
   /** Address to listen on in standalone mode. Default: all interfaces. */
@@ -78,10 +79,6 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> {
    * order of preference. Default: the client's first offer (like ws).
    */
   handleProtocols?: ((protocols: Set<string>, request: IncomingMessage) => string | false) | readonly string[] | undefined;
-  /** Largest incoming message in bytes (0 = unlimited). Default 16 MiB (ws: 100 MiB). */
-  maxPayload?: number | undefined;
-  /** Most frames one incoming message may be split into (0 = unlimited). Default 131,072. */
-  maxFragments?: number | undefined;
   /** Keep `wss.clients`. Default true; when false `wss.clients` is undefined, as in ws. */
   clientTracking?: boolean | undefined;
   /** The class to instantiate for server-side connections: sockwire's `WebSocket` or a subclass. */
@@ -98,24 +95,11 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> {
   maxHeaderBytes?: number | undefined;
   /** sockwire (standalone): limit on the number of request header lines. Default 100 (431 beyond). */
   maxHeaders?: number | undefined;
-  /** How long to wait for the peer's side of a closing handshake before dropping TCP. Default 10,000 ms. */
-  closeTimeout?: number | undefined;
   /**
    * sockwire: ping every client this often (ms) and terminate those that have not answered the
    * previous ping; 0 disables. Default 30,000. `socket.latency` holds the measured RTT.
    */
   heartbeat?: number | undefined;
-  /**
-   * sockwire: most application bytes a connection may hold unsent (a peer that stops reading).
-   * Default 64 MiB; 0 = unlimited. Beyond it, `onBufferOverflow` decides.
-   */
-  maxBufferedAmount?: number | undefined;
-  /** sockwire: 'close' (default) fails the connection with 1013; 'error' refuses the send (callback or 'error'). */
-  onBufferOverflow?: 'close' | 'error' | undefined;
-  /** Answer pings automatically. Default true. */
-  autoPong?: boolean | undefined;
-  /** Skip UTF-8 validation of incoming text (ws's option). Default false: never turn on for untrusted peers. */
-  skipUTF8Validation?: boolean | undefined;
   /** permessage-deflate (RFC 7692): false (default, like ws), true, or options. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions | undefined;
 }
@@ -125,21 +109,18 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> {
  * @inline
  */
 export type ResolvedServerOptions<T extends typeof WebSocket = typeof WebSocket> = ServerOptions<T> & {
-  [K in keyof typeof SERVER_DEFAULTS]: (typeof SERVER_DEFAULTS)[K] extends boolean ? boolean : number;
+  [K in keyof Pick<ServerOptions<T>, keyof typeof SERVER_DEFAULTS>]-?: Exclude<ServerOptions<T>[K], undefined>;
 };
 
+/** The defaults of the server options: the connection options' and the server's own. */
 export const SERVER_DEFAULTS = {
+  ...CONNECTION_DEFAULTS,
   allowSynchronousEvents: true,
-  maxPayload: 16 * 1024 * 1024,
-  maxFragments: 131_072,
   clientTracking: true,
   handshakeTimeout: 10_000,
   maxHeaderBytes: 16 * 1024,
   maxHeaders: 100,
-  closeTimeout: 10_000,
   heartbeat: 30_000,
-  autoPong: true,
-  skipUTF8Validation: false,
 } as const;
 
 export type { IncomingMessage };
