@@ -1,4 +1,4 @@
-import { hasUnsafeHeaderChars, isToken, parseExtensions, trimOws } from './tokens.js';
+import { hasUnsafeHeaderChars, isToken, parseExtensions } from './tokens.js';
 
 /*
  * Writing header lines that came from the application. Everything is checked before a single
@@ -6,11 +6,11 @@ import { hasUnsafeHeaderChars, isToken, parseExtensions, trimOws } from './token
  * header value into an injected header or a premature end of the head.
  */
 
-/** Extra headers as an object (an array value means the header is repeated) or as raw lines. */
-export type ExtraHeaders = Readonly<Record<string, string | number | readonly string[]>> | readonly string[];
+/** Extra headers by name; an array value means the header is repeated. */
+export type ExtraHeaders = Readonly<Record<string, string | number | readonly string[]>>;
 
 /** Throws a TypeError unless `name: value` is safe to emit. */
-export function checkHeader(name: string, value: string): void {
+function checkHeader(name: string, value: string): void {
   if (!isToken(name)) throw new TypeError(`Invalid HTTP header name: ${JSON.stringify(name)}`);
   if (hasUnsafeHeaderChars(value)) throw new TypeError(`Invalid character in value of HTTP header ${name}`);
 }
@@ -26,16 +26,7 @@ export function appendExtraHeaders(lines: string[], extra: ExtraHeaders | undefi
     if (reserved.has(name.toLowerCase())) throw new TypeError(`Header ${name} is set by the handshake and cannot be overridden`);
     lines.push(`${name}: ${value}`);
   };
-  if (Array.isArray(extra)) {
-    for (const line of extra as readonly string[]) {
-      if (typeof line !== 'string') throw new TypeError('Header lines must be strings');
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new TypeError(`Invalid HTTP header line: ${JSON.stringify(line)}`);
-      add(line.slice(0, colon), trimOws(line.slice(colon + 1)));
-    }
-    return;
-  }
-  for (const [name, value] of Object.entries(extra as Readonly<Record<string, string | number | readonly string[]>>)) {
+  for (const [name, value] of Object.entries(extra)) {
     if (Array.isArray(value)) for (const v of value as readonly string[]) add(name, String(v));
     else add(name, String(value));
   }

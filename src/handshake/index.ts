@@ -18,20 +18,10 @@ export {
   type ExtensionParam,
   type ExtensionToFormat,
 } from './tokens.js';
-export { checkHeader, type ExtraHeaders } from './header-lines.js';
-export {
-  buildAcceptResponse,
-  buildErrorResponse,
-  buildHandshakeErrorResponse,
-  selectProtocol,
-  validateUpgradeRequest,
-  type AcceptResponseOptions,
-  type ErrorResponseOptions,
-  type ProtocolSelector,
-  type UpgradeRequestLike,
-  type ValidateUpgradeOptions,
-  type ValidatedUpgrade,
-} from './server.js';
+export { headerTable, type HeaderTable } from './header-table.js';
+export { checkUpgradeRequest, type RequestLine } from './upgrade-checks.js';
+export { parseOffer, selectSubprotocol, type ClientOffer, type SubprotocolChooser } from './offer.js';
+export { acceptLines, refusalResponse, serializeResponse, type ResponseHeaders } from './server-responses.js';
 export {
   buildUpgradeRequest,
   validateUpgradeResponse,
@@ -39,4 +29,3 @@ export {
   type UpgradeRequestOptions,
   type ValidatedResponse,
 } from './client.js';
-export { fromIncomingMessage } from './incoming.js';

@@ -1,38 +1,18 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { hasUnsafeHeaderChars, isToken } from '../handshake/index.js';
+import { refusalResponse, type ResponseHeaders } from '../handshake/index.js';
 
 /*
  * The HTTP answers the server writes itself, byte for byte as ws (or the http.Server under ws's
  * standalone mode) writes them, except that nothing an application supplies can inject a line.
  */
 
-/** Response headers as ws's `verifyClient` callback and 'wsClientError' users pass them. */
-export type ResponseHeaders = Readonly<Record<string, string | number>>;
-
 /**
- * A refused handshake as ws answers it: `Connection: close`, `Content-Type: text/html`, the
- * message (default: the reason phrase) as body, the caller's headers last (they may override);
- * the socket is destroyed once the answer is flushed. A status that cannot be written (not an
- * integer in 200-599) becomes 500, and unsafe header names or values are left out.
+ * Answers a refused handshake as ws does (see `refusalResponse`) and destroys the socket once
+ * the answer is flushed.
  */
 export function abortHandshake(socket: Duplex, code: number, message?: string, headers?: ResponseHeaders): void {
-  const status = Number.isInteger(code) && code >= 200 && code <= 599 ? code : 500;
-  const reason = STATUS_CODES[status] ?? 'Unknown';
-  const body = message || reason;
-  const all: Record<string, string | number> = {
-    Connection: 'close',
-    'Content-Type': 'text/html',
-    'Content-Length': Buffer.byteLength(body),
-    ...headers,
-  };
-  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
-  for (const name of Object.keys(all)) {
-    const value = String(all[name]);
-    if (!isToken(name) || hasUnsafeHeaderChars(value)) continue;
-    head += `${name}: ${value}\r\n`;
-  }
-  endWith(socket, `${head}\r\n${body}`);
+  endWith(socket, refusalResponse(code, message, headers));
 }
 
 /**
@@ -75,11 +55,11 @@ function httpDate(): string {
 }
 
 /** Writes the last bytes and destroys the socket once they are flushed (or at once if it cannot write). */
-function endWith(socket: Duplex, text: string): void {
+function endWith(socket: Duplex, bytes: string | Buffer): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
   socket.once('finish', socket.destroy);
-  socket.end(text);
+  socket.end(bytes);
 }

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { HandshakeError, HeadParser, type ParsedRequest } from '../handshake/index.js';
+import { HandshakeError, HeadParser, type HeaderTable, type ParsedRequest } from '../handshake/index.js';
 import { KEEP_ALIVE_TIMEOUT, abortHttp, upgradeRequired } from './responses.js';
-import { toIncomingMessage, type HeaderTable } from './upgrade-request.js';
+import { toIncomingMessage } from './upgrade-request.js';
 
 /*
  * Standalone mode's HTTP/1.1 front. ws runs an http.Server that answers every plain request with

@@ -9,12 +9,6 @@ import type { ParsedRequest } from '../handshake/index.js';
  */
 export type UpgradeRequest = IncomingMessage;
 
-/**
- * Header values by lower-cased name with every repeat joined by ', ' (Node drops repeats of a
- * few headers, Host among them; the checks must see a repeated Host or key to refuse it).
- */
-export type HeaderTable = Readonly<Record<string, string | undefined>>;
-
 /** Node's `_addHeaderLines` (the http parser's own entry point), when this Node has it. */
 type WithHeaderLines = IncomingMessage & { upgrade?: boolean; _addHeaderLines?: (raw: string[], n: number) => void };
 
@@ -63,29 +57,3 @@ const SINGLE = new Set([
   'if-modified-since', 'if-unmodified-since', 'from', 'location', 'max-forwards', 'retry-after', 'etag',
   'last-modified', 'server', 'age', 'expires',
 ]);
-
-/**
- * The header table of any request handed to `handleUpgrade`: built from `rawHeaders` when the
- * request has them (an IncomingMessage), else from `headers` (a hand-made request object).
- */
-export function headerTable(req: { rawHeaders?: unknown; headers?: unknown }): HeaderTable {
-  const table = Object.create(null) as Record<string, string>;
-  const raw = req.rawHeaders;
-  if (Array.isArray(raw) && raw.length > 0) {
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = String(raw[i]).toLowerCase();
-      const value = String(raw[i + 1]);
-      const prev = table[name];
-      table[name] = prev === undefined ? value : `${prev}, ${value}`;
-    }
-    return table;
-  }
-  const headers = req.headers;
-  if (typeof headers === 'object' && headers !== null) {
-    for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-      if (value === undefined) continue;
-      table[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-    }
-  }
-  return table;
-}

@@ -3,17 +3,28 @@ import type { IncomingMessage } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
-import { HandshakeError, computeAccept, formatExtensions, hasUnsafeHeaderChars, isToken } from '../handshake/index.js';
+import {
+  HandshakeError,
+  acceptLines,
+  checkUpgradeRequest,
+  formatExtensions,
+  headerTable,
+  parseOffer,
+  selectSubprotocol,
+  serializeResponse,
+  type ClientOffer,
+  type HeaderTable,
+  type ResponseHeaders,
+} from '../handshake/index.js';
 import { createDeflateCodec, serverAccept, validateDeflateOptions, type PerMessageDeflateOptions, type ServerAcceptance } from '../extensions/index.js';
 import { toPayload } from '../connection/data.js';
+import { attachOptions } from '../connection/options.js';
 import { PreparedMessage } from '../connection/prepared.js';
 import { WebSocket } from '../ws/websocket.js';
-import { checkRequest, parseOffer, type UpgradeOffer } from './check-upgrade.js';
 import { SERVER_DEFAULTS, type ResolvedServerOptions, type ServerOptions, type VerifyClientAsync, type VerifyClientSync } from './options.js';
-import { abortHandshake, type ResponseHeaders } from './responses.js';
+import { abortHandshake } from './responses.js';
 import type { WebSocketServerEventMap } from './event-map.js';
 import { HttpFront } from './standalone.js';
-import { headerTable, type HeaderTable } from './upgrade-request.js';
 
 /** Marks a socket a WebSocket was made from: a second handleUpgrade with it is a bug. */
 const kUpgraded = Symbol('sockwire.upgraded');
@@ -21,6 +32,9 @@ const kUpgraded = Symbol('sockwire.upgraded');
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
+
+/** An HTTP/1.1 client's offer with the key its 101 must answer. */
+type UpgradeOffer = ClientOffer & { key: string };
 
 /** Options of `wss.broadcast()`. */
 export interface BroadcastOptions {
@@ -220,7 +234,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     socket.on('error', destroyOnError);
     let key: string;
     try {
-      key = checkRequest(req, headers);
+      key = checkUpgradeRequest(req, headers);
     } catch (err) {
       this.clientError(err as HandshakeError, req, socket);
       return;
@@ -231,7 +245,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     }
     let offer: UpgradeOffer;
     try {
-      offer = parseOffer(headers, key, this.deflateOptions !== null);
+      offer = { ...parseOffer(headers, this.deflateOptions !== null), key };
     } catch (err) {
       this.clientError(err as HandshakeError, req, socket);
       return;
@@ -299,30 +313,20 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       return;
     }
     const ws = new this.options.WebSocket!(null, undefined, this.options as never) as InstanceType<T>;
-    const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${computeAccept(offer.key)}`];
-    let protocol = '';
+    let protocol: string;
     let deflate: ServerAcceptance | null = null;
     let extensions = '';
-    let response: string;
+    let response: Buffer;
     try {
-      if (offer.protocols.size > 0) {
-        const chosen = this.chooseProtocol(offer.protocols, req);
-        if (chosen) {
-          if (typeof chosen !== 'string' || !isToken(chosen)) throw new TypeError(`Invalid subprotocol from handleProtocols: ${JSON.stringify(chosen)}`);
-          protocol = chosen;
-          lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
-        }
-      }
+      protocol = selectSubprotocol(offer.protocols, this.options.handleProtocols, req);
       if (offer.extensions !== null) {
         deflate = serverAccept(offer.extensions, this.deflateOptions!);
-        if (deflate !== null) {
-          extensions = formatExtensions([deflate.response]);
-          lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
-        }
+        if (deflate !== null) extensions = formatExtensions([deflate.response]);
       }
+      const lines = acceptLines(offer.key, protocol, extensions);
       // ws's 'headers' event: listeners may add or change lines of the response.
       this.emit('headers', lines, req);
-      response = serializeLines(lines);
+      response = serializeResponse(lines);
     } catch (err) {
       // A hook bug: the client gets a 500 rather than a hanging socket, the application the error.
       abortHandshake(socket, 500);
@@ -333,32 +337,12 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     socket.removeListener('error', destroyOnError);
     (socket as Duplex & { [kUpgraded]?: boolean })[kUpgraded] = true;
     ws.auth = auth;
-    const { options } = this;
-    ws.attach(socket, {
-      role: 'server',
-      protocol,
-      extensions,
-      codec: deflate !== null ? createDeflateCodec('server', deflate.agreed, this.deflateOptions!) : null,
-      maxPayload: options.maxPayload,
-      maxFragments: options.maxFragments,
-      autoPong: options.autoPong,
-      validateUtf8: !options.skipUTF8Validation,
-      closeTimeout: options.closeTimeout,
-      ...(options.maxBufferedAmount !== undefined ? { maxBufferedAmount: options.maxBufferedAmount } : {}),
-      ...(options.onBufferOverflow !== undefined ? { onBufferOverflow: options.onBufferOverflow } : {}),
-    });
+    const codec = deflate !== null ? createDeflateCodec('server', deflate.agreed, this.deflateOptions!) : null;
+    ws.attach(socket, attachOptions('server', this.options, { protocol, extensions, codec }));
     this.live.add(ws);
     ws.trackIn(this.live);
     cb(ws, req);
     ws.feed(head);
-  }
-
-  private chooseProtocol(offered: Set<string>, req: IncomingMessage): string | false {
-    const { handleProtocols } = this.options;
-    if (handleProtocols === undefined) return offered.values().next().value as string;
-    if (typeof handleProtocols === 'function') return handleProtocols(offered, req);
-    for (const p of handleProtocols) if (offered.has(p)) return p;
-    return false;
   }
 
   /** A malformed request: 'wsClientError' listeners get it, else ws's answer goes out. */
@@ -419,34 +403,38 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
 
 /** The typed listener methods of {@link WebSocketServer} (see {@link WebSocketServerEventMap}). */
 export interface WebSocketServer<T extends typeof WebSocket = typeof WebSocket> {
+  /** Adds a listener for `event`, typed by {@link WebSocketServerEventMap}. */
   on<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (this: WebSocketServer<T>, ...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  /** Adds a listener for `event` (any other event name). */
   on(event: string | symbol, listener: (this: WebSocketServer<T>, ...args: any[]) => void): this;
+  /** Adds a one-time listener for `event`, typed by {@link WebSocketServerEventMap}. */
   once<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (this: WebSocketServer<T>, ...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  /** Adds a one-time listener for `event` (any other event name). */
   once(event: string | symbol, listener: (this: WebSocketServer<T>, ...args: any[]) => void): this;
+  /** Removes a listener of `event`, typed by {@link WebSocketServerEventMap}. */
   off<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (this: WebSocketServer<T>, ...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  /** Removes a listener of `event` (any other event name). */
   off(event: string | symbol, listener: (this: WebSocketServer<T>, ...args: any[]) => void): this;
+  /** Adds a listener for `event`, typed by {@link WebSocketServerEventMap}. */
   addListener<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  /** Adds a listener for `event` (any other event name). */
   addListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Removes a listener of `event`, typed by {@link WebSocketServerEventMap}. */
   removeListener<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  /** Removes a listener of `event` (any other event name). */
   removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Adds a listener for `event` before the others, typed by {@link WebSocketServerEventMap}. */
   prependListener<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  /** Adds a listener for `event` before the others (any other event name). */
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Adds a one-time listener for `event` before the others, typed by {@link WebSocketServerEventMap}. */
   prependOnceListener<K extends keyof WebSocketServerEventMap<InstanceType<T>>>(event: K, listener: (...args: WebSocketServerEventMap<InstanceType<T>>[K]) => void): this;
+  /** Adds a one-time listener for `event` before the others (any other event name). */
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 function destroyOnError(this: Duplex): void {
   this.destroy();
-}
-
-/** The 101 head from the (possibly listener-edited) lines; a line that could inject another is an error. */
-function serializeLines(lines: unknown[]): string {
-  let out = '';
-  for (const line of lines) {
-    if (typeof line !== 'string' || hasUnsafeHeaderChars(line)) throw new TypeError(`Invalid response header line: ${JSON.stringify(line)}`);
-    out += `${line}\r\n`;
-  }
-  return `${out}\r\n`;
 }
 
 function stripUndefined<O extends object>(options: O): O {

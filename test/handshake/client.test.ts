@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   HeadParser,
-  buildAcceptResponse,
+  acceptLines,
   buildUpgradeRequest,
+  checkUpgradeRequest,
   computeAccept,
   generateKey,
-  validateUpgradeRequest,
+  parseOffer,
+  serializeResponse,
   validateUpgradeResponse,
   type ParsedResponse,
   type UpgradeRequestOptions,
@@ -40,7 +42,7 @@ describe('buildUpgradeRequest', () => {
     expect({ ...ours.headers }).toEqual({ ...rfc.headers });
   });
 
-  it('is accepted by validateUpgradeRequest, with extensions and extra headers', () => {
+  it('passes the server’s checks, with extensions and extra headers', () => {
     const key = generateKey();
     const buf = buildUpgradeRequest({
       host: '[::1]:8080',
@@ -53,9 +55,8 @@ describe('buildUpgradeRequest', () => {
     expect(parsed.url).toBe('/a/b?c=d%20e');
     expect(parsed.headers['host']).toBe('[::1]:8080');
     expect(parsed.headers['x-multi']).toBe('1, 2');
-    const v = validateUpgradeRequest(parsed, { path: '/a/b' });
-    expect(v.key).toBe(key);
-    expect(v.extensions[0]!.name).toBe('permessage-deflate');
+    expect(checkUpgradeRequest(parsed, parsed.headers)).toBe(key);
+    expect(parseOffer(parsed.headers, true).extensions![0]!.name).toBe('permessage-deflate');
   });
 
   it('lets a Host header replace the host option', () => {
@@ -120,7 +121,7 @@ describe('validateUpgradeResponse', () => {
   });
 
   it('accepts our own accept response, case-insensitive Upgrade and a Connection list', () => {
-    const ours = new HeadParser('response').push(buildAcceptResponse({ key: KEY }))!;
+    const ours = new HeadParser('response').push(serializeResponse(acceptLines(KEY, '', '')))!;
     expect(validateUpgradeResponse(ours, none)).toEqual({ protocol: '', extensions: [] });
     expect(() => validateUpgradeResponse(response({ upgrade: 'WebSocket', connection: 'keep-alive, upgrade' }), none)).not.toThrow();
   });

@@ -5,12 +5,14 @@ import WebSocket, { WebSocketServer } from 'ws';
 import {
   HandshakeError,
   HeadParser,
-  buildAcceptResponse,
-  buildHandshakeErrorResponse,
+  acceptLines,
   buildUpgradeRequest,
+  checkUpgradeRequest,
   generateKey,
-  selectProtocol,
-  validateUpgradeRequest,
+  parseOffer,
+  refusalResponse,
+  selectSubprotocol,
+  serializeResponse,
   validateUpgradeResponse,
 } from '../../src/handshake/index.js';
 
@@ -24,13 +26,15 @@ async function handshakeServer(onHandshake: (socket: Socket) => void) {
         const req = parser.push(chunk);
         if (req === null) return;
         socket.removeAllListeners('data');
-        const v = validateUpgradeRequest(req, { path: '/ws' });
-        const protocol = selectProtocol(v.protocols, ['v2', 'v1']);
-        socket.write(buildAcceptResponse({ key: v.key, ...(protocol === false ? {} : { protocol }), headers: ['X-Served-By: sockwire'] }));
+        const key = checkUpgradeRequest(req, req.headers);
+        const protocol = selectSubprotocol(parseOffer(req.headers, false).protocols, ['v2', 'v1'], req);
+        const lines = acceptLines(key, protocol, '');
+        lines.push('X-Served-By: sockwire');
+        socket.write(serializeResponse(lines));
         onHandshake(socket);
       } catch (err) {
         if (!(err instanceof HandshakeError)) throw err;
-        socket.end(buildHandshakeErrorResponse(err));
+        socket.end(refusalResponse(err.status, err.message, err.headers));
       }
     });
   });
@@ -57,14 +61,19 @@ describe('handshake interop with ws', () => {
     }
   });
 
-  it('a ws client gets our error status for a bad path', async () => {
+  it('a ws client speaking version 8 gets our refusal: 426, the version to use, and the message as body', async () => {
     const { server, port } = await handshakeServer(() => {});
     try {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/nope`);
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { protocolVersion: 8 });
       ws.on('error', () => {});
       const [, res] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
-      expect(res.statusCode).toBe(400);
-      res.resume();
+      expect(res.statusCode).toBe(426);
+      expect(res.headers['sec-websocket-version']).toBe('13');
+      res.setEncoding('utf8');
+      let body = '';
+      res.on('data', (chunk: string) => (body += chunk));
+      await once(res, 'end');
+      expect(body).toMatch(/version 8/);
       ws.terminate();
     } finally {
       server.close();
