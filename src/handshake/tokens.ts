@@ -91,6 +91,15 @@ function skipOws(value: string, i: number): number {
   return i;
 }
 
+/** The start of the next list element from `i`: OWS and empty elements (RFC 9110 §5.6.1) skipped; `value.length` at the end. */
+function nextElement(value: string, i: number): number {
+  for (;;) {
+    i = skipOws(value, i);
+    if (i >= value.length || value.charCodeAt(i) !== 0x2c) return i;
+    i++;
+  }
+}
+
 /**
  * Parses a comma-separated list of tokens (`Connection`, `Upgrade` names, `Sec-WebSocket-Protocol`).
  * As RFC 9110 §5.6.1 asks of recipients, empty elements and OWS around commas are tolerated, so
@@ -102,12 +111,8 @@ export function parseTokenList(value: string, header = 'token list'): string[] {
   let i = 0;
   const len = value.length;
   for (;;) {
-    i = skipOws(value, i);
+    i = nextElement(value, i);
     if (i >= len) break;
-    if (value.charCodeAt(i) === 0x2c) {
-      i++;
-      continue;
-    }
     const end = tokenEnd(value, i);
     if (end === i) fail(header, value, i);
     out.push(value.slice(i, end));
@@ -164,12 +169,8 @@ export function parseExtensions(value: string): ExtensionOffer[] {
   const len = value.length;
   let i = 0;
   for (;;) {
-    i = skipOws(value, i);
+    i = nextElement(value, i);
     if (i >= len) break;
-    if (value.charCodeAt(i) === 0x2c) {
-      i++;
-      continue;
-    }
     const nameEnd = tokenEnd(value, i);
     if (nameEnd === i) fail(EXT, value, i);
     const offer: ExtensionOffer = { name: value.slice(i, nameEnd), params: [] };
