@@ -16,6 +16,7 @@ export type { ServerOptions, VerifyClient, VerifyClientInfo } from './server/opt
 export type { WebSocketServerEventMap } from './server/event-map.js';
 export type { UpgradeRequest } from './server/upgrade-request.js';
 export type { ClientOptions } from './client/options.js';
+export type { ConnectionOptions } from './connection/options.js';
 export { CloseCode, ErrorCode, ProtocolError, ProtocolRangeError } from './framing/index.js';
 export type { ErrorCodeValue } from './framing/index.js';
 export { HandshakeError } from './handshake/index.js';

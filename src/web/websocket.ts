@@ -15,9 +15,13 @@ import { WebSocketCore, type BinaryType } from './websocket-core.js';
 
 /** The events a WebSocket fires, by type. */
 export interface WebSocketEventMap {
+  /** The connection closed (`code`, `reason`, `wasClean`). */
   close: CloseEvent;
+  /** The connection failed (a plain `Event`). */
   error: Event;
+  /** A message arrived (`data` per `binaryType`; text as a string). */
   message: MessageEvent<string | Blob | ArrayBuffer>;
+  /** The opening handshake completed. */
   open: Event;
 }
 
@@ -34,6 +38,7 @@ export interface WebSocket {
     listener: ((this: WebSocket, ev: WebSocketEventMap[K]) => unknown) | { handleEvent(ev: WebSocketEventMap[K]): unknown } | null,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  /** Any other event type, as on an EventTarget. */
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   /** Removes a listener added with `addEventListener`. */
   removeEventListener<K extends keyof WebSocketEventMap>(
@@ -41,6 +46,7 @@ export interface WebSocket {
     listener: ((this: WebSocket, ev: WebSocketEventMap[K]) => unknown) | { handleEvent(ev: WebSocketEventMap[K]): unknown } | null,
     options?: boolean | EventListenerOptions,
   ): void;
+  /** Any other event type, as on an EventTarget. */
   removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
 }
 
@@ -113,6 +119,7 @@ export class WebSocket extends EventTarget {
   get onopen(): Handler<Event> {
     return this.#handlers.get('open') as Handler<Event>;
   }
+  /** Sets `onopen` (see the getter). */
   set onopen(value: Handler<Event>) {
     this.#handlers.set('open', value);
   }
@@ -121,6 +128,7 @@ export class WebSocket extends EventTarget {
   get onerror(): Handler<Event> {
     return this.#handlers.get('error') as Handler<Event>;
   }
+  /** Sets `onerror` (see the getter). */
   set onerror(value: Handler<Event>) {
     this.#handlers.set('error', value);
   }
@@ -129,6 +137,7 @@ export class WebSocket extends EventTarget {
   get onclose(): Handler<CloseEvent> {
     return this.#handlers.get('close') as Handler<CloseEvent>;
   }
+  /** Sets `onclose` (see the getter). */
   set onclose(value: Handler<CloseEvent>) {
     this.#handlers.set('close', value);
   }
@@ -159,6 +168,7 @@ export class WebSocket extends EventTarget {
   get onmessage(): Handler<MessageEvent<string | Blob | ArrayBuffer>> {
     return this.#handlers.get('message') as Handler<MessageEvent<string | Blob | ArrayBuffer>>;
   }
+  /** Sets `onmessage` (see the getter). */
   set onmessage(value: Handler<MessageEvent<string | Blob | ArrayBuffer>>) {
     this.#handlers.set('message', value);
   }
@@ -167,6 +177,7 @@ export class WebSocket extends EventTarget {
   get binaryType(): BinaryType {
     return this.#core.binaryType;
   }
+  /** Sets `binaryType` (see the getter). */
   set binaryType(value: BinaryType) {
     const core = this.#core;
     const type = toDOMString(value);

@@ -38,7 +38,7 @@ const EMPTY = Buffer.alloc(0);
  * A WebSocket connection with the `ws` 8 API, for either side: created by
  * `new WebSocket(url, protocols?, options?)` on the client and handed to `'connection'`
  * listeners on the server. Node-style events (`on('message', (data, isBinary) => …)`) and
- * ws's `addEventListener`/`onmessage`. A thin face over a {@link Connection}, which owns the
+ * ws's `addEventListener`/`onmessage`. A thin face over a connection (src/connection), which owns the
  * protocol, the lifecycle and the outgoing queue.
  */
 export class WebSocket extends BrowserEventTarget {
@@ -262,6 +262,7 @@ export class WebSocket extends BrowserEventTarget {
   get awaitingPong(): boolean {
     return this._conn.awaitingPong;
   }
+  /** @internal */
   set awaitingPong(value: boolean) {
     this._conn.awaitingPong = value;
   }
@@ -335,24 +336,31 @@ export class WebSocket extends BrowserEventTarget {
 export interface WebSocket {
   /** Adds a listener for `event` (see {@link WebSocketEventMap}). */
   on<K extends keyof WebSocketEventMap>(event: K, listener: (this: WebSocket, ...args: WebSocketEventMap[K]) => void): this;
+  /** Any other event name, as on an EventEmitter. */
   on(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
   /** Adds a listener called at most once. */
   once<K extends keyof WebSocketEventMap>(event: K, listener: (this: WebSocket, ...args: WebSocketEventMap[K]) => void): this;
+  /** Any other event name, as on an EventEmitter. */
   once(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
   /** Removes a listener. */
   off<K extends keyof WebSocketEventMap>(event: K, listener: (this: WebSocket, ...args: WebSocketEventMap[K]) => void): this;
+  /** Any other event name, as on an EventEmitter. */
   off(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
   /** Adds a listener (the same as `on`). */
   addListener<K extends keyof WebSocketEventMap>(event: K, listener: (...args: WebSocketEventMap[K]) => void): this;
+  /** Any other event name, as on an EventEmitter. */
   addListener(event: string | symbol, listener: (...args: any[]) => void): this;
   /** Removes a listener (the same as `off`). */
   removeListener<K extends keyof WebSocketEventMap>(event: K, listener: (...args: WebSocketEventMap[K]) => void): this;
+  /** Any other event name, as on an EventEmitter. */
   removeListener(event: string | symbol, listener: (...args: any[]) => void): this;
   /** Adds a listener before the others. */
   prependListener<K extends keyof WebSocketEventMap>(event: K, listener: (...args: WebSocketEventMap[K]) => void): this;
+  /** Any other event name, as on an EventEmitter. */
   prependListener(event: string | symbol, listener: (...args: any[]) => void): this;
   /** Adds a once-listener before the others. */
   prependOnceListener<K extends keyof WebSocketEventMap>(event: K, listener: (...args: WebSocketEventMap[K]) => void): this;
+  /** Any other event name, as on an EventEmitter. */
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
