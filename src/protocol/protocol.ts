@@ -352,7 +352,11 @@ export class Protocol {
   /** Draining is over: the queue was written (`transportOpen`), or it never will be. */
   #settleDrain(transportOpen: boolean): void {
     const end = this.#endWhenDrained && transportOpen;
-    this.#complete(this.#draining!);
+    const info = this.#draining!;
+    // Our Close still waited behind a compression when the transport went: it never left, so
+    // the handshake did not complete (§7.1.4), whatever the peer's Close said.
+    const closeUnsent = !transportOpen && this.#pending.some((p) => p.close);
+    this.#complete(closeUnsent && info.wasClean ? { ...info, wasClean: false } : info);
     if (end) this.#handler.endTransport?.();
   }
 
