@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { PreparedMessage } from '../connection/prepared.js';
+import { LocalBroker, type Broker, type BrokerSink } from './broker.js';
+import type { Envelope } from './envelope.js';
+
+/** What a hub needs of a server-side connection (the `ws` face's WebSocket has all of it). */
+export interface TopicSocket {
+  readonly readyState: number;
+  readonly extensions: string;
+  readonly socket: Duplex | null;
+  sendPrepared(message: PreparedMessage): boolean;
+  send(data: string | Buffer, options: { binary: boolean; compress?: boolean }): void;
+  terminate(): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/** What a publisher does about a subscriber whose outgoing buffer is above its high-water mark. */
+export type SlowPolicy = 'queue' | 'skip' | 'terminate';
+
+/** Options of `TopicHub#publish`. */
+export interface PublishOptions {
+  /** Binary (true) or text (false). Default: strings are text, buffers binary. */
+  binary?: boolean;
+  /** Compress where permessage-deflate was negotiated (default: the connection's default). */
+  compress?: boolean;
+  /** Leave this socket out (`socket.publish`: every subscriber but the sender). Local only. */
+  exceptSocket?: TopicSocket | null;
+  /** Overrides the hub's slow-subscriber policy for this message. */
+  slow?: SlowPolicy;
+}
+
+/** Options of `new TopicHub()`. */
+export interface TopicHubOptions {
+  /** Carries publishes to other processes/machines. Default: a `LocalBroker` of its own. */
+  broker?: Broker;
+  /** Slow-subscriber policy (as `wss.broadcast`'s `slow`). Default 'queue'. */
+  slow?: SlowPolicy;
+  /**
+   * Whether the hub listens for each subscribed socket's 'close' (once per socket) to drop
+   * its subscriptions. False when the owner calls `removeSocket` from its own close path.
+   * Default true.
+   */
+  trackClose?: boolean;
+}
+
+/** Per-topic counters, kept while the topic has local subscribers. */
+export interface TopicStats {
+  /** Messages published to the topic (here or elsewhere) and delivered in this process. */
+  messages: number;
+  /** Deliveries queued to local subscribers. */
+  delivered: number;
+  /** Deliveries left out for slow subscribers ('skip'). */
+  skipped: number;
+  /** Subscribers terminated for being slow ('terminate'). */
+  terminated: number;
+}
+
+const OPEN = 1;
+
+/**
+ * The topics of one server in one process: who subscribed to what, and publishing. A message
+ * is framed once per topic per process (`PreparedMessage`: server frames are unmasked, so the
+ * same bytes serve every subscriber) and written to each subscriber in subscription order.
+ * Sockets with permessage-deflate get a per-socket `send` (they compress for themselves).
+ * Publishes go to local subscribers at once, then through the broker to other processes;
+ * messages from other processes arrive through `receive`.
+ */
+export class TopicHub implements BrokerSink {
+  readonly id = randomBytes(9).toString('base64url');
+  readonly broker: Broker;
+  private readonly slow: SlowPolicy;
+  private readonly trackClose: boolean;
+  private readonly subscribers = new Map<string, Set<TopicSocket>>();
+  private readonly socketTopics = new Map<TopicSocket, Set<string>>();
+  private readonly topicStats = new Map<string, TopicStats>();
+  /** Hub-wide counters (all topics, including those since emptied). */
+  readonly totals: TopicStats = { messages: 0, delivered: 0, skipped: 0, terminated: 0 };
+  private readonly ownsBroker: boolean;
+
+  constructor(options: TopicHubOptions = {}) {
+    this.ownsBroker = options.broker === undefined;
+    this.broker = options.broker ?? new LocalBroker();
+    this.slow = options.slow ?? 'queue';
+    this.trackClose = options.trackClose ?? true;
+    this.broker.attach(this);
+  }
+
+  /** Subscribes `socket` to `topic`; false if it already was, or is not open. */
+  subscribe(socket: TopicSocket, topic: string): boolean {
+    if (socket.readyState !== OPEN) return false;
+    let topics = this.socketTopics.get(socket);
+    if (topics?.has(topic)) return false;
+    if (!topics) {
+      this.socketTopics.set(socket, (topics = new Set()));
+      if (this.trackClose) socket.once('close', () => this.removeSocket(socket));
+    }
+    topics.add(topic);
+    let set = this.subscribers.get(topic);
+    if (!set) {
+      this.subscribers.set(topic, (set = new Set()));
+      this.topicStats.set(topic, { messages: 0, delivered: 0, skipped: 0, terminated: 0 });
+      this.broker.subscribe(topic, this);
+    }
+    set.add(socket);
+    return true;
+  }
+
+  /** Unsubscribes `socket` from `topic`; false if it was not subscribed. */
+  unsubscribe(socket: TopicSocket, topic: string): boolean {
+    const topics = this.socketTopics.get(socket);
+    if (!topics?.delete(topic)) return false;
+    // The socket keeps its (empty) entry so its 'close' listener is not added twice.
+    this.leave(socket, topic);
+    return true;
+  }
+
+  isSubscribed(socket: TopicSocket, topic: string): boolean {
+    return this.socketTopics.get(socket)?.has(topic) ?? false;
+  }
+
+  /** The topics `socket` is subscribed to, in subscription order. */
+  topicsOf(socket: TopicSocket): string[] {
+    const topics = this.socketTopics.get(socket);
+    return topics ? [...topics] : [];
+  }
+
+  /** Local subscribers of `topic`. */
+  subscriberCount(topic: string): number {
+    return this.subscribers.get(topic)?.size ?? 0;
+  }
+
+  /** Topics with at least one local subscriber. */
+  get topics(): string[] {
+    return [...this.subscribers.keys()];
+  }
+
+  /** Counters of a topic with local subscribers (undefined otherwise). */
+  stats(topic: string): Readonly<TopicStats> | undefined {
+    return this.topicStats.get(topic);
+  }
+
+  /** Drops every subscription of `socket` (its connection closed). */
+  removeSocket(socket: TopicSocket): void {
+    const topics = this.socketTopics.get(socket);
+    if (!topics) return;
+    this.socketTopics.delete(socket);
+    for (const topic of topics) this.leave(socket, topic);
+  }
+
+  /**
+   * Publishes to every local subscriber of `topic` (but `exceptSocket`) and, through the
+   * broker, to every other process's. Returns how many local subscribers it was queued for.
+   */
+  publish(topic: string, data: string | Buffer | ArrayBuffer | ArrayBufferView, options: PublishOptions = {}): number {
+    const payload = typeof data === 'string' || Buffer.isBuffer(data) ? data : toBuffer(data);
+    const binary = options.binary ?? typeof payload !== 'string';
+    const sent = this.fanOut(topic, payload, binary, options.compress, options.exceptSocket ?? null, options.slow ?? this.slow);
+    this.broker.publish(topic, { data: payload, binary, compress: options.compress, origin: this.id });
+    return sent;
+  }
+
+  /** From the broker: a message another hub published. */
+  receive(topic: string, envelope: Envelope): void {
+    this.fanOut(topic, envelope.data, envelope.binary, envelope.compress, null, this.slow);
+  }
+
+  /** Detaches from the broker (closing it if the hub made it) and forgets every subscription. */
+  async close(): Promise<void> {
+    this.broker.detach(this);
+    this.subscribers.clear();
+    this.socketTopics.clear();
+    this.topicStats.clear();
+    if (this.ownsBroker) await this.broker.close();
+  }
+
+  private leave(socket: TopicSocket, topic: string): void {
+    const set = this.subscribers.get(topic);
+    if (!set?.delete(socket) || set.size > 0) return;
+    this.subscribers.delete(topic);
+    this.topicStats.delete(topic);
+    this.broker.unsubscribe(topic, this);
+  }
+
+  private fanOut(topic: string, data: string | Buffer, binary: boolean, compress: boolean | undefined, except: TopicSocket | null, slow: SlowPolicy): number {
+    const set = this.subscribers.get(topic);
+    if (!set) return 0;
+    const stats = this.topicStats.get(topic)!;
+    stats.messages++;
+    this.totals.messages++;
+    // Framed lazily: a topic whose subscribers all deflate never needs the plain frame.
+    let prepared: PreparedMessage | null = null;
+    let sent = 0;
+    for (const socket of set) {
+      if (socket === except || socket.readyState !== OPEN) continue;
+      if (slow !== 'queue' && socket.socket?.writableNeedDrain) {
+        if (slow === 'terminate') {
+          stats.terminated++;
+          this.totals.terminated++;
+          socket.terminate();
+        } else {
+          stats.skipped++;
+          this.totals.skipped++;
+        }
+        continue;
+      }
+      if (socket.extensions.includes('permessage-deflate')) {
+        // Compresses per connection (today's sendPrepared fallback), honouring `compress`.
+        socket.send(data, compress === undefined ? { binary } : { binary, compress });
+      } else {
+        prepared ??= new PreparedMessage(data, binary);
+        socket.sendPrepared(prepared);
+      }
+      sent++;
+    }
+    stats.delivered += sent;
+    this.totals.delivered += sent;
+    return sent;
+  }
+}
+
+function toBuffer(data: ArrayBuffer | ArrayBufferView): Buffer {
+  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+}
