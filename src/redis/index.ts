@@ -1,0 +1,1 @@
+export { RedisBroker, type RedisBrokerOptions, type RedisPubSubClient } from './redis-broker.js';

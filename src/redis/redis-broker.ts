@@ -1,0 +1,173 @@
+import { randomInt } from 'node:crypto';
+import { createClient } from 'redis';
+import { BrokerBase, type RecoveryInfo } from '../pubsub/broker.js';
+import { encodeEnvelope, type Envelope } from '../pubsub/envelope.js';
+
+type BufferListener = (message: Buffer, channel: Buffer) => void;
+
+/**
+ * The part of the official `redis` client (v4/v5) this broker uses. Any `RedisClientType`
+ * fits; declared structurally so sockwire's types do not depend on the client's generics.
+ */
+export interface RedisPubSubClient {
+  readonly isReady: boolean;
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  duplicate(): RedisPubSubClient;
+  publish(channel: string, message: Buffer): Promise<unknown>;
+  sPublish(channel: string, message: Buffer): Promise<unknown>;
+  subscribe(channel: string, listener: BufferListener, bufferMode: true): Promise<void>;
+  unsubscribe(channel: string, listener: BufferListener, bufferMode: true): Promise<void>;
+  sSubscribe(channel: string, listener: BufferListener, bufferMode: true): Promise<void>;
+  sUnsubscribe(channel: string, listener: BufferListener, bufferMode: true): Promise<void>;
+  close(): Promise<void>;
+  destroy(): void;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'ready' | 'end' | 'reconnecting', listener: () => void): unknown;
+}
+
+/** Options of `new RedisBroker()`: a `url` (the broker makes and owns its clients) or a `client`. */
+export type RedisBrokerOptions = (
+  | { url: string; client?: undefined }
+  | {
+      /** A client of yours (connected or not); the broker duplicates it for subscribing and closes only the duplicate. */
+      client: RedisPubSubClient;
+      url?: undefined;
+    }
+) & {
+  /** Prepended to every topic to make its channel. Default 'sockwire:'. */
+  prefix?: string;
+  /** Sharded pub/sub (Redis 7 SPUBLISH/SSUBSCRIBE, for Redis Cluster). Default false. */
+  sharded?: boolean;
+  /** Longest wait between reconnection attempts, in ms (for clients the broker makes). Default 5,000. */
+  maxBackoff?: number;
+};
+
+/**
+ * A broker over Redis pub/sub, for servers in several processes or machines: `sockwire/redis`
+ * (the `redis` package is an optional peer dependency). Two connections per process whatever
+ * the number of topics: one publishes, one subscribes, and only to topics with local
+ * subscribers. A message crosses Redis once per publish, as an envelope (binary-safe, with
+ * flags and the publisher's id); each receiving process frames it once for its subscribers.
+ *
+ * While Redis is unreachable, local delivery goes on (hubs deliver their own publishes
+ * themselves); publishes to other nodes are DROPPED and counted (`stats.dropped`, never
+ * queued: a backlog replayed minutes later is worse than a gap for live traffic, and issue
+ * 13's history is the way to recover). The clients reconnect with exponential backoff and
+ * jitter; the subscriber resubscribes every live topic. `'down'` reports the outage as it
+ * starts and `'up'` what it cost: its length and the publishes dropped. Messages others
+ * published while this node was cut off are lost too (at-most-once); `downMs` bounds that.
+ */
+export class RedisBroker extends BrokerBase {
+  private readonly pub: RedisPubSubClient;
+  private readonly sub: RedisPubSubClient;
+  private readonly ownsPub: boolean;
+  private readonly prefix: string;
+  private readonly sharded: boolean;
+  private readonly channelListeners = new Map<string, BufferListener>();
+  private readonly started: Promise<void>;
+  private downSince = 0;
+  private droppedAtDown = 0;
+  private everUp = false;
+
+  constructor(options: RedisBrokerOptions) {
+    super();
+    this.prefix = options.prefix ?? 'sockwire:';
+    this.sharded = options.sharded ?? false;
+    const maxBackoff = options.maxBackoff ?? 5000;
+    if (options.client) {
+      this.pub = options.client;
+      this.ownsPub = false;
+    } else {
+      const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 10), maxBackoff) + randomInt(50);
+      this.pub = createClient({ url: options.url, socket: { reconnectStrategy } }) as unknown as RedisPubSubClient;
+      this.ownsPub = true;
+    }
+    this.sub = this.pub.duplicate();
+    for (const client of [this.pub, this.sub]) {
+      client.on('error', (err) => {
+        this.report(err);
+        this.wentDown(err);
+      });
+      client.on('reconnecting', () => this.wentDown(new Error('redis connection lost, reconnecting')));
+      client.on('end', () => this.wentDown(new Error('redis connection ended')));
+      client.on('ready', () => this.cameUp());
+    }
+    this.started = Promise.all([this.pub.isOpen ? null : this.pub.connect(), this.sub.connect()]).then(
+      () => undefined,
+      (err: Error) => this.report(err),
+    );
+  }
+
+  /** Resolves once both connections are up (or the first attempt failed: reconnection goes on). */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  get connected(): boolean {
+    return !this.closed && this.pub.isReady && this.sub.isReady;
+  }
+
+  protected transportPublish(topic: string, envelope: Envelope): boolean {
+    if (!this.pub.isReady) return false;
+    const channel = this.prefix + topic;
+    const bytes = encodeEnvelope(envelope);
+    const sent = this.sharded ? this.pub.sPublish(channel, bytes) : this.pub.publish(channel, bytes);
+    // Lost on the way (connection dropped before Redis answered): counted as dropped too.
+    sent.catch((err: Error) => {
+      this.stats.published--;
+      this.stats.dropped++;
+      this.report(err);
+    });
+    return true;
+  }
+
+  protected transportSubscribe(topic: string): Promise<void> {
+    const listener: BufferListener = (message) => this.deliverBytes(topic, message);
+    this.channelListeners.set(topic, listener);
+    const channel = this.prefix + topic;
+    return this.sharded ? this.sub.sSubscribe(channel, listener, true) : this.sub.subscribe(channel, listener, true);
+  }
+
+  protected transportUnsubscribe(topic: string): Promise<void> | void {
+    const listener = this.channelListeners.get(topic);
+    if (!listener) return;
+    this.channelListeners.delete(topic);
+    const channel = this.prefix + topic;
+    if (!this.sub.isOpen) return;
+    return this.sharded ? this.sub.sUnsubscribe(channel, listener, true) : this.sub.unsubscribe(channel, listener, true);
+  }
+
+  protected async transportClose(): Promise<void> {
+    await this.started;
+    const quit = async (client: RedisPubSubClient): Promise<void> => {
+      if (!client.isOpen) return;
+      // A graceful close waits for Redis; while it is unreachable, just drop the socket.
+      if (client.isReady) await client.close().catch(() => client.destroy());
+      else client.destroy();
+    };
+    await quit(this.sub);
+    if (this.ownsPub) await quit(this.pub);
+  }
+
+  private wentDown(reason: Error): void {
+    if (this.downSince !== 0 || this.closed || !this.everUp) return;
+    this.downSince = Date.now();
+    this.droppedAtDown = this.stats.dropped;
+    this.stats.outages++;
+    this.emit('down', reason);
+  }
+
+  private cameUp(): void {
+    if (!this.pub.isReady || !this.sub.isReady) return;
+    this.everUp = true;
+    if (this.downSince === 0) return;
+    const info: RecoveryInfo = {
+      downMs: Date.now() - this.downSince,
+      dropped: this.stats.dropped - this.droppedAtDown,
+      resubscribed: this.channelListeners.size,
+    };
+    this.downSince = 0;
+    this.emit('up', info);
+  }
+}
