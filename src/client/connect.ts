@@ -101,11 +101,27 @@ class ClientHandshake {
     if (options.followRedirects && firstHop) this.policy = new RedirectPolicy(target, options.headers);
 
     host.setConnecting(target.href, null);
-    const req = (target.secure ? httpsRequest : httpRequest)(requestOptions(options, { target, headers, auth }));
+    let req: ClientRequest;
+    try {
+      req = (target.secure ? httpsRequest : httpRequest)(requestOptions(options, { target, headers, auth }));
+    } catch (err) {
+      // The first request's refusal is thrown by the constructor; a redirect's fails the handshake.
+      if (firstHop) throw err;
+      host.abortHandshake(err as Error);
+      return;
+    }
     this.req = req;
     // Node keeps at most this many header lines and drops the rest silently; one more than
     // allowed is enough to tell that the limit was crossed.
     req.maxHeadersCount = (options.maxHeaders ?? CLIENT_DEFAULTS.maxHeaders) + 1;
+
+    // Listening first: whatever a 'redirect' listener or finishRequest does (or throws), the
+    // request stays ours to settle.
+    this.armTimer(req);
+    req.on('socket', (socket: Duplex) => this.onSocket(req, target, socket));
+    req.on('error', (err: Error) => this.onError(req, err));
+    req.on('response', (res: IncomingMessage) => this.onResponse(req, target, res));
+    req.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, key, res, socket, head));
 
     const policy = this.policy;
     if (policy !== null) {
@@ -113,12 +129,6 @@ class ClientHandshake {
       const stripped = !firstHop && !host.emit('redirect', target.href, req) && policy.strip(req, target, options);
       if (!stripped) policy.carry(auth);
     }
-
-    this.armTimer(req);
-    req.on('socket', (socket: Duplex) => this.onSocket(req, target, socket));
-    req.on('error', (err: Error) => this.onError(req, err));
-    req.on('response', (res: IncomingMessage) => this.onResponse(req, target, res));
-    req.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, key, res, socket, head));
 
     if (options.finishRequest) options.finishRequest(req, (host.face ?? host) as Parameters<NonNullable<ClientOptions['finishRequest']>>[1]);
     else req.end();
@@ -202,17 +212,19 @@ class ClientHandshake {
 
   private redirect(location: string, from: ClientUrl): void {
     let url: URL | null = null;
+    let target: ClientUrl;
     try {
       url = resolveLocation(location, from.url);
-      this.open(checkUrl(url, this.face));
+      target = checkUrl(url, this.face);
     } catch (err) {
       // As in ws, the URL that could not be used is what ws.url shows.
-      if (url !== null && this.req === null) this.host.setConnecting(url.href, null);
-      this.req?.destroy();
-      this.req = null;
-      this.clearTimer();
+      if (url !== null) this.host.setConnecting(url.href, null);
       this.host.abortHandshake(err as Error);
+      return;
     }
+    // What the application's own hooks ('redirect' listeners, finishRequest) throw is not
+    // caught: it surfaces from the response's handler, as it does in ws.
+    this.open(target);
   }
 
   private onUpgrade(req: ClientRequest, key: string, res: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -1,7 +1,9 @@
-import { connect as netConnect, isIP, type NetConnectOpts } from 'node:net';
+// The module objects, not their named exports: `net.connect`/`tls.connect` are looked up when a
+// connection is made, as ws does, so code that patches them (to drop SNI, to trace) is obeyed.
+import net, { type NetConnectOpts } from 'node:net';
 import type { ClientRequestArgs } from 'node:http';
 import type { RequestOptions } from 'node:https';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import tls, { type ConnectionOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { hasUnsafeHeaderChars, isToken } from '../handshake/index.js';
 import { CLIENT_DEFAULTS, type ClientOptions } from './options.js';
@@ -76,11 +78,12 @@ export function requestOptions(options: ClientOptions, hop: HopRequest): Request
   const defaultPort = target.secure ? 443 : 80;
   return {
     ...(options as RequestOptions),
-    createConnection: options.createConnection ?? (target.secure ? secureTransport : plainTransport),
+    createConnection: options.createConnection ? applicationTransport(options.createConnection) : target.secure ? secureTransport : plainTransport,
     defaultPort: options.defaultPort || defaultPort,
     host: target.hostname,
     hostname: undefined,
-    port: target.port,
+    // As ws passes it: the URL's own port text when it has one, else the scheme's default.
+    port: target.url.port || defaultPort,
     protocol: undefined,
     socketPath: target.socketPath,
     timeout: undefined,
@@ -101,18 +104,42 @@ export function defaultHostHeader(target: ClientUrl, options: ClientOptions): st
 }
 
 /**
+ * Errors thrown by the application's own hooks (its `createConnection`). Node turns such a
+ * throw into the request's 'error', which becomes the WebSocket's 'error' as in ws; unlike an
+ * error caused by the peer, it must not vanish when nobody listens (ws throws then).
+ */
+const applicationErrors = new WeakSet<object>();
+
+/** Whether `err` was thrown by an application hook (see `applicationTransport`). */
+export function raisedByApplication(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && applicationErrors.has(err);
+}
+
+/** The application's `createConnection`, with what it throws marked as the application's. */
+function applicationTransport(create: NonNullable<ClientOptions['createConnection']>): NonNullable<ClientOptions['createConnection']> {
+  return function createConnection(this: unknown, ...args: Parameters<typeof create>) {
+    try {
+      return create.apply(this, args);
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) applicationErrors.add(err);
+      throw err;
+    }
+  } as typeof create;
+}
+
+/**
  * The TCP (or Unix socket) transport. Node hands the request's own options over, whose `path`
  * is the request target; for `net.connect` a `path` means an IPC socket, so it must be the
  * socket path (or nothing).
  */
 function plainTransport(options: ClientRequestArgs): Duplex {
-  return netConnect({ ...(options as NetConnectOpts), path: options.socketPath } as NetConnectOpts);
+  return net.connect({ ...(options as NetConnectOpts), path: options.socketPath } as NetConnectOpts);
 }
 
 /** The TLS transport: SNI is the host name unless it is an IP literal or one was given. */
 function secureTransport(options: ClientRequestArgs): Duplex {
   const tlsOptions = options as ConnectionOptions & ClientRequestArgs;
   const host = tlsOptions.host ?? '';
-  const servername = tlsOptions.servername || tlsOptions.servername === '' ? tlsOptions.servername : isIP(host) ? '' : host;
-  return tlsConnect({ ...tlsOptions, path: undefined, servername } as ConnectionOptions);
+  const servername = tlsOptions.servername || tlsOptions.servername === '' ? tlsOptions.servername : net.isIP(host) ? '' : host;
+  return tls.connect({ ...tlsOptions, path: undefined, servername } as ConnectionOptions);
 }

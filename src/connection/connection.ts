@@ -300,8 +300,13 @@ export class Connection {
 
   /** @internal */
   _failHandshake(err: Error): void {
-    this.events.onError(err);
-    this.lifecycle.endAbnormally();
+    try {
+      this.events.onError(err);
+    } finally {
+      // A face may throw the error on (an application hook's, with nobody listening): the
+      // connection still ends, where ws's would stay CLOSING.
+      this.lifecycle.endAbnormally();
+    }
   }
 
   /**

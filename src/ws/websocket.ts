@@ -6,6 +6,7 @@ import type { PreparedMessage } from '../connection/prepared.js';
 import { ReadyState, type CloseInfo, type ReadyStateValue } from '../protocol/index.js';
 import { startClient } from '../client/connect.js';
 import type { ClientOptions } from '../client/options.js';
+import { raisedByApplication } from '../client/request.js';
 import type { WebSocketServer } from '../server/websocket-server.js';
 import type { createWebSocketStream } from './create-stream.js';
 import type { WebSocketEventMap } from './event-map.js';
@@ -298,8 +299,9 @@ export class WebSocket extends BrowserEventTarget {
   /** @internal */
   onError(err: Error): void {
     // ws emits every error; with no listener EventEmitter would throw and crash the process.
-    // sockwire never crashes on a peer's doing: the error still ends in 'close' (1006).
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    // sockwire never crashes on a peer's doing: the error still ends in 'close' (1006). What
+    // the application's own hook threw (its createConnection) is thrown on, as ws does.
+    if (this.listenerCount('error') > 0 || raisedByApplication(err)) this.emit('error', err);
   }
   /** @internal */
   onClose(info: CloseInfo): void {

@@ -2,6 +2,7 @@ import { Agent as HttpAgent, type ClientRequestArgs } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
@@ -203,5 +204,80 @@ describe('createConnection and the socket options Node passes on', () => {
     expect((ws.socket as Socket).localAddress).toBe('127.0.0.1');
     expect(plain.requests.at(-1)!.headers.host).toBe(`sockwire.invalid:${plain.port}`);
     ws.terminate();
+  });
+});
+
+describe('the transport hooks as ws calls them', () => {
+  it("createConnection sees the URL's port as ws passes it: its text when explicit, else the scheme's default number", async () => {
+    const seen: Record<string, unknown[]> = {};
+    for (const [name, Client] of BOTH) {
+      seen[name] = [];
+      for (const url of ['ws://google.com:22/foo', 'ws://google.com/foo', 'wss://google.com/', 'wss://google.com:8443/', 'ws://[::1]:9000/']) {
+        const ws = new Client(url, {
+          createConnection: (options: ClientRequestArgs) => {
+            seen[name]!.push(`${url} ${String(options.host)} ${JSON.stringify(options.port)}`);
+            throw new Error('no connection today');
+          },
+        });
+        const r = await settle(ws);
+        expect(r.events).toEqual(['error: no connection today', 'close 1006']);
+      }
+    }
+    expect(seen['sockwire']).toEqual(seen['ws']);
+    expect(seen['ws']).toEqual([
+      'ws://google.com:22/foo google.com "22"',
+      'ws://google.com/foo google.com 80',
+      'wss://google.com/ google.com 443',
+      'wss://google.com:8443/ google.com "8443"',
+      'ws://[::1]:9000/ ::1 "9000"',
+    ]);
+  });
+
+  it('an exception from createConnection is thrown when nobody listens for errors, as ws (EventEmitter) throws it', async () => {
+    const thrown: Record<string, unknown> = {};
+    for (const [name, Client] of BOTH) {
+      const mine = new Error(`thrown by ${name}'s createConnection`);
+      // The test runner's own handler would report the exception: step aside while it happens.
+      const runners = process.rawListeners('uncaughtException');
+      process.removeAllListeners('uncaughtException');
+      try {
+        const caught = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve));
+        const ws = new Client(`${plain.url}/thrower`, {
+          createConnection: () => {
+            throw mine;
+          },
+        });
+        thrown[name] = (await caught) === mine;
+        // (ws stays CLOSING after throwing; sockwire still reports 'close'.)
+        if (name === 'sockwire') expect(ws.readyState).toBe(3);
+      } finally {
+        for (const l of runners) process.on('uncaughtException', l as (err: Error) => void);
+      }
+    }
+    expect(thrown).toEqual({ sockwire: true, ws: true });
+  });
+
+  it('tls.connect is looked up when connecting, so a patched one is used (with servername passed through)', async () => {
+    const original = tls.connect;
+    const calls: string[] = [];
+    try {
+      (tls as { connect: unknown }).connect = (options: tls.ConnectionOptions) => {
+        calls.push(`servername ${JSON.stringify(options.servername)} host ${String(options.host)}`);
+        throw new Error('patched out');
+      };
+      for (const [, Client] of BOTH) {
+        for (const servername of ['', undefined]) {
+          const r = await settle(new Client('wss://127.0.0.1:1/', servername === undefined ? {} : { servername }));
+          expect(r.events).toEqual(['error: patched out', 'close 1006']);
+        }
+        const r = await settle(new Client('wss://localhost:1/'));
+        expect(r.events).toEqual(['error: patched out', 'close 1006']);
+      }
+    } finally {
+      (tls as { connect: unknown }).connect = original;
+    }
+    // sockwire then ws, each: servername '' kept, none for an IP literal (''), the host name otherwise.
+    const one = ['servername "" host 127.0.0.1', 'servername "" host 127.0.0.1', 'servername "localhost" host localhost'];
+    expect(calls).toEqual([...one, ...one]);
   });
 });

@@ -228,6 +228,34 @@ describe("the 'redirect' event", () => {
     expect(seen).toEqual([`ws://${a.where}/final`, `ws://${a.where}/final`]);
   });
 
+  it('an exception thrown by the listener is not swallowed: it is thrown on, as in ws', async () => {
+    const outcome: Record<string, string[]> = {};
+    for (const [name, Client] of BOTH) {
+      const mine = new Error(`thrown by a redirect listener (${name})`);
+      const runners = process.rawListeners('uncaughtException');
+      process.removeAllListeners('uncaughtException');
+      try {
+        const caught = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve));
+        const ws = new Client(`ws://${a.where}/same`, { followRedirects: true });
+        ws.on('redirect', (_url: string, req: ClientRequest) => {
+          // ws listens on the request only after the listener returned: without this, ending
+          // the attempt below would make its request's error an uncaught one as well.
+          req.on('error', () => {});
+          throw mine;
+        });
+        const lines = (outcome[name] = [(await caught) === mine ? 'thrown' : 'something else']);
+        // The request of the redirect is still the connection's to end.
+        const r = settle(ws);
+        ws.terminate();
+        lines.push(...(await r).events);
+      } finally {
+        for (const l of runners) process.on('uncaughtException', l as (err: Error) => void);
+      }
+    }
+    expect(outcome['sockwire']).toEqual(outcome['ws']);
+    expect(outcome['ws']).toEqual(['thrown', 'error: WebSocket was closed before the connection was established', 'close 1006']);
+  });
+
   it('close() inside the listener ends the attempt: error, then close 1006, and no open', async () => {
     const r = await compare(`ws://${a.where}/same`, {}, (_url, _req, ws) => ws.close());
     expect(r.events).toEqual(['error: WebSocket was closed before the connection was established', 'close 1006']);
