@@ -44,13 +44,13 @@ const EMPTY = Buffer.alloc(0);
  */
 export class WebSocket extends BrowserEventTarget {
   /** `readyState` 0: the opening handshake is under way. */
-  static readonly CONNECTING = 0;
+  declare static readonly CONNECTING: 0;
   /** `readyState` 1: messages flow both ways. */
-  static readonly OPEN = 1;
+  declare static readonly OPEN: 1;
   /** `readyState` 2: the closing handshake is under way. */
-  static readonly CLOSING = 2;
+  declare static readonly CLOSING: 2;
   /** `readyState` 3: the connection is closed. */
-  static readonly CLOSED = 3;
+  declare static readonly CLOSED: 3;
   /** The class itself, as `require('sockwire').WebSocket` (ws's module shape). */
   declare static WebSocket: typeof WebSocket;
   /** `WebSocketServer`, as `require('sockwire').WebSocketServer`. */
@@ -366,8 +366,20 @@ export interface WebSocket {
   prependOnceListener(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
+// The property shapes ws gives its class (code that enumerates a WebSocket, or checks its
+// descriptors, sees the same): the constants enumerable, read-only and fixed on the class and
+// its prototype; the attributes enumerable accessors, the on<event> ones own properties of
+// WebSocket.prototype.
 for (const [name, value] of Object.entries({ CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })) {
+  Object.defineProperty(WebSocket, name, { value, enumerable: true });
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
+for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url']) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
+}
+for (const name of ['onopen', 'onerror', 'onclose', 'onmessage']) {
+  const accessor = Object.getOwnPropertyDescriptor(BrowserEventTarget.prototype, name)!;
+  Object.defineProperty(WebSocket.prototype, name, { ...accessor, enumerable: true, configurable: true });
 }
 
 /** ws's rule for codes an application may send (RFC 6455 §7.4.1 minus the reserved ones). */

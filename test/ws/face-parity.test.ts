@@ -270,4 +270,48 @@ describe('ws face parity with ws 8', () => {
       expectSame(logs);
     }
   });
+
+  it('the constants and attributes have the property descriptors ws gives them', () => {
+    const shape = (d: PropertyDescriptor | undefined): string =>
+      d === undefined
+        ? 'missing'
+        : JSON.stringify({ ...d, get: d.get && 'getter', set: d.set && 'setter', value: typeof d.value === 'function' ? 'function' : d.value });
+    const shapes: Record<string, Record<string, string>> = {};
+    for (const [impl, Impl] of IMPLS) {
+      const out: Record<string, string> = {};
+      for (const name of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) {
+        out[`static ${name}`] = shape(Object.getOwnPropertyDescriptor(Impl, name));
+        out[`prototype ${name}`] = shape(Object.getOwnPropertyDescriptor(Impl.prototype, name));
+      }
+      for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onopen', 'onerror', 'onclose', 'onmessage']) {
+        out[name] = shape(Object.getOwnPropertyDescriptor(Impl.prototype, name));
+      }
+      shapes[impl] = out;
+    }
+    expect(shapes['sockwire']).toEqual(shapes['ws']);
+    expect(shapes['ws']!['static OPEN']).toBe(JSON.stringify({ value: 1, writable: false, enumerable: true, configurable: false }));
+    expect(shapes['ws']!['onmessage']).toBe(JSON.stringify({ get: 'getter', set: 'setter', enumerable: true, configurable: true }));
+  });
+
+  it('the on<event> attributes work on both: null by default, a function replaces the previous one, anything else clears it', async () => {
+    const logs: Record<string, string[]> = {};
+    for (const [impl, Impl] of IMPLS) {
+      const lines: string[] = [];
+      const ws = new Impl(`${url}/attributes-${impl}`) as WsLike & Record<string, unknown>;
+      lines.push(`initial ${String(ws['onopen'])} ${String(ws['onmessage'])}`);
+      const first = (): void => void lines.push('first');
+      const second = (): void => void lines.push('open');
+      ws['onopen'] = first;
+      ws['onopen'] = second;
+      lines.push(`same ${ws['onopen'] === second}`);
+      await waitFor(ws as never, 'open');
+      ws['onmessage'] = () => {};
+      ws['onmessage'] = 'not a function';
+      lines.push(`cleared ${String(ws['onmessage'])}`);
+      ws.close();
+      await waitFor(ws as never, 'close');
+      logs[impl] = lines;
+    }
+    expectSame(logs);
+  });
 });
