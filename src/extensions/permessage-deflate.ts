@@ -290,7 +290,7 @@ class PerMessageDeflateCodec implements MessageCodec {
         // most one output chunk past the limit, in memory and in CPU.
         // ws's error for it: a RangeError, WS_ERR_UNSUPPORTED_MESSAGE_LENGTH.
         this.failInflate(
-          frameError(CloseCode.MessageTooBig, ErrorCode.UnsupportedMessageLength, `Max payload size exceeded: the inflated message exceeds ${job.maxPayload} bytes`),
+          frameError(CloseCode.MessageTooBig, ErrorCode.UnsupportedMessageLength, 'Max payload size exceeded'),
         );
         return;
       }

@@ -16,13 +16,13 @@ export interface ClosePayload {
 export function parseClosePayload(payload: Uint8Array): ClosePayload | ProtocolError {
   if (payload.length === 0) return { code: CloseCode.NoStatus, reason: '' };
   if (payload.length === 1) {
-    return frameError(CloseCode.ProtocolError, ErrorCode.InvalidControlPayloadLength, `${FRAME_PREFIX}close frame with a 1-byte payload`);
+    return frameError(CloseCode.ProtocolError, ErrorCode.InvalidControlPayloadLength, `${FRAME_PREFIX}invalid payload length 1`);
   }
   const code = (payload[0]! << 8) | payload[1]!;
   if (!isValidWireCloseCode(code)) {
-    return frameError(CloseCode.ProtocolError, ErrorCode.InvalidCloseCode, `${FRAME_PREFIX}invalid close code ${code}`);
+    return frameError(CloseCode.ProtocolError, ErrorCode.InvalidCloseCode, `${FRAME_PREFIX}invalid status code ${code}`);
   }
   const reasonBytes = payload.subarray(2);
-  if (!isValidUtf8(reasonBytes)) return invalidUtf8('close reason is not valid UTF-8');
+  if (!isValidUtf8(reasonBytes)) return invalidUtf8();
   return { code, reason: Buffer.from(reasonBytes.buffer, reasonBytes.byteOffset, reasonBytes.byteLength).toString('utf8') };
 }

@@ -199,25 +199,26 @@ export class FrameDecoder {
     this.masked = (b1 & 0x80) !== 0;
     const len7 = b1 & 0x7f;
 
-    // Checked in ws's order, so a frame breaking several rules is reported with ws's code.
+    // Checked in ws's order, so a frame breaking several rules is reported with ws's code (and
+    // ws's wording: code in the wild matches on the messages).
     if ((b0 & 0x30) !== 0) return this.violation(ErrorCode.UnexpectedRsv23, 'RSV2 and RSV3 must be clear');
-    if (this.rsv1 && !this.allowRsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear without a negotiated extension');
+    if (this.rsv1 && !this.allowRsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear');
     if (this.opcode === Opcode.Continuation) {
-      if (this.rsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear on a continuation frame');
-      if (this.messageOpcode === 0) return this.violation(ErrorCode.InvalidOpcode, 'continuation frame with no message to continue');
+      if (this.rsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear');
+      if (this.messageOpcode === 0) return this.violation(ErrorCode.InvalidOpcode, 'invalid opcode 0');
     } else if (this.opcode === Opcode.Text || this.opcode === Opcode.Binary) {
-      if (this.messageOpcode !== 0) return this.violation(ErrorCode.InvalidOpcode, `new message (opcode ${this.opcode}) inside a fragmented one`);
+      if (this.messageOpcode !== 0) return this.violation(ErrorCode.InvalidOpcode, `invalid opcode ${this.opcode}`);
     } else if (this.opcode >= Opcode.Close && this.opcode <= Opcode.Pong) {
-      if (!this.fin) return this.violation(ErrorCode.ExpectedFin, 'FIN must be set on a control frame');
-      if (this.rsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear on a control frame');
-      if (len7 > 125) return this.violation(ErrorCode.InvalidControlPayloadLength, `control frame payload of ${len7} bytes (at most 125)`);
+      if (!this.fin) return this.violation(ErrorCode.ExpectedFin, 'FIN must be set');
+      if (this.rsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear');
+      if (len7 > 125) return this.violation(ErrorCode.InvalidControlPayloadLength, `invalid payload length ${len7}`);
     } else {
-      return this.violation(ErrorCode.InvalidOpcode, `reserved opcode ${this.opcode}`);
+      return this.violation(ErrorCode.InvalidOpcode, `invalid opcode ${this.opcode}`);
     }
     if (this.masked !== this.server) {
       return this.server
-        ? this.violation(ErrorCode.ExpectedMask, "MASK must be set on a client's frame")
-        : this.violation(ErrorCode.UnexpectedMask, "MASK must be clear on a server's frame");
+        ? this.violation(ErrorCode.ExpectedMask, 'MASK must be set')
+        : this.violation(ErrorCode.UnexpectedMask, 'MASK must be clear');
     }
     if (len7 === 126) {
       this.state = State.Length16;
@@ -240,7 +241,7 @@ export class FrameDecoder {
       return this.violation(ErrorCode.UnsupportedDataPayloadLength, '64-bit payload length with the most significant bit set');
     }
     // Beyond 2^53 a double cannot hold the length exactly; no such message fits in memory.
-    if (high >= 0x200000) return this.fail(CloseCode.MessageTooBig, ErrorCode.UnsupportedDataPayloadLength, 'Unsupported WebSocket frame: payload length beyond 2^53 - 1');
+    if (high >= 0x200000) return this.fail(CloseCode.MessageTooBig, ErrorCode.UnsupportedDataPayloadLength, 'Unsupported WebSocket frame: payload length > 2^53 - 1');
     this.payloadLength = high * 0x100000000 + low;
     return this.afterLength();
   }
@@ -259,10 +260,10 @@ export class FrameDecoder {
       this.messageLength += this.payloadLength;
       this.messageFragments++;
       if (this.maxPayload > 0 && this.messageLength > this.wireLimit()) {
-        return this.fail(CloseCode.MessageTooBig, ErrorCode.UnsupportedMessageLength, `Max payload size exceeded: the message exceeds maxPayload (${this.maxPayload} bytes)`);
+        return this.fail(CloseCode.MessageTooBig, ErrorCode.UnsupportedMessageLength, 'Max payload size exceeded');
       }
       if (this.messageFragments > this.maxFragments) {
-        return this.fail(CloseCode.MessageTooBig, ErrorCode.TooManyBufferedParts, `Too many message fragments: more than ${this.maxFragments}`);
+        return this.fail(CloseCode.MessageTooBig, ErrorCode.TooManyBufferedParts, 'Too many message fragments');
       }
     }
     if (this.masked) {
@@ -372,7 +373,7 @@ export class FrameDecoder {
     this.accLength += part.length;
     this.processed += part.length;
     if (this.frameValidating && !this.utf8.write(acc.subarray(at, this.accLength))) {
-      this.failWith(invalidUtf8('invalid UTF-8 in text message'));
+      this.failWith(invalidUtf8());
     }
   }
 
@@ -392,7 +393,7 @@ export class FrameDecoder {
     if (this.masked) applyMask(view, this.maskKey, this.processed);
     this.processed += view.length;
     if (this.frameValidating && !this.utf8.write(view)) {
-      this.failWith(invalidUtf8('invalid UTF-8 in text message'));
+      this.failWith(invalidUtf8());
     }
   }
 
@@ -401,7 +402,7 @@ export class FrameDecoder {
       const rest = this.processed === 0 ? payload : payload.subarray(this.processed);
       if (this.masked) applyMask(rest, this.maskKey, this.processed);
       if (this.frameValidating && !this.utf8.write(rest)) {
-        this.failWith(invalidUtf8('invalid UTF-8 in text message'));
+        this.failWith(invalidUtf8());
         return;
       }
     }
@@ -415,7 +416,7 @@ export class FrameDecoder {
     const compressed = this.messageCompressed;
     if (this.fin) {
       if (this.validating && !this.utf8.complete) {
-        this.failWith(invalidUtf8('text message ends inside a UTF-8 sequence'));
+        this.failWith(invalidUtf8());
         return;
       }
       this.messageOpcode = 0;

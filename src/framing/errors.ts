@@ -98,7 +98,7 @@ export function frameError(closeCode: number, code: ErrorCodeValue, message: str
   return new ProtocolRangeError(closeCode, message, code);
 }
 
-/** Text that is not UTF-8: 1007, a plain Error as in ws. */
-export function invalidUtf8(what: string): ProtocolError {
-  return new ProtocolError(1007, `${FRAME_PREFIX}${what}`, ErrorCode.InvalidUtf8);
+/** Text (a message or a close reason) that is not UTF-8: 1007, a plain Error with ws's message. */
+export function invalidUtf8(): ProtocolError {
+  return new ProtocolError(1007, `${FRAME_PREFIX}invalid UTF-8 sequence`, ErrorCode.InvalidUtf8);
 }

@@ -62,13 +62,17 @@ export class ClosingHandshake {
     this.finish({ code, reason, wasClean: true, remoteInitiated });
   }
 
-  /** Fail the WebSocket connection (§7.1.7) because of `error`. */
-  fail(error: ProtocolError): void {
+  /**
+   * Fail the WebSocket connection (§7.1.7) because of `error`. The Close frame carries the
+   * status code and, as ws's, no reason: what went wrong is the local application's to hear
+   * (the 'error' event), not text for the peer. A local decision may give `wireReason`.
+   */
+  fail(error: ProtocolError, wireReason = ''): void {
     if (this.state === ReadyState.CLOSED) return;
     this.port.stopReading();
     if (!this.closeSent) {
       this.closeSent = true;
-      this.port.sendCloseFrame(error.closeCode, truncateReason(error.message));
+      this.port.sendCloseFrame(error.closeCode, wireReason);
     }
     this.finish({ code: error.closeCode, reason: error.message, wasClean: false, remoteInitiated: false, error });
   }
@@ -86,9 +90,4 @@ export class ClosingHandshake {
     this.port.finished(info, transportOpen);
     if (transportOpen && (this.role === 'server' || !info.wasClean)) this.port.endTransport();
   }
-}
-
-/** Close reasons are capped at 123 bytes (125 minus the code); our messages are ASCII. */
-function truncateReason(message: string): string {
-  return message.length > 123 ? message.slice(0, 123) : message;
 }

@@ -293,7 +293,8 @@ export class Protocol {
   /** Fails the connection for a local reason (e.g. a policy violation), with `code` in the Close frame. */
   fail(code: number, reason: string): void {
     if (!(Number.isInteger(code) && isValidWireCloseCode(code))) throw new RangeError(`invalid close code ${code}`);
-    this.#closing.fail(new ProtocolError(code, reason.length > 123 ? reason.slice(0, 123) : reason));
+    const text = reason.length > 123 ? reason.slice(0, 123) : reason;
+    this.#closing.fail(new ProtocolError(code, text), text);
   }
 
   /** Drops the connection without a closing handshake (terminate); reported as 1006. */
@@ -397,11 +398,11 @@ export class Protocol {
       }
       const data = out ?? EMPTY;
       if (isText && !this.#inflatedText.write(data)) {
-        this.#closing.fail(invalidUtf8('invalid UTF-8 in text message'));
+        this.#closing.fail(invalidUtf8());
         return;
       }
       if (isText && fin && !this.#inflatedText.complete) {
-        this.#closing.fail(invalidUtf8('text message ends inside a UTF-8 sequence'));
+        this.#closing.fail(invalidUtf8());
         return;
       }
       this.#collect(data, fin, opcode);
