@@ -81,6 +81,8 @@ export class Connection {
   private inputHeld = false;
   /** The application called pause(). */
   private appPaused = false;
+  /** The connection's failure was reported ('error' comes at most once, as in ws). */
+  private errorReported = false;
 
   constructor(readonly events: ConnectionEvents) {}
 
@@ -115,9 +117,18 @@ export class Connection {
   }
 
   private sendNow(payload: string | Buffer, binary: boolean, options: ConnectionSendOptions | undefined, cb: WriteCallback | undefined): boolean {
+    if (this.lifecycle.state !== ReadyState.OPEN) {
+      this.rejectSend(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length, cb);
+      return false;
+    }
+    return this.write(payload, binary, options, cb);
+  }
+
+  /** Hands a message to the core, unless the core can no longer send (closing began there). */
+  private write(payload: string | Buffer, binary: boolean, options: ConnectionSendOptions | undefined, cb: WriteCallback | undefined): boolean {
     const core = this.core;
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    if (this.lifecycle.state !== ReadyState.OPEN || core === null || core.readyState !== ReadyState.OPEN) {
+    if (core === null || core.readyState !== ReadyState.OPEN) {
       this.rejectSend(size, cb);
       return false;
     }
@@ -156,63 +167,127 @@ export class Connection {
   private sendInOrder(data: SendData, binary: boolean | undefined, options: ConnectionSendOptions | undefined, cb: WriteCallback | undefined): boolean {
     // WHATWG counts queued data in bufferedAmount at once (a Blob by its size); converting
     // now also makes an unsendable value throw here rather than later, unhandled.
-    if (!isBlob(data)) {
-      const payload = toPayload(data);
-      const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-      this.out.enqueue(size, () => {
-        this.out.dequeued(size);
-        this.sendNow(payload, binary ?? typeof payload !== 'string', options, cb);
-        return true;
-      });
+    const blob = isBlob(data) ? data : null;
+    const payload = blob === null ? toPayload(data as Exclude<SendData, Blob>) : null;
+    const size = blob !== null ? blob.size : typeof payload === 'string' ? Buffer.byteLength(payload) : payload!.length;
+    if (this.lifecycle.state !== ReadyState.OPEN) {
+      this.rejectSend(size, cb);
       return false;
     }
-    let bytes: Buffer | null = null;
-    this.out.enqueue(data.size, () => {
-      if (bytes === null) return false;
-      this.out.dequeued(data.size);
-      this.sendNow(bytes, binary ?? true, options, cb);
-      return true;
-    });
-    data.arrayBuffer().then(
-      (ab) => {
-        bytes = Buffer.from(ab);
-        this.out.drainWaiting();
-      },
-      (err: Error) => {
-        this.out.dropWaiting();
-        this.events.onError(err);
-      },
-    );
+    this.out.enqueue({ kind: 'message', size, data: payload, blob, binary: binary ?? typeof payload !== 'string', options, code: undefined, cb });
+    this.readNext();
     return false;
   }
 
-  /** Sends a Ping (at most 125 bytes); false if the connection is not open. */
-  ping(payload: Buffer = EMPTY, cb?: WriteCallback): void {
-    this.control(true, payload, cb);
+  /**
+   * Starts reading the Blob of the first waiting send. As ws does, Blobs are read one at a
+   * time, in order, once everything sent before them has left (a compression still running
+   * ahead of it, too: the core's `onSendsFlushed` brings us back).
+   */
+  private readNext(): void {
+    const entry = this.out.first;
+    const blob = entry?.blob ?? null;
+    if (blob === null || this.core?.sendsQueued === true) return;
+    entry!.blob = null;
+    blob.arrayBuffer().then(
+      (bytes) => {
+        entry!.data = Buffer.from(bytes);
+        // A later tick, as ws does: what the sends' callbacks throw is not a rejection.
+        process.nextTick(drainWaiting, this);
+      },
+      (err: Error) => process.nextTick(blobUnreadable, this, err),
+    );
   }
 
-  /** Sends a Pong (at most 125 bytes); false if the connection is not open. */
-  pong(payload: Buffer = EMPTY, cb?: WriteCallback): void {
-    this.control(false, payload, cb);
+  /** @internal The core wrote every message it was compressing. */
+  _onSendsFlushed(): void {
+    if (this.out.ordering) this.readNext();
   }
 
-  private control(isPing: boolean, payload: Buffer, cb: WriteCallback | undefined): void {
-    const core = this.core;
-    const open = core !== null && this.lifecycle.state === ReadyState.OPEN && core.readyState === ReadyState.OPEN;
-    if (!open) {
+  /** @internal Sends what waited behind Blobs and is ready now, in order. */
+  _drainWaiting(): void {
+    const socket = this.socket;
+    if (socket === null || socket.destroyed) {
+      // ws's error for it: the sends never left.
+      this.failWaiting(new Error('The socket was closed while the blob was being read'));
+      return;
+    }
+    for (let entry = this.out.nextReady(); entry !== null; entry = this.out.nextReady()) {
+      const data = entry.data!;
+      switch (entry.kind) {
+        case 'message':
+          this.write(data, entry.binary, entry.options, entry.cb);
+          break;
+        case 'close':
+          this.core!.close(entry.code ?? (data === '' ? undefined : 1000), data as string);
+          break;
+        default:
+          this.writeControl(entry.kind === 'ping', data as Buffer, entry.cb);
+      }
+    }
+    this.readNext();
+  }
+
+  /**
+   * @internal A Blob could not be read. As with ws: every waiting send's callback gets the
+   * error, and the connection (unless already over) closes: CLOSING, our side of the
+   * transport ended without a Close frame (the peer sees 1006), 'error' once.
+   */
+  _blobUnreadable(err: Error): void {
+    this.failWaiting(err);
+    if (this.lifecycle.state === ReadyState.CLOSED) return;
+    this.lifecycle.closingWithDeadline();
+    const socket = this.socket!;
+    if (!socket.writableEnded) socket.end();
+    this.reportError(err);
+    // Nothing more is read or written; 'close' (1006) comes once the transport has closed.
+    this.core?.abort();
+  }
+
+  private failWaiting(err: Error): void {
+    for (const entry of this.out.takeWaiting()) entry.cb?.(err);
+  }
+
+  /** Sends a Ping (at most 125 bytes; a Blob is read first). */
+  ping(payload: Buffer | Blob = EMPTY, cb?: WriteCallback): void {
+    this.control('ping', payload, cb);
+  }
+
+  /** Sends a Pong (at most 125 bytes; a Blob is read first). */
+  pong(payload: Buffer | Blob = EMPTY, cb?: WriteCallback): void {
+    this.control('pong', payload, cb);
+  }
+
+  private control(kind: 'ping' | 'pong', payload: Buffer | Blob, cb: WriteCallback | undefined): void {
+    if (isBlob(payload) || this.out.ordering) {
+      const blob = isBlob(payload) ? payload : null;
+      const size = blob !== null ? blob.size : (payload as Buffer).length;
+      if (this.lifecycle.state !== ReadyState.OPEN) {
+        this.rejectSend(size, cb);
+        return;
+      }
+      this.out.enqueue({ kind, size, data: blob === null ? (payload as Buffer) : null, blob, binary: true, options: undefined, code: undefined, cb });
+      this.readNext();
+      return;
+    }
+    if (this.lifecycle.state !== ReadyState.OPEN) {
       this.rejectSend(payload.length, cb);
       return;
     }
-    if (cb === undefined) {
-      if (isPing) core.ping(payload);
-      else core.pong(payload);
+    this.writeControl(kind === 'ping', payload, cb);
+  }
+
+  private writeControl(isPing: boolean, payload: Buffer, cb: WriteCallback | undefined): void {
+    const core = this.core;
+    if (core === null || core.readyState !== ReadyState.OPEN) {
+      this.rejectSend(payload.length, cb);
       return;
     }
-    // Control frames are written by the core without a callback: the write callback of a
-    // zero-byte marker queued right behind them tells when they reached the kernel.
     if (isPing) core.ping(payload);
     else core.pong(payload);
-    this.socket!.write(EMPTY, cb);
+    // Control frames are written by the core without a callback: the write callback of a
+    // zero-byte marker queued right behind them tells when they reached the kernel.
+    if (cb !== undefined) this.socket!.write(EMPTY, cb);
   }
 
   // ── Closing ─────────────────────────────────────────────────────────────────
@@ -229,9 +304,14 @@ export class Connection {
       return;
     }
     if (state !== ReadyState.OPEN) return;
+    this.lifecycle.closingWithDeadline();
+    if (this.out.ordering) {
+      // Sends still wait behind a Blob being read: our Close goes after them, as in ws.
+      this.out.enqueue({ kind: 'close', size: 0, data: reason, blob: null, binary: false, options: undefined, code, cb: undefined });
+      return;
+    }
     // A reason needs a code on the wire; browsers and ws use 1000 then.
     this.core!.close(code ?? (reason === '' ? undefined : 1000), reason);
-    this.lifecycle.closingWithDeadline();
   }
 
   /** Drops the connection at once, without a closing handshake (reported as 1006). */
@@ -266,7 +346,7 @@ export class Connection {
   heartbeat(): void {
     this.awaitingPong = true;
     this.pingSentAt = Date.now();
-    this.control(true, EMPTY, undefined);
+    this.control('ping', EMPTY, undefined);
   }
 
   // ── Adapter entry points (client connector and server) ─────────────────────
@@ -301,7 +381,7 @@ export class Connection {
   /** @internal */
   _failHandshake(err: Error): void {
     try {
-      this.events.onError(err);
+      this.reportError(err);
     } finally {
       // A face may throw the error on (an application hook's, with nobody listening): the
       // connection still ends, where ws's would stay CLOSING.
@@ -416,7 +496,14 @@ export class Connection {
 
   /** @internal */
   _onCoreClosed(info: CloseInfo): void {
-    if (info.error) this.events.onError(info.error);
+    // A Blob that waited for a compression the core has now abandoned is read all the same:
+    // its send, and those behind it, then learn that they will never leave.
+    if (this.out.ordering) this.readNext();
+    if (info.error) {
+      // As in ws, the connection reads CLOSING while its 'error' listeners run.
+      this.lifecycle.closing();
+      this.reportError(info.error);
+    }
     this.lifecycle.coreClosed(info);
   }
 
@@ -461,6 +548,13 @@ export class Connection {
     else if (this.overflowPolicy === 'error') this.events.onError(err);
   }
 
+  /** A failure the application hears of: at most once per connection, and never once it is over. */
+  private reportError(err: Error): void {
+    if (this.errorReported || this.lifecycle.state === ReadyState.CLOSED) return;
+    this.errorReported = true;
+    this.events.onError(err);
+  }
+
   /** A send after closing began: counted (WHATWG), never written, and its callback told why. */
   private rejectSend(size: number, cb: WriteCallback | undefined): void {
     this.out.discard(size);
@@ -477,4 +571,12 @@ export function notOpenError(state: ReadyStateValue): Error {
 
 function failHandshake(conn: Connection, err: Error): void {
   conn._failHandshake(err);
+}
+
+function drainWaiting(conn: Connection): void {
+  conn._drainWaiting();
+}
+
+function blobUnreadable(conn: Connection, err: Error): void {
+  conn._blobUnreadable(err);
 }

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { SendOptions } from '../protocol/index.js';
 import { CONNECTION_DEFAULTS } from './options.js';
 
 /**
@@ -6,6 +7,25 @@ import { CONNECTION_DEFAULTS } from './options.js';
  * @inline
  */
 export type WriteCallback = (err?: Error | null) => void;
+
+/** A send held back behind a Blob being read, so that everything leaves in the order it was sent. */
+export interface Waiting {
+  /** A message, a Ping, a Pong, or our Close (which waits behind them too). */
+  kind: 'message' | 'ping' | 'pong' | 'close';
+  /** Application bytes it counts for in bufferedAmount while it waits. */
+  size: number;
+  /** The payload (a Close's reason); null until its own Blob has been read. */
+  data: string | Buffer | null;
+  /** Its Blob, until reading it starts (one at a time, in order, as ws reads them). */
+  blob: Blob | null;
+  /** A message's type. */
+  binary: boolean;
+  /** A message's options. */
+  options: SendOptions | undefined;
+  /** A Close's code. */
+  code: number | undefined;
+  cb: WriteCallback | undefined;
+}
 
 /** Messages up to this size are batched with the others written in the same tick. */
 const BATCH_MAX_MESSAGE = 16 * 1024;
@@ -26,8 +46,8 @@ export class OutboundQueue {
   /** Sizes and callbacks of written messages, in write order. */
   private readonly inFlight: Array<number | WriteCallback | undefined> = [];
   private settle: WriteCallback | null = null;
-  /** Sends waiting behind a Blob; an entry returns false while its Blob is unread. */
-  private waiting: Array<() => boolean> | null = null;
+  /** Sends waiting behind a Blob being read, in order. */
+  private waiting: Waiting[] | null = null;
   /** Bytes of the sends in `waiting` (already part of `buffered`). */
   private waitingBytes = 0;
   private corked = false;
@@ -120,42 +140,46 @@ export class OutboundQueue {
   }
 
   /**
-   * Queues a send behind the Blobs being read. `size` counts in bufferedAmount at once
-   * (WHATWG); `ready` returns the bytes to send once they are known, or null while unread.
+   * Queues a send behind the Blobs being read (or a send of a Blob itself, `data` null until
+   * it is read). Its size counts in bufferedAmount at once (WHATWG).
    */
-  enqueue(size: number, ready: () => boolean): void {
-    this.buffered += size;
-    this.waitingBytes += size;
-    (this.waiting ??= []).push(ready);
+  enqueue(entry: Waiting): void {
+    this.buffered += entry.size;
+    this.waitingBytes += entry.size;
+    (this.waiting ??= []).push(entry);
   }
 
-  /** A queued send leaves the queue for the wire: its bytes are accounted again by `admit`. */
-  dequeued(size: number): void {
-    this.buffered -= size;
-    this.waitingBytes -= size;
+  /** The send waiting longest; null if none. */
+  get first(): Waiting | null {
+    return this.waiting?.[0] ?? null;
   }
 
   /**
-   * Runs queued sends in order until one whose Blob is still being read. Several Blobs may
-   * be in flight at once and resolve in any order, so readiness is checked per entry.
+   * Takes the first waiting send if it is ready to go; null while none is (its Blob is still
+   * unread). Its bytes leave bufferedAmount here and are accounted again by `admit` when written.
    */
-  drainWaiting(): void {
+  nextReady(): Waiting | null {
     const queue = this.waiting;
-    if (queue === null) return;
-    while (queue.length > 0) {
-      if (!queue[0]!()) return;
-      queue.shift();
-    }
-    if (this.waiting === queue) this.waiting = null;
+    if (queue === null) return null;
+    const first = queue[0];
+    if (first === undefined || first.data === null) return null;
+    queue.shift();
+    if (queue.length === 0) this.waiting = null;
+    this.buffered -= first.size;
+    this.waitingBytes -= first.size;
+    return first;
   }
 
-  /** A Blob could not be read: what waited behind it is dropped, and no longer counted. */
-  dropWaiting(): void {
-    if (this.waiting === null) return;
-    this.waiting.length = 0;
+  /**
+   * Takes every waiting send, which will never be sent (a Blob could not be read, the socket
+   * is gone). Their bytes stay in bufferedAmount, as ws's and WHATWG's: data that was queued
+   * and never transmitted is still counted after the connection is over.
+   */
+  takeWaiting(): Waiting[] {
+    const queue = this.waiting ?? [];
     this.waiting = null;
-    this.buffered -= this.waitingBytes;
     this.waitingBytes = 0;
+    return queue;
   }
 }
 

@@ -49,6 +49,9 @@ export class CoreEvents implements ProtocolHandler {
   onReceiveResumed(): void {
     this.conn._onCoreResumed();
   }
+  onSendsFlushed(): void {
+    this.conn._onSendsFlushed();
+  }
   onCloseFrame(): void {
     this.conn.lifecycle.closing();
   }

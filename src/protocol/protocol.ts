@@ -268,6 +268,11 @@ export class Protocol {
     return this.#codec !== null;
   }
 
+  /** Whether sent messages still wait for their compression (frames sent since queue behind them). `onSendsFlushed` tells when none does. */
+  get sendsQueued(): boolean {
+    return this.#pending.length > 0;
+  }
+
   /** Sends a Ping (payload at most 125 bytes, else RangeError); false once a Close frame was sent. */
   ping(payload: Buffer = EMPTY): boolean {
     return this.#sendControl(Opcode.Ping, payload);
@@ -465,7 +470,9 @@ export class Protocol {
       const item = this.#pending.shift()!;
       this.#writeFrames(item.frames!, item.cb);
     }
-    if (this.#draining !== null && this.#pending.length === 0) this.#settleDrain(true);
+    if (this.#pending.length > 0) return;
+    if (this.#draining !== null) this.#settleDrain(true);
+    else this.#handler.onSendsFlushed?.();
   }
 
   #writeFrames(frames: Buffer[], cb: WriteCallback | undefined): void {

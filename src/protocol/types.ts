@@ -101,4 +101,6 @@ export interface ProtocolHandler {
    * An adapter that stopped reading its transport because too much input was held may read again.
    */
   onReceiveResumed?(): void;
+  /** Every message sent so far has been written (`sendsQueued` went false): the last compression in progress finished. */
+  onSendsFlushed?(): void;
 }

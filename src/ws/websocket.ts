@@ -176,12 +176,12 @@ export class WebSocket extends BrowserEventTarget {
     return this._conn.sendPrepared(message, cb);
   }
 
-  /** Sends a Ping (payload at most 125 bytes); the peer answers with a Pong (`'pong'` event). */
+  /** Sends a Ping (payload at most 125 bytes; a Blob is read first); the peer answers with a Pong (`'pong'` event). */
   ping(data?: SendData | Callback, mask?: boolean | Callback, cb?: Callback): void {
     this.control(true, data, mask, cb);
   }
 
-  /** Sends an unsolicited Pong (payload at most 125 bytes), e.g. as a one-way heartbeat. */
+  /** Sends an unsolicited Pong (payload at most 125 bytes; a Blob is read first), e.g. as a one-way heartbeat. */
   pong(data?: SendData | Callback, mask?: boolean | Callback, cb?: Callback): void {
     this.control(false, data, mask, cb);
   }
@@ -197,7 +197,11 @@ export class WebSocket extends BrowserEventTarget {
     const state = this._conn.readyState;
     if (state === ReadyState.CONNECTING) throw notOpenError(state);
     const payload = controlPayload(data);
-    if (payload.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
+    // As ws: only a frame that would be sent is size-checked; after closing began the data is
+    // counted in bufferedAmount and the callback told, whatever its size.
+    if (state === ReadyState.OPEN && (isBlob(payload) ? payload.size : payload.length) > 125) {
+      throw new RangeError('The data size must not be greater than 125 bytes');
+    }
     if (isPing) this._conn.ping(payload, cb);
     else this._conn.pong(payload, cb);
   }
@@ -387,11 +391,12 @@ function isWsCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
 
-function controlPayload(data: SendData | undefined): Buffer {
+/** A Ping's or Pong's payload: a Blob is read by the connection, in order with the sends (ws 8.18+). */
+function controlPayload(data: SendData | undefined): Buffer | Blob {
   if (data === undefined || data === null || (data as unknown) === '') return EMPTY;
   if (typeof data === 'number') return Buffer.from(String(data));
   if (typeof data === 'string') return Buffer.from(data);
-  if (isBlob(data)) throw new TypeError('ping() and pong() take a string, Buffer, ArrayBuffer or typed array');
+  if (isBlob(data)) return data;
   if (Buffer.isBuffer(data)) return data;
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   return Buffer.from(data as ArrayBuffer);

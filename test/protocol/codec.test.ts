@@ -133,6 +133,30 @@ describe('incoming compression (RSV1)', () => {
     expect(parseWire(b.out).map((f) => closeOf(f).code)).toEqual([1002]);
   });
 
+  it('sendsQueued is true while a sent message is being compressed; onSendsFlushed says when all went out', () => {
+    const codec = deferred(zlibCodec());
+    const out: string[] = [];
+    const p = new Protocol({ role: 'server', codec, compressThreshold: 0 }, {
+      write: (chunk) => out.push(`frame ${chunk.length}`),
+      onSendsFlushed: () => out.push('flushed'),
+    });
+    expect(p.sendsQueued).toBe(false);
+    p.send('one', false);
+    p.send('two', false, { compress: false });
+    p.send('three', false);
+    expect([p.sendsQueued, out]).toEqual([true, []]);
+    codec.release(1);
+    // 'one' and the plain 'two' behind it went; 'three' still compresses.
+    expect([p.sendsQueued, out.length]).toEqual([true, 2]);
+    codec.release(1);
+    expect(p.sendsQueued).toBe(false);
+    expect(out.slice(2)).toEqual([out[2], 'flushed']);
+    expect(out.filter((l) => l === 'flushed')).toHaveLength(1);
+    // A plain send never queues, so never reports.
+    p.send('plain', false, { compress: false });
+    expect(out.at(-1)).not.toBe('flushed');
+  });
+
   it('holds later frames back while a message inflates, keeping message order', () => {
     const codec = deferred(zlibCodec());
     const s = recordingProtocol({ role: 'server', codec });

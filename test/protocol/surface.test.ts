@@ -16,6 +16,7 @@ const DOCUMENTED = [
   'receivePaused',
   'midMessage',
   'compressing',
+  'sendsQueued',
   // bytes in
   'receive',
   'receiveEof',
