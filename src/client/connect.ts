@@ -38,6 +38,10 @@ export interface ClientHost {
   emit(event: string, ...args: unknown[]): boolean;
   /** The object the application holds, given to `finishRequest` as its `websocket` argument (default: the host). */
   readonly face?: object;
+  /** The request in flight while connecting, null once it is settled (ws's `_req`). */
+  setRequest?(req: ClientRequest | null): void;
+  /** How many redirects were followed so far, counted as each 3xx arrives (ws's `_redirects`). */
+  setRedirects?(count: number): void;
 }
 
 /**
@@ -80,7 +84,9 @@ class ClientHandshake {
     private readonly version: number,
     private readonly deflate: PerMessageDeflateOptions | null,
     private readonly offer: string | null,
-  ) {}
+  ) {
+    host.setRedirects?.(0);
+  }
 
   /** Sends the handshake request for `target` (the first URL, or a redirect's). */
   open(target: ClientUrl): void {
@@ -111,6 +117,7 @@ class ClientHandshake {
       return;
     }
     this.req = req;
+    host.setRequest?.(req);
     // Node keeps at most this many header lines and drops the rest silently; one more than
     // allowed is enough to tell that the limit was crossed.
     req.maxHeadersCount = (options.maxHeaders ?? CLIENT_DEFAULTS.maxHeaders) + 1;
@@ -177,6 +184,7 @@ class ClientHandshake {
   private onError(req: ClientRequest, err: Error): void {
     if (this.req !== req) return;
     this.req = null;
+    this.host.setRequest?.(null);
     this.clearTimer();
     if (this.host.readyState === CONNECTING) this.host.abortHandshake(err);
   }
@@ -186,7 +194,8 @@ class ClientHandshake {
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
     if (location && this.options.followRedirects && status >= 300 && status < 400) {
-      if (++this.redirects > (this.options.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects)) {
+      this.host.setRedirects?.(++this.redirects);
+      if (this.redirects > (this.options.maxRedirects ?? CLIENT_DEFAULTS.maxRedirects)) {
         this.fail(new Error('Maximum redirects exceeded'));
         return;
       }
@@ -241,6 +250,8 @@ class ClientHandshake {
       socket.destroy();
       return;
     }
+    // As ws's `_req`, the request is dropped here; failures before it keep showing it.
+    host.setRequest?.(null);
     let accepted;
     try {
       accepted = checkUpgrade(res, {

@@ -1,3 +1,4 @@
+import type { ClientRequest } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Protocol, ReadyState, type CloseInfo, type ProtocolOptions, type ReadyStateValue, type SendOptions as CoreSendOptions } from '../protocol/index.js';
 import { isBlob, toPayload, type SendData } from './data.js';
@@ -66,6 +67,10 @@ export class Connection {
   protocol = '';
   extensions = '';
   socket: Duplex | null = null;
+  /** A client's handshake request while it is in flight; undefined on the server side (as ws's `_req`). */
+  request: ClientRequest | null | undefined = undefined;
+  /** A client's redirects followed so far; undefined on the server side (as ws's `_redirects`). */
+  redirects: number | undefined = undefined;
   closeTimeout = CONNECTION_DEFAULTS.closeTimeout;
   /** Round-trip time of the last answered heartbeat ping, in ms (-1 before the first). */
   latency = -1;
@@ -360,6 +365,21 @@ export class Connection {
   setConnecting(url: string, socket: Duplex | null): void {
     this.url = url;
     this.socket = socket;
+  }
+
+  /** For the client connector: the request in flight (a face may show it, as ws's `_req`). */
+  setRequest(req: ClientRequest | null): void {
+    this.request = req;
+  }
+
+  /** For the client connector: redirects followed so far (ws's `_redirects`). */
+  setRedirects(count: number): void {
+    this.redirects = count;
+  }
+
+  /** The transport once the handshake completed and it was attached; null before (ws's `_socket`). */
+  get attachedSocket(): Duplex | null {
+    return this.out.socket;
   }
 
   /** Client handshake events, handed to the face. */

@@ -82,9 +82,9 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
       ws.once('open', () => duplex._final(callback));
       return;
     }
-    const socket = ws.socket;
-    // No socket after CONNECTING: a client whose handshake failed. Its 'error' follows and
-    // destroys the stream; 'finish' never comes.
+    const socket = ws._socket;
+    // No socket attached after CONNECTING: a client whose handshake failed. Its 'error'
+    // follows and destroys the stream; 'finish' never comes.
     if (socket === null) return;
     if (socket.writableFinished) {
       // The connection already ended its side: nothing to close. If the readable side has

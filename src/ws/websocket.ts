@@ -1,3 +1,4 @@
+import type { ClientRequest } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Connection, notOpenError, type AttachOptions } from '../connection/connection.js';
 import { BINARY_TYPES, fromPayload, isBlob, type BinaryType, type SendData } from '../connection/data.js';
@@ -138,9 +139,28 @@ export class WebSocket extends BrowserEventTarget {
   get socket(): Duplex | null {
     return this._conn.socket;
   }
-  /** The underlying stream, under the name ws code in the wild reads (`ws._socket.remoteAddress`). */
+  /**
+   * The underlying stream, under the name ws code in the wild reads (`ws._socket.remoteAddress`):
+   * as ws's, null until the handshake completed and the connection was attached to it.
+   */
   get _socket(): Duplex | null {
-    return this._conn.socket;
+    return this._conn.attachedSocket;
+  }
+  /**
+   * ws's private `_req`: a client's handshake `http.ClientRequest` while CONNECTING; null
+   * once it is upgraded or failed with a request error (as in ws, an aborted one stays);
+   * undefined on the server side. Code written against ws reads it.
+   * @internal
+   */
+  get _req(): ClientRequest | null | undefined {
+    return this._conn.request;
+  }
+  /**
+   * ws's private `_redirects`: how many redirects a client followed so far; undefined on the server side.
+   * @internal
+   */
+  get _redirects(): number | undefined {
+    return this._conn.redirects;
   }
   /** Round-trip time of the last answered heartbeat ping, in ms (-1 before the first). */
   get latency(): number {
