@@ -1,7 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { WsEvent, WsEventListener } from './events.js';
 
-type Wrapped = ((...args: any[]) => void) & { listener?: WsEventListener; attribute?: boolean };
+/**
+ * The browser listener a wrapper calls, and whether it is an on<event> attribute's. Symbols,
+ * as ws's, not a `listener` property: Node's EventEmitter would take that for a `once`
+ * wrapper's, and `removeListener(type, fn)` or `listeners(type)` would then see through our
+ * wrappers, which in ws they do not.
+ */
+const kListener = Symbol('sockwire.listener');
+const kAttribute = Symbol('sockwire.attribute');
+type Wrapped = ((...args: any[]) => void) & { [kListener]?: WsEventListener; [kAttribute]?: boolean };
 
 const EVENT_TYPES = ['open', 'message', 'close', 'error'] as const;
 type BrowserEventType = (typeof EVENT_TYPES)[number];
@@ -19,9 +27,11 @@ export abstract class BrowserEventTarget extends EventEmitter {
   /** Adds a browser-style listener for `'open'`, `'message'`, `'close'` or `'error'`; adding the same one twice does nothing. */
   addEventListener(type: string, listener: WsEventListener | null, options?: { once?: boolean } | boolean): void {
     if (listener === null || !isBrowserType(type)) return;
-    for (const l of this.rawListeners(type) as Wrapped[]) if (l.listener === listener && !l.attribute) return;
+    // listeners(), not rawListeners(): it sees through the wrapper Node adds for `once`, so a
+    // listener first added with { once: true } is not added again (ws's rule).
+    for (const l of this.listeners(type) as Wrapped[]) if (l[kListener] === listener && !l[kAttribute]) return;
     const wrapped: Wrapped = (...args: unknown[]) => this.deliver(type, listener, args);
-    wrapped.listener = listener;
+    wrapped[kListener] = listener;
     if (typeof options === 'object' && options.once) this.once(type, wrapped);
     else this.on(type, wrapped);
   }
@@ -29,11 +39,9 @@ export abstract class BrowserEventTarget extends EventEmitter {
   /** Removes a listener added with `addEventListener`. */
   removeEventListener(type: string, listener: WsEventListener | null): void {
     if (listener === null || !isBrowserType(type)) return;
-    for (const l of this.rawListeners(type) as Wrapped[]) {
-      const inner = (l as Wrapped & { listener?: Wrapped }).listener;
-      // `once` wraps our wrapper again; look through both layers.
-      const target = typeof inner === 'function' && 'listener' in inner ? (inner as Wrapped).listener : inner;
-      if ((target === listener || l.listener === listener) && !l.attribute) {
+    // listeners() unwraps `once` registrations; removeListener() finds them by our wrapper.
+    for (const l of this.listeners(type) as Wrapped[]) {
+      if (l[kListener] === listener && !l[kAttribute]) {
         this.removeListener(type, l);
         return;
       }
@@ -43,8 +51,8 @@ export abstract class BrowserEventTarget extends EventEmitter {
   /** Calls the browser-style listeners of `event.type` with `event`; false if one called `preventDefault()`. */
   dispatchEvent(event: WsEvent): boolean {
     if (!isBrowserType(event.type)) return true;
-    for (const l of this.rawListeners(event.type) as Wrapped[]) {
-      const target = l.listener ?? (l as unknown as { listener?: Wrapped }).listener?.listener;
+    for (const l of this.listeners(event.type) as Wrapped[]) {
+      const target = l[kListener];
       if (target) invoke(target, event, this);
     }
     return !event.defaultPrevented;
@@ -84,16 +92,16 @@ export abstract class BrowserEventTarget extends EventEmitter {
   }
 
   private attribute(type: BrowserEventType): WsEventListener | null {
-    for (const l of this.rawListeners(type) as Wrapped[]) if (l.attribute) return l.listener ?? null;
+    for (const l of this.listeners(type) as Wrapped[]) if (l[kAttribute]) return l[kListener] ?? null;
     return null;
   }
 
   private setAttribute(type: BrowserEventType, fn: WsEventListener | null): void {
-    for (const l of this.rawListeners(type) as Wrapped[]) if (l.attribute) this.removeListener(type, l);
+    for (const l of this.listeners(type) as Wrapped[]) if (l[kAttribute]) this.removeListener(type, l);
     if (typeof fn !== 'function') return;
     const wrapped: Wrapped = (...args: unknown[]) => this.deliver(type, fn, args);
-    wrapped.listener = fn;
-    wrapped.attribute = true;
+    wrapped[kListener] = fn;
+    wrapped[kAttribute] = true;
     this.on(type, wrapped);
   }
 

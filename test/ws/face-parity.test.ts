@@ -314,4 +314,50 @@ describe('ws face parity with ws 8', () => {
     }
     expectSame(logs);
   });
+
+  it('addEventListener adds a listener once, a { once: true } one included; removeEventListener finds either', async () => {
+    const logs: Record<string, string[]> = {};
+    for (const [impl, Impl] of IMPLS) {
+      const lines: string[] = [];
+      const ws = new Impl(`${url}/listeners-${impl}`) as WsLike & {
+        addEventListener(type: string, l: unknown, o?: object): void;
+        removeEventListener(type: string, l: unknown): void;
+        listenerCount(type: string): number;
+        onmessage: unknown;
+      };
+      const handler = { handleEvent: () => lines.push('handled') };
+      const fn = (): void => void lines.push('fn');
+      ws.addEventListener('message', handler, { once: true });
+      ws.addEventListener('message', handler);
+      ws.addEventListener('message', fn);
+      ws.addEventListener('message', fn, { once: true });
+      ws.onmessage = fn;
+      lines.push(`message listeners ${ws.listenerCount('message')}`);
+      ws.removeEventListener('message', handler);
+      lines.push(`after removing the once one ${ws.listenerCount('message')}`);
+      ws.addEventListener('open', fn, { once: true });
+      ws.removeEventListener('open', fn);
+      lines.push(`open listeners ${ws.listenerCount('open')}`);
+      // The Node-style methods do not see through the browser-style wrappers (nor the other way).
+      const emitter = ws as unknown as { removeListener(t: string, l: unknown): void; listeners(t: string): unknown[]; on(t: string, l: unknown): void };
+      emitter.removeListener('message', fn);
+      lines.push(`after removeListener(fn) ${ws.listenerCount('message')}, listeners() holds fn: ${emitter.listeners('message').includes(fn)}`);
+      const plain = (): void => {};
+      emitter.on('close', plain);
+      ws.removeEventListener('close', plain);
+      lines.push(`close listeners ${ws.listenerCount('close')}`);
+      await waitFor(ws as never, 'open');
+      ws.close();
+      await waitFor(ws as never, 'close');
+      logs[impl] = lines;
+    }
+    expectSame(logs);
+    expect(logs['ws']!.slice(0, 5)).toEqual([
+      'message listeners 3',
+      'after removing the once one 2',
+      'open listeners 0',
+      'after removeListener(fn) 2, listeners() holds fn: false',
+      'close listeners 1',
+    ]);
+  });
 });
