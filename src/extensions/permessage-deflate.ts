@@ -301,11 +301,12 @@ class PerMessageDeflateCodec implements MessageCodec {
       if (this.inflater !== inflater) return;
       // RFC 7692 §8: data that does not inflate fails the connection; 1002 says the peer broke
       // the protocol (1007 is reserved for text that is not UTF-8). ws reports zlib's error,
-      // a plain Error with zlib's code (Z_DATA_ERROR, …): the code is kept, zlib's error is the cause.
-      const code = (err as NodeJS.ErrnoException).code ?? 'Z_DATA_ERROR';
-      this.failInflate(
-        new ProtocolError(CloseCode.ProtocolError, `permessage-deflate: invalid compressed data: ${err.message}`, code, { cause: err }),
-      );
+      // a plain Error with zlib's code and errno (Z_DATA_ERROR, -3, …): both are kept, zlib's
+      // error is the cause.
+      const { code = 'Z_DATA_ERROR', errno } = err as NodeJS.ErrnoException;
+      const failure = new ProtocolError(CloseCode.ProtocolError, `permessage-deflate: invalid compressed data: ${err.message}`, code, { cause: err });
+      if (errno !== undefined) failure.errno = errno;
+      this.failInflate(failure);
     });
     this.inflater = inflater;
     return inflater;

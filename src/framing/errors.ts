@@ -51,6 +51,8 @@ export class ProtocolError extends Error {
   readonly closeCode: number;
   /** ws's code for the condition (see {@link ErrorCode}), or zlib's for bad compressed data. */
   readonly code: string;
+  /** zlib's errno (e.g. -3) for compressed data that could not be inflated, as on ws's error; absent otherwise. */
+  declare errno?: number;
 
   /** Creates a protocol error that fails the connection with `closeCode`. */
   constructor(closeCode: number, message: string, code: string = ErrorCode.Failed, options?: ErrorOptions) {

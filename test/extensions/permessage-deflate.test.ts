@@ -263,6 +263,8 @@ describe('decompress', () => {
     // As ws reports it: zlib's code on a plain Error (zlib's own error is the cause).
     expect([(err as { code?: string }).code, err instanceof RangeError, err instanceof ProtocolError]).toEqual(['Z_DATA_ERROR', false, true]);
     expect((err.cause as { code?: string }).code).toBe('Z_DATA_ERROR');
+    // zlib's errno too, as on ws's error.
+    expect((err as ProtocolError).errno).toBe(-3);
     const again = await decompressError(client, hex('f2 48 cd c9 c9 07 00'));
     expect(again.closeCode).toBe(1002);
     // Compression is independent and still works.

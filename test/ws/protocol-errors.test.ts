@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { WebSocket } from '../../src/index.js';
 import { IMPLS, closeFrame, frame, rawClient, startImpl, until, waitFor, type Impl, type StartedImpl } from '../server/helpers.js';
-import { startRawServer } from '../websocket/raw-server.js';
+import { startRawServer, switching } from '../websocket/raw-server.js';
 
 /**
  * Failing the connection on a peer's protocol error, sockwire and ws side by side: the same
@@ -97,5 +97,30 @@ describe('a client fails the connection as ws does', () => {
     }
     expect(seen['sockwire']).toEqual(seen['ws']);
     expect((seen['ws'] as { close: string }).close).toBe('03ea');
+  });
+});
+
+describe('compressed data that does not inflate', () => {
+  it("'error' carries zlib's code and errno, on sockwire's client as on ws's", async () => {
+    const raw = await startRawServer({
+      answer: ({ headers }) => switching(headers, ['Sec-WebSocket-Extensions: permessage-deflate']),
+      // RSV1 set, payload bytes that are not a deflate stream.
+      onUpgrade: ({ socket }) => socket.write(Buffer.from([0xc2, 0x04, 0x22, 0xfa, 0xec, 0x78])),
+    });
+    const seen: Record<string, unknown> = {};
+    try {
+      for (const [impl, Client] of [['sockwire', WebSocket], ['ws', WS]] as const) {
+        const ws = new (Client as typeof WS)(raw.url);
+        let error: (Error & { code?: string; errno?: number }) | null = null;
+        ws.on('error', (err) => (error ??= err));
+        await waitFor(ws, 'close');
+        const err = error as (Error & { code?: string; errno?: number }) | null;
+        seen[impl] = err && [err instanceof Error, err instanceof RangeError, err.code, err.errno];
+      }
+    } finally {
+      await raw.close();
+    }
+    expect(seen['sockwire']).toEqual(seen['ws']);
+    expect(seen['ws']).toEqual([true, false, 'Z_DATA_ERROR', -3]);
   });
 });
