@@ -46,8 +46,9 @@ export interface ClientOptions
    */
   allowSynchronousEvents?: boolean;
   /**
-   * Accepted for `ws` compatibility and ignored: masking keys always come from the CSPRNG
-   * (RFC 6455 §5.3 asks for unpredictable keys; a fixed key only helps benchmarks).
+   * Fills the 4-byte masking key of each frame sent, as `ws`'s option does; by default keys
+   * come from the CSPRNG. RFC 6455 §5.3 asks for unpredictable keys: a fixed key (e.g. zeros,
+   * which makes masking a no-op) is for benchmarks and tests against trusted servers.
    */
   generateMask?: (mask: Buffer) => void;
   /** Limit on the response head's size (Node's `maxHeaderSize` for the request). Default 16 KiB. */

@@ -1,4 +1,4 @@
-import type { MessageCodec, Role } from '../protocol/index.js';
+import type { MessageCodec, ProtocolOptions, Role } from '../protocol/index.js';
 import type { AttachOptions } from './connection.js';
 
 /**
@@ -52,8 +52,11 @@ export interface Negotiated {
   codec: MessageCodec | null;
 }
 
-/** The options a connection is attached with: the application's (or their defaults) and what was negotiated. */
-export function attachOptions(role: Role, options: ConnectionOptions, negotiated: Negotiated): AttachOptions {
+/**
+ * The options a connection is attached with: the application's (or their defaults) and what
+ * was negotiated. A client may bring its own masking keys (`generateMask`, ws's option).
+ */
+export function attachOptions(role: Role, options: ConnectionOptions & Pick<ProtocolOptions, 'generateMask'>, negotiated: Negotiated): AttachOptions {
   const d = CONNECTION_DEFAULTS;
   return {
     role,
@@ -67,5 +70,6 @@ export function attachOptions(role: Role, options: ConnectionOptions, negotiated
     onBufferOverflow: options.onBufferOverflow ?? d.onBufferOverflow,
     autoPong: options.autoPong ?? d.autoPong,
     validateUtf8: !(options.skipUTF8Validation ?? d.skipUTF8Validation),
+    generateMask: role === 'client' ? options.generateMask : undefined,
   };
 }

@@ -72,6 +72,9 @@ export class Protocol {
   readonly #autoPong: boolean;
   readonly #fragmentSize: number;
   readonly #mask: boolean;
+  /** A client's own source of masking keys (ws's `generateMask`), filling `#maskKey` for each frame; null: random keys. */
+  readonly #generateMask: ((mask: Buffer) => void) | null;
+  readonly #maskKey: Buffer | null;
   readonly #codec: MessageCodec | null;
   readonly #compressThreshold: number;
   readonly #validateUtf8: boolean;
@@ -151,6 +154,8 @@ export class Protocol {
     this.#autoPong = options.autoPong ?? true;
     this.#fragmentSize = options.fragmentSize ?? 0;
     this.#mask = options.role === 'client';
+    this.#generateMask = this.#mask ? (options.generateMask ?? null) : null;
+    this.#maskKey = this.#generateMask === null ? null : Buffer.alloc(4);
     this.#codec = options.codec ?? null;
     this.#compressThreshold = options.compressThreshold ?? this.#codec?.threshold ?? DEFAULT_COMPRESS_THRESHOLD;
     this.#validateUtf8 = options.validateUtf8 ?? true;
@@ -230,10 +235,10 @@ export class Protocol {
     // Short strings are encoded straight into the frame buffer; long ones are encoded once
     // and handed to the socket as the payload buffer (one pass over the text instead of two).
     if (typeof data === 'string' && data.length <= 16384 && (this.#fragmentSize === 0 || data.length * 3 <= this.#fragmentSize)) {
-      frames = [encodeTextFrame(data, { fin, mask: this.#mask }, opcode, byteLength)];
+      frames = [encodeTextFrame(data, { fin, mask: this.#frameMask() }, opcode, byteLength)];
     } else {
       const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      frames = encodeFragments(opcode, payload, this.#fragmentSize, { fin, mask: this.#mask });
+      frames = encodeFragments(opcode, payload, this.#fragmentSize, { fin, mask: this.#frameMask() });
     }
     this.#output(frames, cb);
     return true;
@@ -311,7 +316,7 @@ export class Protocol {
 
   #controlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
-      if (this.#autoPong && this.#canWrite) this.#output(encodeFrame(Opcode.Pong, payload, { mask: this.#mask }), undefined);
+      if (this.#autoPong && this.#canWrite) this.#output(encodeFrame(Opcode.Pong, payload, { mask: this.#frameMask() }), undefined);
       this.#handler.onPing?.(payload);
     } else if (opcode === Opcode.Pong) {
       this.#handler.onPong?.(payload);
@@ -329,7 +334,7 @@ export class Protocol {
   // ── Closing handshake requests (called through the port) ─────────────────────
 
   #sendCloseFrame(code: number | undefined, reason: string): void {
-    const frames = encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.#mask });
+    const frames = encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.#frameMask() });
     if (this.#pending.length > 0) this.#pending.push({ frames, cb: undefined, close: true });
     else this.#writeFrames(frames, undefined);
   }
@@ -443,8 +448,8 @@ export class Protocol {
         return;
       }
       item.frames = this.#fragmentSize > 0
-        ? encodeFragments(opcode, out, this.#fragmentSize, { rsv1: true, mask: this.#mask })
-        : encodeFrame(opcode, out, { rsv1: true, mask: this.#mask });
+        ? encodeFragments(opcode, out, this.#fragmentSize, { rsv1: true, mask: this.#frameMask() })
+        : encodeFrame(opcode, out, { rsv1: true, mask: this.#frameMask() });
       this.#flushPending();
     });
   }
@@ -452,8 +457,19 @@ export class Protocol {
   #sendControl(opcode: number, payload: Buffer): boolean {
     if (payload.length > 125) throw new RangeError('control frame payload must be at most 125 bytes');
     if (!this.#canWrite) return false;
-    this.#output(encodeFrame(opcode, payload, { mask: this.#mask }), undefined);
+    this.#output(encodeFrame(opcode, payload, { mask: this.#frameMask() }), undefined);
     return true;
+  }
+
+  /**
+   * The `mask` encoder option for the next frame: a client's fresh random key (the encoder
+   * draws it), or the key the application's `generateMask` fills in, frame by frame.
+   */
+  #frameMask(): boolean | Uint8Array {
+    const generate = this.#generateMask;
+    if (generate === null) return this.#mask;
+    generate(this.#maskKey!);
+    return this.#maskKey!;
   }
 
   /** Writes frames now, or queues them behind a message still being compressed. */

@@ -57,6 +57,11 @@ export interface ProtocolOptions {
   compressThreshold?: number;
   /** Validate incoming text as UTF-8 (1007 on failure). Default true; turn off only behind a trusted peer. */
   validateUtf8?: boolean;
+  /**
+   * Client only: fills the 4-byte masking key of each frame (ws's `generateMask`), instead of
+   * a fresh random key. RFC 6455 §5.3 wants unpredictable keys: only for tests and benchmarks.
+   */
+  generateMask?: ((mask: Buffer) => void) | undefined;
 }
 
 /** How a connection ended, reported once by `onClose`. */

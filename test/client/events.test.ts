@@ -234,14 +234,13 @@ describe('failures are reported asynchronously: error, then close 1006', () => {
 });
 
 describe('options accepted for ws compatibility', () => {
-  it('allowSynchronousEvents and generateMask are accepted (generateMask is not used)', async () => {
+  it('allowSynchronousEvents is accepted; generateMask is called once per frame sent (test/ws/generate-mask.test.ts)', async () => {
     let maskCalls = 0;
     const ws = new WebSocket(url('/ok'), { allowSynchronousEvents: true, generateMask: () => void maskCalls++ });
     await waitFor(ws, 'open');
     const sent = new Promise<Error | null | undefined>((resolve) => ws.send('masked', resolve));
     expect(await sent).toBeFalsy();
     ws.terminate();
-    // sockwire always draws masking keys from the CSPRNG (documented in ClientOptions).
-    expect(maskCalls).toBe(0);
+    expect(maskCalls).toBe(1);
   });
 });
