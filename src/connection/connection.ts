@@ -442,9 +442,17 @@ export class Connection {
     if (!this.appPaused) socket.resume();
   }
 
-  /** Feeds bytes that were received together with the handshake (pipelined frames). */
+  /**
+   * Feeds bytes that were received together with the handshake (pipelined frames). As ws
+   * does, they go back into the socket, ahead of what follows, and are read like any other
+   * input: not while the application has paused reading (in its 'open' listener, say).
+   */
   feed(head: Buffer): void {
-    if (head.length > 0) this.core?.receive(head);
+    const socket = this.socket;
+    // A connection terminated in its 'open' listener reads nothing more.
+    if (head.length === 0 || this.core === null || socket === null || socket.destroyed) return;
+    if (socket.readableEnded) this.core.receive(head);
+    else socket.unshift(head);
   }
 
   // ── Socket and core events (through socket-events.ts) ──────────────────────
