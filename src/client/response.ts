@@ -39,7 +39,9 @@ function refuse(message: string): never {
 export function checkUpgrade(res: IncomingMessage, offer: UpgradeOffer): AcceptedUpgrade {
   const head = toParsedResponse(res);
   const headers = head.headers;
-  const upgrade = headers['upgrade'];
+  // As ws, the Upgrade value Node made of the response: a header line Node dropped (past the
+  // request's maxHeadersCount) cannot be read.
+  const upgrade = res.headers.upgrade;
   if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') refuse('Invalid Upgrade header');
   if (headers['sec-websocket-accept'] !== computeAccept(offer.key)) refuse('Invalid Sec-WebSocket-Accept header');
 

@@ -378,7 +378,7 @@ export class Protocol {
     this.#codec?.close();
     // Only a transport that is gone leaves sends here (compressions still running are
     // abandoned): their callbacks learn so now, not never.
-    for (const p of this.#pending.splice(0)) if (!p.close) p.cb?.(new Error('WebSocket closed before the message was sent'));
+    for (const p of this.#pending.splice(0)) if (!p.close) p.cb?.(new Error('The socket was closed while data was being compressed'));
     this.#handler.onClose?.(info);
   }
 

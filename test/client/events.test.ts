@@ -1,6 +1,6 @@
 import { ClientRequest, IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from '../../src/index.js';
+import { WebSocket, type ClientOptions } from '../../src/index.js';
 import { until, waitFor } from '../server/helpers.js';
 import { BOTH, acceptFor, rawHttp, settle, switching, type AnyClient, type RawHttp } from './helpers.js';
 
@@ -15,6 +15,7 @@ const HEADS: Record<string, (key: string) => string | null> = {
   '/401': () => 'HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\nNot allowed!',
   '/slow-body': () => 'HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\nonly part of it',
   '/silent': () => null,
+  '/connection-first': (key) => `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
   '/h2c': (key) => `HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
   '/no-connection': (key) => `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
   '/bad-accept': () => switching('not the key'),
@@ -149,6 +150,17 @@ describe('a refused 101: the error ws reports', () => {
       const r = await settle(new Client(url(path), protocols, { perMessageDeflate: deflate }));
       expect(r.events).toEqual([`error: ${message}`, 'close 1006']);
       expect(r.error!.constructor).toBe(Error);
+    }
+  });
+
+  it('an Upgrade header Node dropped (past the request\'s maxHeadersCount) is "Invalid Upgrade header", as in ws', async () => {
+    for (const [, Client] of BOTH) {
+      const finishRequest = (req: ClientRequest): void => {
+        req.maxHeadersCount = 1;
+        req.end();
+      };
+      const r = await settle(new Client(url('/connection-first'), { finishRequest } as ClientOptions));
+      expect(r.events).toEqual(['error: Invalid Upgrade header', 'close 1006']);
     }
   });
 

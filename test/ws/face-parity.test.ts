@@ -360,4 +360,15 @@ describe('ws face parity with ws 8', () => {
       'close listeners 1',
     ]);
   });
+
+  it('terminate() while a message is being compressed: its callback gets ws\'s error', async () => {
+    const logs = await both('terminate-compressing', async (ws, log) => {
+      const closed = waitFor(ws as never, 'close');
+      ws.send('z'.repeat(64 * 1024), undefined, (err?: Error | null) => log(`cb ${err?.message}`));
+      ws.terminate();
+      await closed;
+    });
+    expectSame(logs);
+    expect(logs['ws']![0]).toBe('cb The socket was closed while data was being compressed');
+  });
 });
