@@ -147,7 +147,11 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
    * `(error, socket, req)` and the socket to deal with. Throws if called twice with one socket.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
-    this.upgrade(req, headerTable(req), socket, head, cb);
+    const table = headerTable(req);
+    // As ws, the Upgrade value Node made of the request: a header line Node dropped (past the
+    // server's maxHeadersCount) cannot be read ('Invalid Upgrade header').
+    const upgrade = (req.headers as IncomingMessage['headers'] | undefined)?.upgrade;
+    this.upgrade(req, req.headers !== undefined && upgrade !== table['upgrade'] ? { ...table, upgrade } : table, socket, head, cb);
   }
 
   /**

@@ -1,5 +1,9 @@
+import { createServer, get as httpGet, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCEPT, headerOf, rawExchange, startImpl, startServer, upgradeRequest, waitFor, type Impl, type Started, type StartedImpl } from './helpers.js';
+import { WebSocketServer as WsServer } from 'ws';
+import { WebSocketServer } from '../../src/index.js';
+import { ACCEPT, HOST, headerOf, rawExchange, startImpl, startServer, upgradeRequest, waitFor, type Impl, type Started, type StartedImpl } from './helpers.js';
 
 /**
  * What a standalone server answers to bad upgrade requests over a raw socket, byte for byte
@@ -51,6 +55,26 @@ describe('refused handshakes: the same answer as ws', () => {
     const strip = (t: string): string => normalized(t).replace(/\r\nSec-WebSocket-Version: [^\r]*/, '');
     expect(strip(ours.text)).toBe(strip(theirs.text));
     expect(ours.closed).toBe(theirs.closed);
+  });
+
+  it("an Upgrade header Node dropped (past the http server's maxHeadersCount) → 400 'Invalid Upgrade header', as ws answers it", async () => {
+    const answers: Record<string, string> = {};
+    for (const impl of ['sockwire', 'ws'] as const) {
+      const wss = impl === 'ws' ? new WsServer({ noServer: true }) : new WebSocketServer({ noServer: true });
+      const http = createServer();
+      http.maxHeadersCount = 1;
+      http.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, () => answers[impl] = 'upgraded'));
+      http.listen(0, HOST);
+      await waitFor(http, 'listening');
+      const req = httpGet({ host: HOST, port: (http.address() as AddressInfo).port, headers: { foo: 'bar', bar: 'baz', Connection: 'Upgrade', Upgrade: 'websocket' } });
+      const [res] = await waitFor<[IncomingMessage]>(req, 'response');
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      await waitFor(res, 'end');
+      answers[impl] = `${res.statusCode} ${body}`;
+      await new Promise<void>((r) => http.close(() => r()));
+    }
+    expect(answers).toEqual({ sockwire: '400 Invalid Upgrade header', ws: '400 Invalid Upgrade header' });
   });
 
   it('405 for another method: ws’s answer, plus the Allow header HTTP requires', async () => {
