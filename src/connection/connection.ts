@@ -400,13 +400,10 @@ export class Connection {
 
   /** @internal */
   _failHandshake(err: Error): void {
-    try {
-      this.reportError(err);
-    } finally {
-      // A face may throw the error on (an application hook's, with nobody listening): the
-      // connection still ends, where ws's would stay CLOSING.
-      this.lifecycle.endAbnormally();
-    }
+    // A face may throw the error on (an application hook's, with nobody listening): the
+    // connection still ends (reportError throws it later), where ws's would stay CLOSING.
+    this.reportError(err);
+    this.lifecycle.endAbnormally();
   }
 
   /**
@@ -580,7 +577,14 @@ export class Connection {
   private reportError(err: Error): void {
     if (this.errorReported || this.lifecycle.state === ReadyState.CLOSED) return;
     this.errorReported = true;
-    this.events.onError(err);
+    try {
+      this.events.onError(err);
+    } catch (thrown) {
+      // What a listener throws (or a face throws on, with nobody listening) is thrown on,
+      // uncaught as in ws, once the connection has been wound down: failing it was under way
+      // (its Close, the end of the transport, then 'close') and must not stop half-way.
+      process.nextTick(throwAgain, thrown);
+    }
   }
 
   /** A send after closing began: counted (WHATWG), never written, and its callback told why. */
@@ -599,6 +603,10 @@ export function notOpenError(state: ReadyStateValue): Error {
 
 function failHandshake(conn: Connection, err: Error): void {
   conn._failHandshake(err);
+}
+
+function throwAgain(err: unknown): never {
+  throw err;
 }
 
 function drainWaiting(conn: Connection): void {

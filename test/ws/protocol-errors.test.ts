@@ -124,3 +124,35 @@ describe('compressed data that does not inflate', () => {
     expect(seen['ws']).toEqual([true, false, 'Z_DATA_ERROR', -3]);
   });
 });
+
+describe("an 'error' listener that throws", () => {
+  it("throws on (an uncaught exception, as in ws) and the connection still ends with 'close'", async () => {
+    const raw = await startRawServer({ onUpgrade: ({ socket }) => socket.write(frame(5, 'x', { mask: false })) });
+    const outcome: Record<string, string[]> = {};
+    try {
+      for (const [impl, Client] of [['sockwire', WebSocket], ['ws', WS]] as const) {
+        const lines: string[] = [];
+        const runners = process.rawListeners('uncaughtException');
+        process.removeAllListeners('uncaughtException');
+        try {
+          const caught = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve));
+          const ws = new (Client as typeof WS)(raw.url);
+          const mine = new Error('thrown by the listener');
+          ws.on('error', () => {
+            throw mine;
+          });
+          const closed = waitFor<[number]>(ws, 'close');
+          lines.push((await caught) === mine ? 'thrown' : 'something else');
+          lines.push(`close ${(await closed)[0]}`);
+        } finally {
+          for (const l of runners) process.on('uncaughtException', l as (err: Error) => void);
+        }
+        outcome[impl] = lines;
+      }
+    } finally {
+      await raw.close();
+    }
+    expect(outcome['sockwire']).toEqual(outcome['ws']);
+    expect(outcome['ws']).toEqual(['thrown', 'close 1006']);
+  });
+});
