@@ -122,6 +122,23 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   }
 
   /**
+   * ws's private `_server`: the own (standalone: a net.Server, or tls.Server) or attached
+   * server, null once closed; undefined with noServer. Code written against ws reads it.
+   * @internal
+   */
+  get _server(): NetServer | null | undefined {
+    return this.options.noServer ? undefined : this.server;
+  }
+
+  /**
+   * ws's private `_state`: 0 running, 1 closing, 2 closed.
+   * @internal
+   */
+  get _state(): number {
+    return this.state;
+  }
+
+  /**
    * The bound address of the own or attached server (null once closed, as in ws); throws in
    * `noServer` mode.
    */

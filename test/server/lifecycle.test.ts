@@ -198,6 +198,39 @@ describe("wss.close() is ws's: it stops accepting and leaves open connections al
   });
 });
 
+describe("ws's private _server and _state, which code written against ws reads", () => {
+  it('read the same on both: the own server (its address), the attached one, none with noServer; 0 running, 1 closing, 2 closed', async () => {
+    const seen: Record<string, string[]> = {};
+    for (const impl of IMPLS) {
+      const lines: string[] = [];
+      type Private = StartedImpl['wss'] & { _server: { address(): unknown; on(e: string, l: () => void): void } | null | undefined; _state: number };
+      const standalone = serverOf(impl, { host: HOST, port: 0 }) as Private;
+      await waitFor(standalone, 'listening');
+      lines.push(`standalone: same address ${JSON.stringify(standalone._server!.address()) === JSON.stringify(standalone.address())}, state ${standalone._state}`);
+      const serverClosed = waitFor(standalone._server as never, 'close');
+      const client = await openClient(`ws://${HOST}:${(standalone.address() as AddressInfo).port}`);
+      standalone.close();
+      lines.push(`closing: state ${standalone._state}, _server ${standalone._server === null ? 'null' : typeof standalone._server}`);
+      client.close();
+      await waitFor(standalone, 'close');
+      await serverClosed;
+      lines.push(`closed: state ${standalone._state}`);
+
+      const http = createServer();
+      const attached = serverOf(impl, { server: http }) as Private;
+      lines.push(`attached: the http server ${attached._server === http}`);
+      attached.close();
+      const noServer = serverOf(impl, { noServer: true }) as Private;
+      lines.push(`noServer: ${String(noServer._server)}, state ${noServer._state}`);
+      noServer.close();
+      lines.push(`noServer closed: ${String(noServer._server)}, state ${noServer._state}`);
+      seen[impl] = lines;
+    }
+    expect(seen['sockwire']).toEqual(seen['ws']);
+    expect(seen['ws']![0]).toBe('standalone: same address true, state 0');
+  });
+});
+
 describe('wss.shutdown() (sockwire: graceful close, opt-in)', () => {
   it('closes every client with 1001 and resolves once they and the server are gone', async () => {
     const started = await startServer({ heartbeat: 0 });
