@@ -20,6 +20,8 @@ export type { ConnectionOptions } from './connection/options.js';
 export { CloseCode, ErrorCode, ProtocolError, ProtocolRangeError } from './framing/index.js';
 export type { ErrorCodeValue } from './framing/index.js';
 export { HandshakeError } from './handshake/index.js';
+export { LocalBroker, ClusterBroker, ClusterRelay, BrokerBase } from './pubsub/index.js';
+export type { Broker, BrokerSink, BrokerStats, RecoveryInfo, TopicStats, SlowPolicy, Envelope } from './pubsub/index.js';
 
 import { WebSocket } from './ws/websocket.js';
 import { WebSocketServer } from './server/websocket-server.js';

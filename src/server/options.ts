@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
+import type { Broker } from '../pubsub/broker.js';
 import type { PerMessageDeflateOptions } from '../extensions/index.js';
 import { CONNECTION_DEFAULTS, type ConnectionOptions } from '../connection/options.js';
 import type { WebSocket } from '../ws/websocket.js';
@@ -102,6 +103,11 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
   heartbeat?: number | undefined;
   /** permessage-deflate (RFC 7692): false (default, like ws), true, or options. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions | undefined;
+  /**
+   * Carries topics (`publish`/`subscribe`) to other processes and machines: a `ClusterBroker`
+   * (all cores of one machine) or a `RedisBroker` from `sockwire/redis`. Default: in-process.
+   */
+  broker?: Broker | undefined;
 }
 
 /**

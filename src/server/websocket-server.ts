@@ -21,6 +21,7 @@ import { toPayload } from '../connection/data.js';
 import { attachOptions } from '../connection/options.js';
 import { PreparedMessage } from '../connection/prepared.js';
 import { WebSocket } from '../ws/websocket.js';
+import { TopicHub, type SlowPolicy, type TopicStats } from '../pubsub/topic-hub.js';
 import { SERVER_DEFAULTS, type ResolvedServerOptions, type ServerOptions, type VerifyClientAsync, type VerifyClientSync } from './options.js';
 import { abortHandshake } from './responses.js';
 import type { WebSocketServerEventMap } from './event-map.js';
@@ -79,6 +80,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   private closeScheduled = false;
   /** permessage-deflate settings, or null when the server does not offer it. */
   private readonly deflateOptions: PerMessageDeflateOptions | null;
+  /** The topics of this server, made on first use (a server that never publishes pays nothing). */
+  private hubInstance: TopicHub | null = null;
 
   /**
    * Throws a TypeError unless exactly one of `port`, `server` or `noServer` is given.
@@ -248,6 +251,42 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     return sent;
   }
 
+  // ── Topics (named as uWebSockets.js and Bun name them) ─────────────────────
+
+  /** @internal The topic registry; sockets reach it through their server. */
+  get hub(): TopicHub {
+    return (this.hubInstance ??= new TopicHub({ ...(this.options.broker ? { broker: this.options.broker } : {}), trackClose: false }));
+  }
+
+  /** @internal The registry if topics were ever used (a closing socket leaves it). */
+  get hubIfUsed(): TopicHub | null {
+    return this.hubInstance;
+  }
+
+  /**
+   * Publishes to every subscriber of `topic` — here, framed once for all local subscribers,
+   * and through the `broker` on every other process or machine. Returns how many local
+   * sockets the message was handed to. `slow` as for `broadcast`.
+   */
+  publish(topic: string, data: string | Buffer | ArrayBuffer | ArrayBufferView, options: { binary?: boolean; compress?: boolean; slow?: SlowPolicy } = {}): number {
+    return this.hub.publish(topic, data, options);
+  }
+
+  /** How many sockets of this process are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.hubInstance?.subscriberCount(topic) ?? 0;
+  }
+
+  /** The topics with at least one subscriber in this process. */
+  get topics(): string[] {
+    return this.hubInstance?.topics ?? [];
+  }
+
+  /** Per-topic counters (messages, delivered, skipped and terminated subscribers), or undefined. */
+  topicStats(topic: string): Readonly<TopicStats> | undefined {
+    return this.hubInstance?.stats(topic);
+  }
+
   // ── The handshake, in ws's order ───────────────────────────────────────────
 
   /** handleUpgrade with the request's header table already built (standalone mode builds it while parsing). */
@@ -358,6 +397,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     socket.removeListener('error', destroyOnError);
     (socket as Duplex & { [kUpgraded]?: boolean })[kUpgraded] = true;
     ws.auth = auth;
+    ws._owner = this;
     const codec = deflate !== null ? createDeflateCodec('server', deflate.agreed, this.deflateOptions!) : null;
     ws.attach(socket, attachOptions('server', this.options, { protocol, extensions, codec }));
     this.live.add(ws);
@@ -381,6 +421,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
 
   private emitClose(): void {
     this.state = CLOSED;
+    // A broker the server made is closed with it (the application closes one it passed in).
+    void this.hubInstance?.close();
     this.emit('close');
   }
 

@@ -11,6 +11,7 @@ import { raisedByApplication } from '../client/request.js';
 import type { WebSocketServer } from '../server/websocket-server.js';
 import type { createWebSocketStream } from './create-stream.js';
 import type { WebSocketEventMap } from './event-map.js';
+import type { TopicHub } from '../pubsub/topic-hub.js';
 import { BrowserEventTarget } from './event-target.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent } from './events.js';
 
@@ -71,6 +72,8 @@ export class WebSocket extends BrowserEventTarget {
 
   /** Server-side sockets: what the server's `authenticate` hook resolved with. */
   auth: unknown = undefined;
+  /** @internal The server that accepted this socket (topics live there); null on a client. */
+  _owner: TopicOwner | null = null;
   private readonly _conn: Connection = new Connection(this);
   private _binaryType: BinaryType = 'nodebuffer';
   private _closeInfo: CloseInfo | null = null;
@@ -260,6 +263,42 @@ export class WebSocket extends BrowserEventTarget {
     this._conn.resume();
   }
 
+  // ── Topics (server side) ────────────────────────────────────────────────────
+
+  /** Subscribes this socket to `topic` (server side); false if it already was or is not open. */
+  subscribe(topic: string): boolean {
+    return this.topicOwner().hub.subscribe(this, topic);
+  }
+
+  /** Unsubscribes this socket from `topic`; false if it was not subscribed. */
+  unsubscribe(topic: string): boolean {
+    return this._owner?.hubIfUsed?.unsubscribe(this, topic) ?? false;
+  }
+
+  /** Whether this socket is subscribed to `topic`. */
+  isSubscribed(topic: string): boolean {
+    return this._owner?.hubIfUsed?.isSubscribed(this, topic) ?? false;
+  }
+
+  /** The topics this socket is subscribed to. */
+  get topics(): string[] {
+    return this._owner?.hubIfUsed?.topicsOf(this) ?? [];
+  }
+
+  /**
+   * Publishes to every subscriber of `topic` but this socket, on every process the server's
+   * broker reaches; `send` and `publish` to one socket keep their order. Returns how many
+   * local sockets the message was handed to.
+   */
+  publish(topic: string, data: string | Buffer | ArrayBuffer | ArrayBufferView, options?: { binary?: boolean; compress?: boolean }): number {
+    return this.topicOwner().hub.publish(topic, data, { ...options, exceptSocket: this });
+  }
+
+  private topicOwner(): TopicOwner {
+    if (this._owner === null) throw new Error('Topics are a server-side feature: this socket was not accepted by a WebSocketServer');
+    return this._owner;
+  }
+
   // ── Adapter entry points (server) ───────────────────────────────────────────
 
   /**
@@ -331,6 +370,8 @@ export class WebSocket extends BrowserEventTarget {
   onClose(info: CloseInfo): void {
     this._closeInfo = info;
     this._tracker?.delete(this);
+    // Closing a socket unsubscribes it from every topic, before 'close' listeners run.
+    this._owner?.hubIfUsed?.removeSocket(this);
     this.emit('close', info.code, Buffer.from(info.reason));
   }
   /** @internal */
@@ -356,6 +397,12 @@ export class WebSocket extends BrowserEventTarget {
         return new WsErrorEvent(args[0]);
     }
   }
+}
+
+/** What a socket needs from the server that accepted it, for topics. */
+interface TopicOwner {
+  readonly hub: TopicHub;
+  readonly hubIfUsed: TopicHub | null;
 }
 
 /** The Node-style listener methods, typed per event as @types/ws types them. */
