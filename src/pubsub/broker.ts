@@ -64,8 +64,11 @@ export interface Broker {
   settled(): Promise<void>;
   /** Unsubscribes everything and releases the transport. */
   close(): Promise<void>;
+  /** A transport failure (emitted only while someone listens, so it never crashes the process). */
   on(event: 'error', listener: (err: Error) => void): this;
+  /** The transport went away: publishes to other nodes are dropped until `'up'`. */
   on(event: 'down', listener: (reason: Error) => void): this;
+  /** The transport is back and every live topic is subscribed again; says what the outage cost. */
   on(event: 'up', listener: (info: RecoveryInfo) => void): this;
 }
 

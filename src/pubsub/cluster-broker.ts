@@ -46,6 +46,7 @@ export class ClusterBroker extends BrokerBase {
     }
   };
 
+  /** Listens on this worker's IPC channel. Throws outside a cluster worker. */
   constructor() {
     super();
     if (!cluster.isWorker || !process.send) throw new Error('ClusterBroker runs in a cluster worker (the primary runs a ClusterRelay)');
@@ -114,6 +115,7 @@ export class ClusterRelay {
     for (const [topic, set] of this.subscribers) if (set.delete(worker) && set.size === 0) this.subscribers.delete(topic);
   };
 
+  /** Starts relaying for every worker of this primary, present and future. Throws outside the primary. */
   constructor() {
     if (!cluster.isPrimary) throw new Error('ClusterRelay runs in the cluster primary');
     cluster.on('message', this.onMessage);

@@ -20,7 +20,14 @@ export interface Envelope {
    * Encoded behind flag bit 3; version-1 decoders that predate it reject the flag, so adding
    * it needs no new version.
    */
-  position?: { offset: bigint; epoch: string } | undefined;
+  position?:
+    | {
+        /** Sequence number of the message in its topic's history. */
+        offset: bigint;
+        /** Which history `offset` counts in: a new epoch means the history was lost (flushed, expired) and restarted. */
+        epoch: string;
+      }
+    | undefined;
 }
 
 /** Thrown by `decodeEnvelope` for bytes that are not a sockwire envelope this version reads. */

@@ -1,1 +1,1 @@
-export { RedisBroker, type RedisBrokerOptions, type RedisPubSubClient } from './redis-broker.js';
+export { RedisBroker, type RedisBrokerOptions, type RedisPubSubClient, type RedisBufferListener } from './redis-broker.js';

@@ -3,35 +3,56 @@ import { createClient } from 'redis';
 import { BrokerBase, type RecoveryInfo } from '../pubsub/broker.js';
 import { encodeEnvelope, type Envelope } from '../pubsub/envelope.js';
 
-type BufferListener = (message: Buffer, channel: Buffer) => void;
+/** A channel listener in the `redis` client's buffer mode: the message and channel as raw bytes. */
+export type RedisBufferListener = (message: Buffer, channel: Buffer) => void;
 
 /**
  * The part of the official `redis` client (v4/v5) this broker uses. Any `RedisClientType`
  * fits; declared structurally so sockwire's types do not depend on the client's generics.
  */
 export interface RedisPubSubClient {
+  /** Connected and usable: commands sent now go out at once (publishes are dropped otherwise). */
   readonly isReady: boolean;
+  /** Between `connect()` and `close()`/`destroy()`, reconnecting included. */
   readonly isOpen: boolean;
+  /** Opens the connection (the broker calls it on clients that are not open yet). */
   connect(): Promise<unknown>;
+  /** A second client with the same options: a connection in subscriber mode can do nothing else. */
   duplicate(): RedisPubSubClient;
+  /** PUBLISH: hands the envelope bytes to every subscriber of `channel`. */
   publish(channel: string, message: Buffer): Promise<unknown>;
+  /** SPUBLISH (sharded pub/sub, Redis 7): as `publish`, routed to the channel's shard. */
   sPublish(channel: string, message: Buffer): Promise<unknown>;
-  subscribe(channel: string, listener: BufferListener, bufferMode: true): Promise<void>;
-  unsubscribe(channel: string, listener: BufferListener, bufferMode: true): Promise<void>;
-  sSubscribe(channel: string, listener: BufferListener, bufferMode: true): Promise<void>;
-  sUnsubscribe(channel: string, listener: BufferListener, bufferMode: true): Promise<void>;
+  /** SUBSCRIBE in buffer mode (`bufferMode` true): envelopes are binary and must arrive unchanged. */
+  subscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
+  /** Removes that listener, and the Redis subscription with the channel's last listener. */
+  unsubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
+  /** SSUBSCRIBE (sharded pub/sub), in buffer mode. */
+  sSubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
+  /** SUNSUBSCRIBE counterpart of `unsubscribe`. */
+  sUnsubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
+  /** Graceful close: waits for the replies still due (used while Redis is reachable). */
   close(): Promise<void>;
+  /** Drops the connection at once (used while Redis is unreachable, where `close` would wait). */
   destroy(): void;
+  /** Connection failures; the broker reports them as its own `'error'` and counts an outage. */
   on(event: 'error', listener: (err: Error) => void): unknown;
+  /** The connection came up (`'ready'`), ended, or is being re-established: what `'down'`/`'up'` are made of. */
   on(event: 'ready' | 'end' | 'reconnecting', listener: () => void): unknown;
 }
 
 /** Options of `new RedisBroker()`: a `url` (the broker makes and owns its clients) or a `client`. */
 export type RedisBrokerOptions = (
-  | { url: string; client?: undefined }
+  | {
+      /** Redis to connect to (`redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS); the broker makes, reconnects and closes its two clients. */
+      url: string;
+      /** Not with `url`. */
+      client?: undefined;
+    }
   | {
       /** A client of yours (connected or not); the broker duplicates it for subscribing and closes only the duplicate. */
       client: RedisPubSubClient;
+      /** Not with `client`. */
       url?: undefined;
     }
 ) & {
@@ -64,12 +85,16 @@ export class RedisBroker extends BrokerBase {
   private readonly ownsPub: boolean;
   private readonly prefix: string;
   private readonly sharded: boolean;
-  private readonly channelListeners = new Map<string, BufferListener>();
+  private readonly channelListeners = new Map<string, RedisBufferListener>();
   private readonly started: Promise<void>;
   private downSince = 0;
   private droppedAtDown = 0;
   private everUp = false;
 
+  /**
+   * Starts connecting at once (see `ready()`); publishes before the connections are up are
+   * dropped and counted, subscriptions wait for them.
+   */
   constructor(options: RedisBrokerOptions) {
     super();
     this.prefix = options.prefix ?? 'sockwire:';
@@ -123,7 +148,7 @@ export class RedisBroker extends BrokerBase {
   }
 
   protected transportSubscribe(topic: string): Promise<void> {
-    const listener: BufferListener = (message) => this.deliverBytes(topic, message);
+    const listener: RedisBufferListener = (message) => this.deliverBytes(topic, message);
     this.channelListeners.set(topic, listener);
     const channel = this.prefix + topic;
     return this.sharded ? this.sub.sSubscribe(channel, listener, true) : this.sub.subscribe(channel, listener, true);
