@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runExample, type Running } from '../examples/spawn-example.js';
-import { connect, type Client } from './adapter.js';
+import { connect, type Client } from './helpers.js';
 
 // The cluster's processes run the built package (like the examples): `npm test` builds first.
 beforeAll(() => {

@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import type { WebSocket } from '../../src/index.js';
 import type { RecoveryInfo } from '../../src/pubsub/broker.js';
 import { RedisBroker, type RedisPubSubClient } from '../../src/redis/redis-broker.js';
-import { connect, startServer, topicsOf, until, type Client, type Server } from './adapter.js';
+import { connectTo, startServer, type Client, type Server } from './helpers.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
 let redis: RedisServer;
@@ -32,11 +32,9 @@ async function node(options: { sharded?: boolean } = {}): Promise<{ s: Server; b
   return { s, broker };
 }
 async function client(s: Server): Promise<[Client, WebSocket]> {
-  const before = s.sockets.length;
-  const c = await connect(s.port);
-  clients.push(c);
-  await until(() => s.sockets.length > before);
-  return [c, s.sockets[before]!];
+  const pair = await connectTo(s);
+  clients.push(pair[0]);
+  return pair;
 }
 
 /** Redis's own view: how many subscribers each channel has. */
@@ -58,14 +56,14 @@ describe('RedisBroker: several servers sharing one Redis', () => {
       for (const { s } of nodes) {
         for (let i = 0; i < 2; i++) {
           const [c, ws] = await client(s);
-          s.hub.subscribe(ws, 'room');
+          ws.subscribe('room');
           subs.push(c);
         }
       }
       await Promise.all(nodes.map(({ broker }) => broker.settled()));
       // Each node publishes its own sequence; per-publisher order must hold everywhere.
       const per = 100;
-      for (let i = 0; i < per; i++) for (const [k, { s }] of nodes.entries()) s.hub.publish('room', i % 2 ? `${k}:${i}` : Buffer.from(`${k}:${i}`));
+      for (let i = 0; i < per; i++) for (const [k, { s }] of nodes.entries()) s.wss.publish('room', i % 2 ? `${k}:${i}` : Buffer.from(`${k}:${i}`));
       for (const c of subs) {
         const got = await c.until(n * per);
         expect(got).toHaveLength(n * per);
@@ -88,11 +86,11 @@ describe('RedisBroker: several servers sharing one Redis', () => {
     const { s, broker } = await node();
     const [c1, w1] = await client(s);
     const [, w2] = await client(s);
-    for (const t of ['a', 'b', 'c']) s.hub.subscribe(w1, t);
-    s.hub.subscribe(w2, 'a');
+    for (const t of ['a', 'b', 'c']) w1.subscribe(t);
+    w2.subscribe('a');
     await broker.settled();
     expect(await numsub(['sockwire:a', 'sockwire:b', 'sockwire:c', 'sockwire:d'])).toEqual([1, 1, 1, 0]);
-    s.hub.unsubscribe(w1, 'b');
+    w1.unsubscribe('b');
     c1.ws.close(); // w1 leaves a and c; w2 keeps a
     await new Promise((r) => w1.once('close', r));
     await broker.settled();
@@ -105,10 +103,10 @@ describe('RedisBroker: several servers sharing one Redis', () => {
     const a = await node({ sharded: true });
     const b = await node({ sharded: true });
     const [cb, wb] = await client(b.s);
-    b.s.hub.subscribe(wb, 'shard');
+    wb.subscribe('shard');
     await b.broker.settled();
     expect(await numsub(['sockwire:shard'], true)).toEqual([1]);
-    a.s.hub.publish('shard', 'over a shard channel');
+    a.s.wss.publish('shard', 'over a shard channel');
     expect(await cb.until(1)).toEqual(['over a shard channel']);
   });
 
@@ -121,11 +119,11 @@ describe('RedisBroker: several servers sharing one Redis', () => {
     const s = await startServer({ broker });
     servers.push(s);
     const [c, ws] = await client(s);
-    s.hub.subscribe(ws, 'mixed');
+    ws.subscribe('mixed');
     await broker.settled();
     await own.publish('sockwire:mixed', 'not an envelope');
     const other = await node();
-    other.s.hub.publish('mixed', 'real');
+    other.s.wss.publish('mixed', 'real');
     expect(await c.until(1)).toEqual(['real']);
     expect(broker.stats.malformed).toBe(1);
     await broker.close();
@@ -142,10 +140,10 @@ describe('RedisBroker: Redis restarted mid-stream', () => {
     for (const { broker } of [a, b]) broker.on('error', (e) => errors.push(e));
     const [ca, wa] = await client(a.s);
     const [cb, wb] = await client(b.s);
-    a.s.hub.subscribe(wa, 'live');
-    b.s.hub.subscribe(wb, 'live');
+    wa.subscribe('live');
+    wb.subscribe('live');
     await Promise.all([a.broker.settled(), b.broker.settled()]);
-    a.s.hub.publish('live', 'before');
+    a.s.wss.publish('live', 'before');
     expect(await cb.until(1)).toEqual(['before']);
 
     const downA = new Promise((r) => a.broker.once('down', r));
@@ -155,8 +153,8 @@ describe('RedisBroker: Redis restarted mid-stream', () => {
     await downA;
     expect(a.broker.connected).toBe(false);
     // Down: a's own subscribers still get a's publishes; b's cannot.
-    expect(a.s.hub.publish('live', 'while down')).toBe(1);
-    expect(topicsOf(a.s.hub, wa).publish('live', 'sender excluded')).toBe(0);
+    expect(a.s.wss.publish('live', 'while down')).toBe(1);
+    expect(wa.publish('live', 'sender excluded')).toBe(0);
     expect(await ca.until(2)).toEqual(['before', 'while down']);
     expect(a.broker.stats.dropped).toBe(2);
 
@@ -167,8 +165,8 @@ describe('RedisBroker: Redis restarted mid-stream', () => {
     expect(a.broker.stats.outages).toBe(1);
     expect(await numsub(['sockwire:live'])).toEqual([2]);
 
-    a.s.hub.publish('live', 'after');
-    b.s.hub.publish('live', 'from b after');
+    a.s.wss.publish('live', 'after');
+    b.s.wss.publish('live', 'from b after');
     // b's own publish reaches wb locally, a's through Redis: two publishers, no order between them.
     expect((await cb.until(3)).slice().sort()).toEqual(['after', 'before', 'from b after']);
     expect(await ca.until(4)).toEqual(['before', 'while down', 'after', 'from b after']);

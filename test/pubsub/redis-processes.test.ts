@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runExample, type Running } from '../examples/spawn-example.js';
-import { connect, type Client } from './adapter.js';
+import { connect, type Client } from './helpers.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
 // Real server processes on one Redis. They run the built package: `npm test` builds first.

@@ -1,57 +1,50 @@
-// A stand-in for the methods the lead will add to the ws face and the server as thin
-// delegations to a TopicHub, so these tests exercise exactly what those delegations call.
+// Test helpers: a sockwire server with topics (the real API: `new WebSocketServer({ broker })`,
+// `socket.subscribe`, `wss.publish`), and real `ws` clients that record what they receive.
 import WS from 'ws';
 import { WebSocketServer, type WebSocket } from '../../src/index.js';
 import type { Broker } from '../../src/pubsub/broker.js';
-import { TopicHub, type PublishOptions, type SlowPolicy } from '../../src/pubsub/topic-hub.js';
-
-/** `socket.subscribe(topic)` etc. as the ws face will have them. */
-export function topicsOf(hub: TopicHub, ws: WebSocket) {
-  return {
-    subscribe: (topic: string) => hub.subscribe(ws, topic),
-    unsubscribe: (topic: string) => hub.unsubscribe(ws, topic),
-    isSubscribed: (topic: string) => hub.isSubscribed(ws, topic),
-    get topics() {
-      return hub.topicsOf(ws);
-    },
-    publish: (topic: string, data: string | Buffer, options: Omit<PublishOptions, 'exceptSocket'> = {}) =>
-      hub.publish(topic, data, { ...options, exceptSocket: ws }),
-  };
-}
 
 export interface Server {
   wss: WebSocketServer;
-  hub: TopicHub;
   port: number;
   /** Server-side sockets in connection order. */
   sockets: WebSocket[];
   close(): Promise<void>;
 }
 
-/** A sockwire server with a hub; `onConnection` runs for each server-side socket. */
+/** A sockwire server on a free port; `onConnection` runs for each server-side socket. */
 export async function startServer(
-  options: { broker?: Broker; slow?: SlowPolicy; perMessageDeflate?: boolean | object; onConnection?: (ws: WebSocket, hub: TopicHub) => void } = {},
+  options: { broker?: Broker; perMessageDeflate?: boolean | object; onConnection?: (ws: WebSocket) => void } = {},
 ): Promise<Server> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...(options.perMessageDeflate !== undefined ? { perMessageDeflate: options.perMessageDeflate } : {}) });
-  const hub = new TopicHub({ ...(options.broker ? { broker: options.broker } : {}), ...(options.slow ? { slow: options.slow } : {}) });
+  const wss = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    ...(options.broker ? { broker: options.broker } : {}),
+    ...(options.perMessageDeflate !== undefined ? { perMessageDeflate: options.perMessageDeflate } : {}),
+  });
   const sockets: WebSocket[] = [];
   wss.on('connection', (ws) => {
     sockets.push(ws);
-    options.onConnection?.(ws, hub);
+    options.onConnection?.(ws);
   });
   await new Promise((r) => wss.once('listening', r));
   const port = (wss.address() as { port: number }).port;
   return {
     wss,
-    hub,
     port,
     sockets,
     async close() {
       for (const c of wss.clients) c.terminate();
       await new Promise((r) => wss.close(r));
-      await hub.close();
     },
   };
+}
+
+/** A real `ws` client of `s`, and the server-side socket it became. */
+export async function connectTo(s: Server, options: WS.ClientOptions = {}): Promise<[Client, WebSocket]> {
+  const accepted = new Promise<WebSocket>((resolve) => s.wss.once('connection', resolve));
+  const c = await connect(s.port, options);
+  return [c, await accepted];
 }
 
 /** A real `ws` client that records every message as `text` or `bin:<hex>`. */
@@ -90,13 +83,4 @@ export async function connect(port: number, options: WS.ClientOptions = {}): Pro
       });
     },
   };
-}
-
-/** Polls a condition that has no event of its own (server-side bookkeeping after a close). */
-export async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
