@@ -220,7 +220,10 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       waits.push(new Promise<void>((resolve) => ws.once('close', () => resolve())));
       if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
     }
-    return Promise.all(waits).then(() => undefined);
+    // Every client is gone: the topics go too (a broker the server made is closed with them;
+    // one the application passed in is the application's to close). close() alone leaves
+    // clients open, as ws does, and so keeps their topics.
+    return Promise.all(waits).then(() => this.hubInstance?.close());
   }
 
   /**
@@ -421,8 +424,6 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
 
   private emitClose(): void {
     this.state = CLOSED;
-    // A broker the server made is closed with it (the application closes one it passed in).
-    void this.hubInstance?.close();
     this.emit('close');
   }
 
