@@ -169,6 +169,31 @@ export class Connection {
     return this.out.end(large);
   }
 
+  /**
+   * One delivery of a fan-out (broadcast, topics): the shared frame where it serves, this
+   * connection's own encoding where it must frame for itself (permessage-deflate, a client,
+   * sends waiting behind a Blob), with `compress` as given. Returns whether the message was
+   * taken. Never while the application is in the middle of a fragmented message (`fin:
+   * false`): a shared message would be spliced into it, so this delivery is refused instead.
+   */
+  sendShared(message: PreparedMessage, compress?: boolean): boolean {
+    const core = this.core;
+    if (core === null || this.lifecycle.state !== ReadyState.OPEN || core.readyState !== ReadyState.OPEN || core.midMessage) return false;
+    if (core.role !== 'server' || core.compressing || this.out.ordering) {
+      const before = this.out.buffered;
+      this.send(message.data, message.isBinary, compress === undefined ? undefined : { compress });
+      return this.out.buffered > before || (message.size === 0 && this.lifecycle.state === ReadyState.OPEN);
+    }
+    if (!this.out.admit(message.size, undefined)) {
+      this.overflow(message.size, undefined);
+      return false;
+    }
+    const large = this.out.begin(message.size);
+    core.sendFrames(message.frames, this.out.afterWrite);
+    this.out.end(large);
+    return true;
+  }
+
   private sendInOrder(data: SendData, binary: boolean | undefined, options: ConnectionSendOptions | undefined, cb: WriteCallback | undefined): boolean {
     // WHATWG counts queued data in bufferedAmount at once (a Blob by its size); converting
     // now also makes an unsendable value throw here rather than later, unhandled.

@@ -12,20 +12,24 @@ export class PreparedMessage {
   readonly isBinary: boolean;
   /** Application bytes (what `bufferedAmount` counts). */
   readonly size: number;
-  /** The unmasked frame, as written by a server-role connection without compression. */
-  readonly frames: readonly Buffer[];
+  private framed: readonly Buffer[] | null = null;
 
-  /** Frames `data` once, as a text or binary message. */
+  /** Takes `data` as a text or binary message; it is framed once, when first written. */
   constructor(data: string | Buffer, isBinary: boolean) {
     this.data = data;
     this.isBinary = isBinary;
-    if (typeof data === 'string' && !isBinary) {
-      this.size = Buffer.byteLength(data);
-      this.frames = [encodeTextFrame(data, {}, Opcode.Text, this.size)];
-    } else {
-      const payload = typeof data === 'string' ? Buffer.from(data) : data;
-      this.frames = encodeFrame(isBinary ? Opcode.Binary : Opcode.Text, payload);
-      this.size = payload.length;
-    }
+    this.size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  }
+
+  /**
+   * The unmasked frame, as written by a server-role connection without compression. Framed
+   * on first use: a fan-out whose subscribers all compress for themselves never needs it.
+   */
+  get frames(): readonly Buffer[] {
+    if (this.framed !== null) return this.framed;
+    const data = this.data;
+    if (typeof data === 'string' && !this.isBinary) return (this.framed = [encodeTextFrame(data, {}, Opcode.Text, this.size)]);
+    const payload = typeof data === 'string' ? Buffer.from(data) : data;
+    return (this.framed = encodeFrame(this.isBinary ? Opcode.Binary : Opcode.Text, payload));
   }
 }

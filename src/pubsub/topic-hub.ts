@@ -7,10 +7,8 @@ import type { Envelope } from './envelope.js';
 /** What a hub needs of a server-side connection (the `ws` face's WebSocket has all of it). */
 export interface TopicSocket {
   readonly readyState: number;
-  readonly extensions: string;
   readonly socket: Duplex | null;
-  sendPrepared(message: PreparedMessage): boolean;
-  send(data: string | Buffer, options: { binary: boolean; compress?: boolean }): void;
+  sendShared(message: PreparedMessage, compress?: boolean): boolean;
   terminate(): void;
   once(event: 'close', listener: () => void): unknown;
 }
@@ -204,14 +202,16 @@ export class TopicHub implements BrokerSink {
         }
         continue;
       }
-      if (socket.extensions.includes('permessage-deflate')) {
-        // Compresses per connection (today's sendPrepared fallback), honouring `compress`.
-        socket.send(data, compress === undefined ? { binary } : { binary, compress });
+      // Framed once for all (lazily: deflate sockets compress their own copy, honouring
+      // `compress`); a socket that does not take it (closing, over its limit, mid-way through
+      // a fragmented message of its own) is counted as skipped, not delivered.
+      prepared ??= new PreparedMessage(data, binary);
+      if (socket.sendShared(prepared, compress)) {
+        sent++;
       } else {
-        prepared ??= new PreparedMessage(data, binary);
-        socket.sendPrepared(prepared);
+        stats.skipped++;
+        this.totals.skipped++;
       }
-      sent++;
     }
     stats.delivered += sent;
     this.totals.delivered += sent;

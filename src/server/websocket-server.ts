@@ -246,10 +246,9 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
         if (slow === 'terminate') ws.terminate();
         continue;
       }
-      const before = ws.bufferedAmount;
-      ws.sendPrepared(message);
-      // Queued for this socket unless it refused (closing, or over maxBufferedAmount).
-      if (ws.bufferedAmount > before || (message.size === 0 && ws.readyState === WebSocket.OPEN)) sent++;
+      // Not taken by a socket that is closing, over maxBufferedAmount or mid-way through a
+      // fragmented message of its own.
+      if (ws.sendShared(message)) sent++;
     }
     return sent;
   }

@@ -199,6 +199,14 @@ export class WebSocket extends BrowserEventTarget {
     return this._conn.sendPrepared(message, cb);
   }
 
+  /**
+   * One delivery of a fan-out (broadcast, topics); false if this socket did not take it.
+   * @internal
+   */
+  sendShared(message: PreparedMessage, compress?: boolean): boolean {
+    return this._conn.sendShared(message, compress);
+  }
+
   /** Sends a Ping (payload at most 125 bytes; a Blob is read first); the peer answers with a Pong (`'pong'` event). */
   ping(data?: SendData | Callback, mask?: boolean | Callback, cb?: Callback): void {
     this.control(true, data, mask, cb);

@@ -194,6 +194,29 @@ describe('publish', () => {
   }
 });
 
+describe('a socket in the middle of a fragmented message of its own', () => {
+  // A shared message must never be spliced into the application's open message (fin: false):
+  // the socket skips it (at-most-once, counted), and the open message arrives whole.
+  for (const deflate of [false, true]) {
+    it(`skips publishes and broadcasts until the message is finished${deflate ? ' (permessage-deflate)' : ''}`, async () => {
+      const s = await server(deflate ? { perMessageDeflate: { threshold: 0 } } : {});
+      const [busyClient, busy] = await client(s);
+      const [calmClient, calm] = await client(s);
+      busy.subscribe('t');
+      calm.subscribe('t');
+      busy.send('part1 ', { fin: false });
+      expect(s.wss.publish('t', 'PUBLISHED')).toBe(1);
+      expect(s.wss.broadcast('BROADCAST')).toBe(1);
+      busy.send('part2', { fin: true });
+      expect(s.wss.publish('t', 'after')).toBe(2);
+      expect(await busyClient.until(2)).toEqual(['part1 part2', 'after']);
+      expect(await calmClient.until(3)).toEqual(['PUBLISHED', 'BROADCAST', 'after']);
+      expect(s.wss.topicStats('t')).toMatchObject({ messages: 2, delivered: 3, skipped: 1 });
+      void calm;
+    });
+  }
+});
+
 describe('on a client-side socket', () => {
   it('subscribe and publish throw the documented Error; the queries answer as for a socket with no topics', async () => {
     const s = await server();

@@ -31,8 +31,8 @@ describe('TopicHub: publish', () => {
     for (let i = 0; i < 4; i++) {
       const [c, ws] = await client(s);
       subs.push(c);
-      const original = ws.sendPrepared.bind(ws);
-      ws.sendPrepared = (m: PreparedMessage) => (seen.push(m), original(m));
+      const original = ws.sendShared.bind(ws);
+      ws.sendShared = (m: PreparedMessage, compress?: boolean) => (seen.push(m), original(m, compress));
       ws.subscribe('once');
     }
     s.wss.publish('once', 'x'.repeat(1000));
