@@ -32,9 +32,10 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
         return command === undefined ? 2 : 0;
       case 'serve':
       case 'echo': {
-        const { code, server } = await serveCommand(rest, io, 'echo');
-        // On a signal, close the clients too (1001), not only the listening socket as ws's close() does.
-        if (server) await waitForSignal(() => server.shutdown());
+        const { code, stop } = await serveCommand(rest, io, 'echo');
+        // On a signal, close the clients too (1001), not only the listening socket as ws's close()
+        // does; with --workers, the primary asks every worker to do so and waits for them.
+        if (stop) await waitForSignal(stop);
         return code;
       }
       case 'connect':

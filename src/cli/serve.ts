@@ -1,4 +1,7 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import type { Broker } from '../pubsub/broker.js';
+import { ClusterBroker, ClusterRelay } from '../pubsub/cluster-broker.js';
 import { WebSocketServer } from '../server/websocket-server.js';
 import type { WebSocket } from '../websocket/websocket.js';
 import { UsageError, parseArgs, type Io } from './args.js';
@@ -19,6 +22,12 @@ Options:
   --tls-key FILE      ... and this PEM key
   --deflate           accept permessage-deflate
   --max-payload N     largest message in bytes (default 16777216; 0 = unlimited)
+  --workers N         run N worker processes sharing the port (node:cluster); broadcast and
+                        chat messages reach the clients of every worker (a ClusterBroker in each
+                        worker, a ClusterRelay in the primary)
+  --redis URL         share broadcast and chat topics with every sockwire server on this Redis
+                        (redis://[[user]:password@]host[:port][/db], rediss:// for TLS); needs
+                        the 'redis' package installed next to sockwire (npm install redis)
   --quiet             do not log connections
   -h, --help          show this help
 `;
@@ -31,12 +40,27 @@ const SPEC = {
   'tls-key': { type: 'string' },
   deflate: { type: 'boolean' },
   'max-payload': { type: 'number' },
+  workers: { type: 'number' },
+  redis: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** What `serve` leaves running: the server (in-process runs), and how to stop everything it started. */
+export interface Served {
+  code: number;
+  server?: WebSocketServer;
+  /** Graceful stop: clients closed with 1001, the broker closed, workers waited for. */
+  stop?: () => Promise<void>;
+}
+
+/** Set in the environment of the workers `--workers` forks, so the same command line knows its role. */
+const WORKER_ENV = 'SOCKWIRE_SERVE_WORKER';
+/** The primary's request to a worker to shut down (a signal might reach only the primary). */
+const SHUTDOWN = { sockwire: 'serve', op: 'shutdown' } as const;
+
 /** Starts the server; resolves with it once listening (so tests and the CLI can stop it). */
-export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo'): Promise<{ code: number; server?: WebSocketServer }> {
+export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo'): Promise<Served> {
   const { options, positionals } = parseArgs(argv, SPEC);
   if (options.help) {
     io.stdout.write(SERVE_HELP);
@@ -51,7 +75,31 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
   const port = (options.port as number | undefined) ?? 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${port}`);
   const maxPayload = options['max-payload'] as number | undefined;
-  const log = options.quiet ? () => {} : (line: string) => io.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  const workers = options.workers as number | undefined;
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 1024)) {
+    throw new UsageError(`--workers must be a whole number from 1 to 1024, got ${workers}`);
+  }
+  const redisUrl = options.redis as string | undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(redisUrl)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(redisUrl)}`);
+  const scheme = cert ? 'wss' : 'ws';
+  const host = (options.host as string | undefined) ?? 'localhost';
+
+  const inWorker = cluster.isWorker && process.env[WORKER_ENV] === '1';
+  if (workers !== undefined && !inWorker) return runPrimary(workers, redisUrl === undefined, io, `sockwire ${mode} server listening on ${scheme}://${host}:`);
+
+  // The broker that carries broadcast/chat topics to the other processes: Redis if asked,
+  // else the cluster's relay in a worker, else none (the in-process default).
+  let broker: Broker | undefined;
+  if (redisUrl !== undefined) {
+    const made = await loadRedisBroker(redisUrl, io);
+    if (!made) return { code: 1 };
+    broker = made;
+  } else if (inWorker) {
+    broker = new ClusterBroker();
+  }
+  const distributed = broker !== undefined;
+  const tag = inWorker ? `[worker ${cluster.worker!.id}] ` : '';
+  const log = options.quiet ? () => {} : (line: string) => io.stdout.write(`${new Date().toISOString()} ${tag}${line}\n`);
 
   const wss = new WebSocketServer({
     port,
@@ -59,29 +107,132 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
     ...(cert !== undefined && key !== undefined ? { tls: { cert: readFileSync(cert), key: readFileSync(key) } } : {}),
     perMessageDeflate: options.deflate === true,
     ...(maxPayload !== undefined ? { maxPayload } : {}),
+    ...(broker ? { broker } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', reject);
+    });
+  } catch (err) {
+    await broker?.close();
+    if (inWorker) process.disconnect();
+    throw err;
+  }
   const address = wss.address();
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;
-  io.stdout.write(`sockwire ${mode} server listening on ${cert ? 'wss' : 'ws'}://${options.host ?? 'localhost'}:${actualPort}\n`);
+  if (inWorker) io.stdout.write(`${tag}pid ${process.pid} listening\n`);
+  else io.stdout.write(`sockwire ${mode} server listening on ${scheme}://${host}:${actualPort}${redisUrl ? ' (topics on Redis)' : ''}\n`);
+  // Which process a client landed on (the worker, or one of several servers on one Redis).
+  if (distributed) wss.on('headers', (headers: string[]) => headers.push(`X-Sockwire-Pid: ${process.pid}`));
 
   let nextId = 1;
   wss.on('connection', (socket: WebSocket, req) => {
     const id = nextId++;
+    // Chat names must not collide across processes sharing the topic.
+    const name = distributed ? `${process.pid}#${id}` : `#${id}`;
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    log(`#${id} open ${peer} ${req.url ?? ''}${socket.protocol ? ` protocol=${socket.protocol}` : ''}${socket.extensions ? ` extensions=${socket.extensions}` : ''}`);
+    const opened = `${name} open ${peer} ${req.url ?? ''}${socket.protocol ? ` protocol=${socket.protocol}` : ''}${socket.extensions ? ` extensions=${socket.extensions}` : ''}`;
+    if (mode === 'echo') {
+      log(opened);
+    } else {
+      // broadcast and chat are topics, so a broker carries them to every process; the log
+      // line comes once the subscription is in force there (scripts and tests wait for it).
+      socket.subscribe(mode);
+      if (broker) void broker.settled().then(() => log(opened));
+      else log(opened);
+    }
     socket.on('message', (data: Buffer, isBinary: boolean) => {
-      if (mode === 'echo') {
-        socket.send(data, { binary: isBinary });
-      } else {
-        const out = mode === 'chat' && !isBinary ? `#${id}: ${data.toString()}` : data;
-        for (const c of wss.clients) if (c.readyState === c.OPEN) c.send(out, { binary: isBinary });
-      }
+      if (mode === 'echo') socket.send(data, { binary: isBinary });
+      else wss.publish(mode, mode === 'chat' && !isBinary ? `${name}: ${data.toString()}` : data, { binary: isBinary });
     });
-    socket.on('close', (code: number, reason: Buffer) => log(`#${id} close ${code}${reason.length ? ` ${reason.toString()}` : ''}`));
+    socket.on('close', (code: number, reason: Buffer) => log(`${name} close ${code}${reason.length ? ` ${reason.toString()}` : ''}`));
   });
-  return { code: 0, server: wss };
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await wss.shutdown();
+      await broker?.close(); // passed in, so shutdown() leaves it to us
+      if (inWorker && process.connected) process.disconnect();
+    })());
+  if (inWorker) {
+    // The primary asks; a terminal's Ctrl-C reaches every worker too. Later signals must not
+    // kill a worker mid-way through its graceful stop, so the handlers stay installed.
+    process.on('message', (msg: unknown) => {
+      if (typeof msg === 'object' && msg !== null && (msg as { op?: unknown }).op === SHUTDOWN.op && (msg as { sockwire?: unknown }).sockwire === 'serve') void stop();
+    });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop());
+  }
+  return { code: 0, server: wss, stop };
+}
+
+/** `sockwire/redis` needs the optional `redis` package: one clear line if it is missing. */
+async function loadRedisBroker(url: string, io: Io): Promise<Broker | undefined> {
+  let mod: typeof import('../redis/index.js');
+  try {
+    mod = await import('../redis/index.js');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && /'redis'/.test(e.message)) {
+      io.stderr.write("sockwire: --redis needs the 'redis' package: run `npm install redis` where sockwire is installed\n");
+      return undefined;
+    }
+    throw err;
+  }
+  const broker = new mod.RedisBroker({ url });
+  broker.on('error', () => {}); // reconnection is the broker's job; 'down'/'up' say what it cost
+  broker.on('down', () => io.stderr.write(`sockwire: Redis at ${url} unreachable; messages to other servers are dropped until it is back\n`));
+  broker.on('up', () => io.stderr.write(`sockwire: Redis at ${url} reachable\n`));
+  return broker;
+}
+
+/**
+ * The primary of `--workers N`: forks the workers (same command line, same port: node:cluster
+ * shares it), relays their topics (unless Redis does), reports once all listen, and on a
+ * signal asks each to shut down gracefully and waits for them.
+ */
+async function runPrimary(count: number, relay: boolean, io: Io, banner: string): Promise<Served> {
+  if (relay) new ClusterRelay();
+  cluster.setupPrimary({ exec: process.argv[1]!, args: process.argv.slice(2) });
+  let stopping = false;
+  const forked = Array.from({ length: count }, () => cluster.fork({ [WORKER_ENV]: '1' }));
+  const port = await new Promise<number>((resolve, reject) => {
+    let listening = 0;
+    const onListening = (_w: unknown, address: { port: number }): void => {
+      if (++listening === count) {
+        cluster.off('listening', onListening);
+        cluster.off('exit', onEarlyExit);
+        resolve(address.port);
+      }
+    };
+    const onEarlyExit = (): void => {
+      cluster.off('listening', onListening);
+      cluster.off('exit', onEarlyExit);
+      stopping = true;
+      for (const w of forked) w.process.kill('SIGKILL');
+      reject(new Error('a worker exited before listening'));
+    };
+    cluster.on('listening', onListening);
+    cluster.on('exit', onEarlyExit);
+  });
+  io.stdout.write(`${banner}${port} (${count} workers)\n`);
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    io.stderr.write(`sockwire: worker ${worker.id} exited (${signal ?? code})\n`);
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(1);
+  });
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    await Promise.all(
+      forked.map((w) => {
+        if (w.isDead()) return undefined;
+        const exited = new Promise((r) => w.once('exit', r));
+        if (w.isConnected()) w.send(SHUTDOWN);
+        else w.process.kill('SIGTERM');
+        return exited;
+      }),
+    );
+  };
+  return { code: 0, stop };
 }
