@@ -1,12 +1,23 @@
 // The chat demo behind `npm start`: node:http serves the page, a WebSocketServer attached to
-// the same http server broadcasts every message to everyone.
+// the same http server sends every message to everyone through the 'chat' topic.
 // Run: node examples/chat/server.js [port]   →  open http://localhost:8080 in two tabs.
+// Several processes, one room: give each the same Redis (needs `npm install redis`):
+//   REDIS_URL=redis://127.0.0.1:6379 PORT=8080 node examples/chat/server.js
+//   REDIS_URL=redis://127.0.0.1:6379 PORT=8081 node examples/chat/server.js
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'sockwire';
 
 const port = Number(process.env.PORT ?? process.argv[2] ?? 8080);
 const page = readFileSync(new URL('./index.html', import.meta.url));
+
+// Without REDIS_URL the topic stays in this process (the default, nothing to install).
+let broker;
+if (process.env.REDIS_URL) {
+  const { RedisBroker } = await import('sockwire/redis');
+  broker = new RedisBroker({ url: process.env.REDIS_URL });
+  broker.on('error', (err) => console.error(`redis: ${err.message}`));
+}
 
 const http = createServer((req, res) => {
   if (req.url === '/' || req.url === '/index.html') {
@@ -16,19 +27,17 @@ const http = createServer((req, res) => {
   }
 });
 
-const wss = new WebSocketServer({ server: http, path: '/chat', maxPayload: 64 * 1024, perMessageDeflate: true });
+const wss = new WebSocketServer({ server: http, path: '/chat', maxPayload: 64 * 1024, perMessageDeflate: true, broker });
 let nextId = 1;
 
 function broadcast(event) {
-  const text = JSON.stringify(event);
-  for (const client of wss.clients) if (client.readyState === client.OPEN) client.send(text);
+  wss.publish('chat', JSON.stringify(event));
 }
 
-wss.on('connection', (socket, req) => {
-  const name = `guest-${nextId++}`;
+wss.on('connection', async (socket, req) => {
+  // Names must not collide across processes sharing the room: with Redis, add our port.
+  const name = `guest-${broker ? `${http.address().port}-` : ''}${nextId++}`;
   console.log(`${name} connected from ${req.socket.remoteAddress}`);
-  socket.send(JSON.stringify({ type: 'welcome', name, online: wss.clients.size }));
-  broadcast({ type: 'join', name, online: wss.clients.size });
   socket.on('message', (data, isBinary) => {
     if (isBinary) return socket.close(1003, 'text only');
     const text = data.toString().slice(0, 2000);
@@ -38,6 +47,13 @@ wss.on('connection', (socket, req) => {
     console.log(`${name} left (${code})`);
     broadcast({ type: 'leave', name, online: wss.clients.size });
   });
+  socket.subscribe('chat');
+  // With Redis, welcome the guest once the room's subscription is in force there, so nothing
+  // said after the welcome is missed. `online` counts this process's guests.
+  await broker?.settled();
+  if (socket.readyState !== socket.OPEN) return;
+  socket.send(JSON.stringify({ type: 'welcome', name, online: wss.clients.size }));
+  broadcast({ type: 'join', name, online: wss.clients.size });
 });
 
 http.listen(port, () => console.log(`chat demo on http://localhost:${http.address().port}`));
@@ -45,6 +61,9 @@ http.listen(port, () => console.log(`chat demo on http://localhost:${http.addres
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
     // shutdown() closes every client (1001) as well; ws's close() would leave them open.
-    wss.shutdown().then(() => http.close(() => process.exit(0)));
+    wss
+      .shutdown()
+      .then(() => broker?.close()) // passed in, so shutdown() leaves it to us
+      .then(() => http.close(() => process.exit(0)));
   });
 }
