@@ -25,7 +25,7 @@ const WARMUP = 500;
 const WINDOW = 32; // publisher stays ≤ 32 messages ahead of the subscribers' average delivery
 const OUT = opt('out', path.join(here, 'RESULTS-pubsub.md'));
 const IMPLS = (opt('impls', 'sockwire,ws-redis,socket.io')).split(',');
-const SIZES = [64, 1024];
+const SIZES = opt('sizes', '64,1024').split(',').map(Number);
 const PREFIX = 40; // payload bytes the scanner needs: Socket.IO envelope (8) + marker + 10-digit seq + 15-digit µs timestamp
 
 const freePort = () => new Promise((resolve, reject) => {
@@ -52,7 +52,7 @@ const PONG = buildFrame(0x1, Buffer.from('3'));
 const SIO_CONNECT = buildFrame(0x1, Buffer.from('40'));
 
 // ---- subscriber: header-only frame scanner ---------------------------------------------------
-const hist = new Uint32Array(200_000); // 10 µs buckets up to 2 s
+const hist = new Uint32Array(500_000); // 10 µs buckets up to 5 s (slower lands in the last one)
 let histOn = false;
 class Sub {
   constructor(socket, impl) {
@@ -131,6 +131,8 @@ async function connect(impl, port, role) {
 function startServer(impl, port, redisUrl, dist) {
   const child = fork(path.join(here, 'pubsub/server.mjs'), [impl, String(port), redisUrl], {
     env: { ...process.env, SOCKWIRE_DIST: dist, WS_NO_BUFFER_UTIL: undefined }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // PUBSUB_CPU_PROF=dir: V8 CPU profiles of the server processes, to see where the time goes.
+    execArgv: process.env.PUBSUB_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PUBSUB_CPU_PROF] : [],
   });
   const ready = new Promise((resolve, reject) => {
     child.on('message', (m) => { if (m.ready) resolve(); });
@@ -253,12 +255,16 @@ function report(results) {
   L.push(`Generated ${new Date().toISOString()} by \`node bench/pubsub.mjs\` — Node ${process.version}, ${os.type()} ${os.release()}, ${cpus.length} × ${cpus[0]?.model ?? '?'}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end.`, '');
   L.push(`Setup: one private \`redis-server\` (no persistence), two server processes on different ports sharing it, ${SUBS} subscribers split evenly over both (the publisher is connected to the first), one publisher that stays ≤ ${WINDOW} messages ahead of the subscribers' average. ${ROUNDS} round(s), each ${WARMUP} ms warm-up + ${DURATION} ms window per row, fresh processes each time; medians over rounds. Text messages of the stated size (Socket.IO adds its \`42["m",…]\` envelope). Nothing is pinned: the servers, Redis and the load generator share the machine's cores, so the **server µs per delivery** column (user+system CPU of both server processes ÷ deliveries) is the fairest comparison; deliveries/s is capped by whatever saturates first.`, '');
   L.push('Implementations: **sockwire** = `WebSocketServer({ broker: new RedisBroker({ url }) })`, subscribers `socket.subscribe(topic)`, publisher `socket.publish(topic, data)`; **ws-redis** = `ws` 8 + `redis` with a hand-written loop (each server SUBSCRIBEs one channel and `send`s every message to its clients; the publisher\'s server PUBLISHes); **socket.io** = Socket.IO 4 + `@socket.io/redis-adapter`, `socket.join(room)` and `io.to(room).emit(…)`, clients speaking Engine.IO 4 / Socket.IO 5 over raw WebSocket.', '');
-  L.push('| impl | size | deliveries/s ↑ | p50 ms ↓ | p99 ms ↓ | server CPU (both, %) | server µs/delivery ↓ | Redis CPU % | load gen CPU % | published | missing | dup/reordered |');
+  L.push('| impl | size | deliveries/s ↑ | p50 ms ↓ | p99 ms ↓ | server CPU (both, %) | server µs/delivery ↓ | Redis CPU % | load gen CPU % | published (all rounds) | missing (all rounds) | dup/reordered |');
   L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const size of SIZES) for (const impl of IMPLS) {
     const m = med[`${impl} ${size}`];
     L.push(`| ${impl} | ${size} B | ${f(m.deliveriesPerSec)} | ${f(m.p50, 2)} | ${f(m.p99, 2)} | ${f(m.serverCpuPct)} | ${f(m.serverUsPerDelivery, 2)} | ${f(m.redisCpuPct)} | ${f(m.genCpuPct)} | ${f(m.published)} | ${m.missing} | ${m.dups} |`);
   }
+  L.push('', '"missing" counts, over every subscriber and round, sequence numbers that never arrived (gaps plus a tail not delivered within 3 s of the last publish); "dup/reordered" counts a sequence number at or below one already seen. Every subscriber checks its own sequence.', '');
+  L.push('Latency is measured under full load in a closed loop: the timestamp is written into the payload at publish, read by the subscriber in the same load-generator process (same monotonic clock). With ' + WINDOW + ' messages in flight to ' + SUBS + ' subscribers, the p50 is mostly queueing (≈ window × subscribers × per-delivery cost ÷ available CPU), so it tracks server CPU per delivery rather than an idle round trip.', '');
+  const load = os.loadavg()[0];
+  if (load > cpus.length) L.push(`**Warning:** the load average (${load.toFixed(1)}) was above the core count (${cpus.length}) — other work was competing for the CPU, so absolute deliveries/s and latencies are lower and noisier than on an idle machine; CPU per delivery is the steadier figure.`, '');
   L.push('', '## Ratios (sockwire ÷ anchor, same run)', '');
   L.push('| size | anchor | deliveries/s ↑ | deliveries per server-CPU-second ↑ | p50 ↓ | p99 ↓ |', '| ---: | --- | ---: | ---: | ---: | ---: |');
   for (const size of SIZES) for (const impl of IMPLS.filter((i) => i !== 'sockwire')) {
