@@ -1,6 +1,8 @@
 // `sockwire serve --workers N` and `--redis URL` as real processes (the built CLI in dist/):
 // broadcast and chat messages reach the clients of every worker / every server on one Redis.
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WS from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runExample, type Running } from '../examples/spawn-example.js';
@@ -135,6 +137,24 @@ describe('sockwire serve --workers', () => {
     await new Promise((r) => help.child.once('exit', r));
     expect(help.output()).toMatch(/--workers N/);
     expect(help.output()).toMatch(/--redis URL/);
+  });
+});
+
+describe('sockwire serve --redis without the redis package', () => {
+  it("prints one clear line and exits 1 when 'redis' cannot be imported", async () => {
+    // A copy of dist/ with no node_modules above it: 'redis' is not resolvable from there.
+    const dir = mkdtempSync(join(tmpdir(), 'sockwire-noredis-'));
+    try {
+      cpSync(`${ROOT}dist`, join(dir, 'dist'), { recursive: true });
+      writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+      const node = runExample(join(dir, BIN), ['serve', '--port', '0', '--redis', 'redis://127.0.0.1:1']);
+      nodes.push(node);
+      const code = await new Promise<number | null>((r) => node.child.once('exit', (c) => r(c)));
+      expect(code).toBe(1);
+      expect(node.output().trim().split('\n')).toEqual(["sockwire: --redis needs the 'redis' package: run `npm install redis` where sockwire is installed"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
