@@ -60,11 +60,18 @@ async function count(node: Running, pattern: RegExp, n: number): Promise<void> {
   while (have() < n) await node.waitFor(new RegExp(`(?:[^]*?${pattern.source}){${have() + 1}}`), 10_000);
 }
 
+/** Cleanup, not correctness: a graceful SIGTERM, and SIGKILL if the process has not exited in 5 s. */
+async function stopOrKill(node: Running): Promise<void> {
+  const timer = setTimeout(() => node.child.kill('SIGKILL'), 5000);
+  await node.stop();
+  clearTimeout(timer);
+}
+
 const nodes: Running[] = [];
 const peers: Peer[] = [];
 afterEach(async () => {
   for (const p of peers.splice(0)) p.ws.terminate();
-  await Promise.all(nodes.splice(0).map((n) => n.stop()));
+  await Promise.all(nodes.splice(0).map((n) => stopOrKill(n)));
 });
 
 beforeAll(() => {

@@ -67,6 +67,13 @@ function startDemo(url: string): Running {
   }
 }
 
+/** Cleanup, not correctness: a graceful SIGTERM, and SIGKILL if the process has not exited in 5 s. */
+async function stopOrKill(node: Running): Promise<void> {
+  const timer = setTimeout(() => node.child.kill('SIGKILL'), 5000);
+  await node.stop();
+  clearTimeout(timer);
+}
+
 describe('the chat demo as two processes on one Redis', () => {
   let redis: RedisServer;
   const demos: Running[] = [];
@@ -77,7 +84,7 @@ describe('the chat demo as two processes on one Redis', () => {
   });
   afterEach(async () => {
     for (const g of guests.splice(0)) g.ws.terminate();
-    await Promise.all(demos.splice(0).map((d) => d.stop()));
+    await Promise.all(demos.splice(0).map((d) => stopOrKill(d)));
   });
   afterAll(async () => {
     await redis?.stop();
