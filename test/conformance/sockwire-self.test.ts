@@ -52,7 +52,7 @@ describe('sockwire against its own conformance suite', () => {
   }, 60_000);
 
   it('client: no FAILED and no NON-STRICT through the browser-API driver', async () => {
-    const fuzzer = await startClientFuzzer({ port: 0, timeoutMs: 3000 });
+    const fuzzer = await startClientFuzzer({ port: 0, timeoutMs: 8000 });
     try {
       await runClientDriver({ url: `ws://127.0.0.1:${fuzzer.port}`, agent: 'sockwire', WebSocket: WebSocket as unknown as BrowserLikeWebSocketCtor, caseTimeoutMs: 5000 });
       const r = fuzzer.results('sockwire');
