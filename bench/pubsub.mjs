@@ -3,7 +3,7 @@
 // Side by side in one run: sockwire + RedisBroker, ws + a hand-written Redis loop, Socket.IO +
 // @socket.io/redis-adapter. This process is the load generator: raw sockets, a header-only frame
 // scanner that reads just the first bytes of each payload (sequence number + timestamp).
-// Usage: node bench/pubsub.mjs [--subs 100] [--rounds 2] [--duration 3000] [--out bench/RESULTS-pubsub.md]
+// Usage: node bench/pubsub.mjs [--subs 100] [--rounds 3] [--duration 3000] [--out bench/RESULTS-pubsub.md]
 import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -19,7 +19,7 @@ const root = path.dirname(here);
 const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : def; };
 const SUBS = Number(opt('subs', 100));
-const ROUNDS = Number(opt('rounds', 2));
+const ROUNDS = Number(opt('rounds', 3));
 const DURATION = Number(opt('duration', 3000));
 const WARMUP = 500;
 const WINDOW = 32; // publisher stays ≤ 32 messages ahead of the subscribers' average delivery
