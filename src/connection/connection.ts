@@ -160,13 +160,8 @@ export class Connection {
       this.rejectSend(message.size, cb);
       return false;
     }
-    if (!this.out.admit(message.size, cb)) {
-      this.overflow(message.size, cb);
-      return false;
-    }
-    const large = this.out.begin(message.size);
-    core.sendFrames(message.frames, this.out.afterWrite);
-    return this.out.end(large);
+    // true while the socket is below its high-water mark, as for send().
+    return this.writeShared(core, message, cb) === true;
   }
 
   /**
@@ -184,14 +179,21 @@ export class Connection {
       this.send(message.data, message.isBinary, compress === undefined ? undefined : { compress });
       return this.out.buffered > before || (message.size === 0 && this.lifecycle.state === ReadyState.OPEN);
     }
-    if (!this.out.admit(message.size, undefined)) {
-      this.overflow(message.size, undefined);
-      return false;
+    return this.writeShared(core, message, undefined) !== null;
+  }
+
+  /**
+   * Writes a message's shared frame: null if refused (over `maxBufferedAmount`), else whether
+   * the socket is still below its high-water mark.
+   */
+  private writeShared(core: Protocol, message: PreparedMessage, cb: WriteCallback | undefined): boolean | null {
+    if (!this.out.admit(message.size, cb)) {
+      this.overflow(message.size, cb);
+      return null;
     }
     const large = this.out.begin(message.size);
     core.sendFrames(message.frames, this.out.afterWrite);
-    this.out.end(large);
-    return true;
+    return this.out.end(large);
   }
 
   private sendInOrder(data: SendData, binary: boolean | undefined, options: ConnectionSendOptions | undefined, cb: WriteCallback | undefined): boolean {

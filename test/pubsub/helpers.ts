@@ -1,5 +1,6 @@
 // Test helpers: a sockwire server with topics (the real API: `new WebSocketServer({ broker })`,
 // `socket.subscribe`, `wss.publish`), and real `ws` clients that record what they receive.
+import { afterEach } from 'vitest';
 import WS from 'ws';
 import { WebSocketServer, type WebSocket } from '../../src/index.js';
 import type { Broker } from '../../src/pubsub/broker.js';
@@ -81,6 +82,34 @@ export async function connect(port: number, options: WS.ClientOptions = {}): Pro
         };
         check();
       });
+    },
+  };
+}
+
+/**
+ * Servers and clients that a test file opens through `server()`/`client()`, terminated and
+ * closed after each test. Call once at the top level of the file.
+ */
+export function trackPeers(): {
+  server(options?: Parameters<typeof startServer>[0]): Promise<Server>;
+  client(s: Server, options?: WS.ClientOptions): Promise<[Client, WebSocket]>;
+} {
+  const servers: Server[] = [];
+  const clients: Client[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.ws.terminate();
+    for (const s of servers.splice(0)) await s.close();
+  });
+  return {
+    async server(options = {}) {
+      const s = await startServer(options);
+      servers.push(s);
+      return s;
+    },
+    async client(s, options = {}) {
+      const pair = await connectTo(s, options);
+      clients.push(pair[0]);
+      return pair;
     },
   };
 }

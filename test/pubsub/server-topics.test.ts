@@ -1,29 +1,12 @@
 // Topics as the application sees them: `socket.subscribe/unsubscribe/isSubscribed/topics/
 // publish` on server-side sockets and `wss.publish/subscriberCount/topics/topicStats`, over
 // real sockets with real `ws` clients (TopicHub's own mechanics are in topic-hub.test.ts).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/index.js';
 import { LocalBroker } from '../../src/pubsub/broker.js';
-import { connect, connectTo, startServer, type Client, type Server } from './helpers.js';
+import { trackPeers, type Client } from './helpers.js';
 
-const servers: Server[] = [];
-const clients: Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.ws.terminate();
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function server(options: Parameters<typeof startServer>[0] = {}): Promise<Server> {
-  const s = await startServer(options);
-  servers.push(s);
-  return s;
-}
-
-async function client(s: Server, options: Parameters<typeof connect>[1] = {}): Promise<[Client, WebSocket]> {
-  const pair = await connectTo(s, options);
-  clients.push(pair[0]);
-  return pair;
-}
+const { server, client } = trackPeers();
 
 const hex = (text: string): string => `bin:${Buffer.from(text).toString('hex')}`;
 const closed = (ws: WebSocket): Promise<unknown> => new Promise((resolve) => ws.once('close', resolve));

@@ -1,27 +1,11 @@
 // TopicHub's mechanics behind the server's topics: framing once, order, permessage-deflate
 // subscribers, slow-subscriber policies (the API itself: server-topics.test.ts).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WebSocket } from '../../src/index.js';
 import type { PreparedMessage } from '../../src/connection/prepared.js';
-import { connect, connectTo, startServer, type Client, type Server } from './helpers.js';
+import { trackPeers, type Client } from './helpers.js';
 
-const servers: Server[] = [];
-const clients: Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.ws.terminate();
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function server(options: Parameters<typeof startServer>[0] = {}): Promise<Server> {
-  const s = await startServer(options);
-  servers.push(s);
-  return s;
-}
-async function client(s: Server, options: Parameters<typeof connect>[1] = {}): Promise<[Client, WebSocket]> {
-  const pair = await connectTo(s, options);
-  clients.push(pair[0]);
-  return pair;
-}
+const { server, client } = trackPeers();
 
 describe('TopicHub: publish', () => {
   it('frames a message once per topic: every subscriber is handed the same PreparedMessage', async () => {
