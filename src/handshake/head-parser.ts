@@ -1,4 +1,5 @@
 import { HandshakeError } from './errors.js';
+import { RequestLineGuard } from './request-line-guard.js';
 import { isTchar, isToken } from './tokens.js';
 
 /*
@@ -16,6 +17,11 @@ import { isTchar, isToken } from './tokens.js';
  * - Responses: any `HTTP/1.x` is accepted, so that an HTTP/1.0 "403 Forbidden" still reaches the
  *   caller and can be reported by its status; the 101 check belongs to validateUpgradeResponse.
  * - Header bytes are decoded as latin1 (like Node), so obs-text survives byte for byte.
+ *
+ * - A request's first line is also checked as its bytes arrive (RequestLineGuard), so bytes that
+ *   cannot begin a request line (a TLS ClientHello, binary garbage) fail with 400 at once instead
+ *   of waiting for an LF that may never come. The HTTP/2 preface (`PRI * HTTP/2.0`, RFC 9113 §3.4)
+ *   is refused with 400 like Node's parser does, not 505: it is not an HTTP/1 request at all.
  *
  * Memory and time: each byte is scanned once; a line that spans chunks is kept as views of those
  * chunks and copied once when it completes. Limits are enforced as soon as they are crossed, so a
@@ -81,11 +87,14 @@ export class HeadParser<K extends HeadKind = HeadKind> {
   private startLine: [string, string, string] | undefined;
   private readonly rawHeaders: string[] = [];
   private readonly headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  /** Watches a request's first line while it is incomplete; null for responses and after it. */
+  private guard: RequestLineGuard | null;
 
   constructor(kind: K, limits: HeadParserLimits = {}) {
     this.kind = kind;
     this.maxHeaderBytes = limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
     this.maxHeaders = limits.maxHeaders ?? DEFAULT_MAX_HEADERS;
+    this.guard = kind === 'request' ? new RequestLineGuard() : null;
     if (!(this.maxHeaderBytes > 0) || !(this.maxHeaders >= 0)) throw new RangeError('Invalid HeadParser limits');
   }
 
@@ -119,6 +128,10 @@ export class HeadParser<K extends HeadKind = HeadKind> {
       const budget = this.maxHeaderBytes - this.consumed - this.partialLength;
       const searchEnd = Math.min(chunk.length, pos + budget);
       const idx = chunk.subarray(pos, searchEnd).indexOf(0x0a);
+      if (this.guard !== null) {
+        const why = this.guard.check(chunk, pos, idx === -1 ? searchEnd : pos + idx);
+        if (why !== null) this.malformed(why);
+      }
       if (idx === -1) {
         if (searchEnd < chunk.length) this.tooLarge();
         this.partial.push(chunk.subarray(pos));
@@ -148,6 +161,7 @@ export class HeadParser<K extends HeadKind = HeadKind> {
     if (text.includes('\r')) this.malformed('bare CR in header section');
     if (this.state === 'start') {
       if (text.length === 0) return false;
+      this.guard = null;
       this.startLine = this.kind === 'request' ? this.requestLine(text) : this.statusLine(text);
       this.state = 'headers';
       return false;
@@ -173,6 +187,7 @@ export class HeadParser<K extends HeadKind = HeadKind> {
       const c = target.charCodeAt(i);
       if (c <= 0x20 || c >= 0x7f) this.malformed('invalid character in request target');
     }
+    if (method === 'PRI' && target === '*' && version === 'HTTP/2.0') this.malformed('HTTP/2 connection preface');
     const [major, minor] = this.version(version);
     // HTTP/1.0 is a version we speak but a request that cannot upgrade: the client's error (400).
     // Only another major version is one we do not support at all (505, RFC 9110 §15.6.6).
