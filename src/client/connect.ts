@@ -6,6 +6,8 @@ import { attachOptions } from '../connection/options.js';
 import { formatExtensions, generateKey } from '../handshake/index.js';
 import { clientOffer, type PerMessageDeflateOptions } from '../extensions/index.js';
 import { CLIENT_DEFAULTS, type ClientOptions } from './options.js';
+import { proxyTunnel } from './proxy.js';
+import type { ProxyTunnel } from './proxy-tunnel.js';
 import { RedirectPolicy } from './redirect.js';
 import { checkProtocols, checkRequestHeaders, protocolVersion, requestOptions, type HeaderRecord } from './request.js';
 import { checkUpgrade } from './response.js';
@@ -108,8 +110,11 @@ class ClientHandshake {
 
     host.setConnecting(target.href, null);
     let req: ClientRequest;
+    let tunnel: ProxyTunnel | null;
     try {
-      req = (target.secure ? httpsRequest : httpRequest)(requestOptions(options, { target, headers, auth }));
+      // Decided per hop: a redirect to another origin may go direct, or through another proxy.
+      tunnel = proxyTunnel(options, target);
+      req = (target.secure ? httpsRequest : httpRequest)(requestOptions(options, { target, headers, auth, transport: tunnel?.createConnection }));
     } catch (err) {
       // The first request's refusal is thrown by the constructor; a redirect's fails the handshake.
       if (firstHop) throw err;
@@ -118,6 +123,9 @@ class ClientHandshake {
     }
     this.req = req;
     host.setRequest?.(req);
+    // While the proxy is asked for the tunnel, aborting the handshake (deadline, close(),
+    // terminate()) closes the connection to the proxy.
+    if (tunnel?.socket) host.setConnecting(target.href, tunnel.socket);
     // Node keeps at most this many header lines and drops the rest silently; one more than
     // allowed is enough to tell that the limit was crossed.
     req.maxHeadersCount = (options.maxHeaders ?? CLIENT_DEFAULTS.maxHeaders) + 1;

@@ -2,6 +2,7 @@ import type { ClientRequest } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import type { ConnectionOptions } from '../connection/options.js';
 import type { PerMessageDeflateOptions } from '../extensions/index.js';
+import type { ProxyOption } from './proxy-route.js';
 import type { WebSocket } from '../ws/websocket.js';
 
 /**
@@ -31,6 +32,16 @@ export interface ClientOptions
    * has timed out'); counted again for each redirect. Default 30,000 (`ws` has no default).
    */
   handshakeTimeout?: number;
+  /**
+   * Open the connection through an HTTP CONNECT proxy (`ws://` and `wss://` alike; TLS to the
+   * origin runs inside the tunnel): a proxy URL (`http://user:pass@proxy:3128`, credentials
+   * sent as `Proxy-Authorization: Basic`; `https://` for TLS to the proxy), `'env'` to follow
+   * `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` as undici's `EnvHttpProxyAgent` does (the
+   * environment is read only then), or those three as an object. Decided again for each
+   * redirect. An `agent` or `createConnection` of the application takes precedence: the option
+   * is then ignored. Default: none (direct connections, as in `ws`).
+   */
+  proxy?: ProxyOption;
   /** Follow 3xx answers that carry a `Location` to the upgrade request. Default false. */
   followRedirects?: boolean;
   /** Redirects followed at most; one more fails with 'Maximum redirects exceeded'. Default 10. */

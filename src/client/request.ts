@@ -66,6 +66,8 @@ export interface HopRequest {
   headers: HeaderRecord;
   /** `user:password` for Basic auth (URL credentials win over the `auth` option). */
   auth: string | undefined;
+  /** How to reach the origin when the application gave no `createConnection` (a proxy tunnel); default: directly. */
+  transport?: ClientRequestArgs['createConnection'];
 }
 
 /**
@@ -76,9 +78,13 @@ export interface HopRequest {
 export function requestOptions(options: ClientOptions, hop: HopRequest): RequestOptions {
   const { target } = hop;
   const defaultPort = target.secure ? 443 : 80;
+  // `proxy` is sockwire's, not Node's: it decides `hop.transport` and is not passed on.
+  const { proxy: _proxy, ...passed } = options;
   return {
-    ...(options as RequestOptions),
-    createConnection: options.createConnection ? applicationTransport(options.createConnection) : target.secure ? secureTransport : plainTransport,
+    ...(passed as RequestOptions),
+    createConnection: options.createConnection
+      ? applicationTransport(options.createConnection)
+      : (hop.transport ?? (target.secure ? secureTransport : plainTransport)),
     defaultPort: options.defaultPort || defaultPort,
     host: target.hostname,
     hostname: undefined,
@@ -136,8 +142,11 @@ function plainTransport(options: ClientRequestArgs): Duplex {
   return net.connect({ ...(options as NetConnectOpts), path: options.socketPath } as NetConnectOpts);
 }
 
-/** The TLS transport: SNI is the host name unless it is an IP literal or one was given. */
-function secureTransport(options: ClientRequestArgs): Duplex {
+/**
+ * The TLS transport: SNI is the host name unless it is an IP literal or one was given. Given a
+ * `socket` (a proxy tunnel), TLS runs over it, still named and checked as the origin.
+ */
+export function secureTransport(options: ClientRequestArgs): Duplex {
   const tlsOptions = options as ConnectionOptions & ClientRequestArgs;
   const host = tlsOptions.host ?? '';
   const servername = tlsOptions.servername || tlsOptions.servername === '' ? tlsOptions.servername : net.isIP(host) ? '' : host;

@@ -1,0 +1,137 @@
+// The module objects, as in request.ts: net.connect / tls.connect are looked up when used.
+import net from 'node:net';
+import tls from 'node:tls';
+import { request as httpRequest, type ClientRequestArgs, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ProxyEndpoint } from './proxy-route.js';
+
+/**
+ * The callback form of `createConnection` that `http.request` accepts (the socket comes later;
+ * with an error, the socket given is the dead one and is not used).
+ */
+export type ConnectionCallback = (err: Error | null, socket: Duplex) => void;
+
+/** What the tunnel needs besides the proxy: the options it passes on and how to start TLS to the origin. */
+export interface TunnelOptions {
+  /** Response head limit for the proxy's answer (the client's `maxHeaderBytes`). */
+  maxHeaderSize: number;
+  /** For `wss://`: starts TLS to the origin over the tunnel (the client's own TLS transport). */
+  secureOrigin: ((options: ClientRequestArgs & { socket: Duplex }) => Duplex) | null;
+}
+
+/**
+ * An error of the proxy step: `code` is `ERR_PROXY_TUNNEL` when the proxy answered CONNECT with
+ * anything but 2xx (`statusCode` then holds its status), else the code of the socket error.
+ */
+export interface ProxyTunnelError extends Error {
+  code?: string;
+  statusCode?: number;
+}
+
+/**
+ * One HTTP CONNECT tunnel for one handshake request: given to `http.request` as its
+ * `createConnection`, it connects to the proxy (TCP, or TLS for an `https:` proxy), asks it for a
+ * tunnel to the request's host and port (with `Proxy-Authorization` from the proxy URL's
+ * credentials), and hands the request the tunnel once the proxy answered 2xx — wrapped in TLS to
+ * the origin for `wss://`, with the origin's host name as SNI and for the certificate check.
+ * While the CONNECT is under way `socket` is the connection to the proxy, so that whoever
+ * aborts the handshake (timeout, close(), terminate()) can destroy it.
+ */
+export class ProxyTunnel {
+  /** The connection to the proxy, from the moment it is opened. */
+  socket: Duplex | null = null;
+
+  constructor(
+    private readonly proxy: ProxyEndpoint,
+    private readonly options: TunnelOptions,
+  ) {}
+
+  /** `createConnection` for `http.request`: always answers through `done`. */
+  readonly createConnection = (request: ClientRequestArgs, done: ConnectionCallback): undefined => {
+    const host = request.host ?? 'localhost';
+    const authority = `${net.isIP(host) === 6 ? `[${host}]` : host}:${String(request.port)}`;
+    const socket = this.connectToProxy(request);
+    this.socket = socket;
+
+    const headers: Record<string, string> = { Host: authority };
+    if (this.proxy.authorization !== undefined) headers['Proxy-Authorization'] = this.proxy.authorization;
+    const connect = httpRequest({
+      method: 'CONNECT',
+      path: authority,
+      setHost: false,
+      headers,
+      maxHeaderSize: this.options.maxHeaderSize,
+      createConnection: () => socket,
+    });
+    // Settled once: the first of 'connect' and 'error' decides.
+    let settled = false;
+    connect.on('connect', (res: IncomingMessage, tunnel: Duplex, head: Buffer) => {
+      if (settled) return;
+      settled = true;
+      this.established(res, tunnel, head, authority, request, done);
+    });
+    connect.on('error', (err: ProxyTunnelError) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      done(this.describe(err, authority), socket);
+    });
+    connect.end();
+    return undefined;
+  };
+
+  private connectToProxy(request: ClientRequestArgs): Duplex {
+    const { hostname: host, port } = this.proxy;
+    // How to reach the proxy is the application's choice as it would be for the origin.
+    const reach = { host, port, family: request.family, lookup: request.lookup, localAddress: request.localAddress, localPort: request.localPort };
+    if (!this.proxy.secure) return net.connect(reach as net.NetConnectOpts);
+    // TLS to the proxy itself: checked against the same trust as the origin (`ca`,
+    // `rejectUnauthorized`); the client certificate and SNI options are the origin's, not sent here.
+    const trust = request as ClientRequestArgs & tls.ConnectionOptions;
+    return tls.connect({
+      ...reach,
+      servername: net.isIP(host) === 0 ? host : '',
+      ca: trust.ca,
+      rejectUnauthorized: trust.rejectUnauthorized,
+      ALPNProtocols: ['http/1.1'],
+    } as tls.ConnectionOptions);
+  }
+
+  private established(res: IncomingMessage, tunnel: Duplex, head: Buffer, authority: string, request: ClientRequestArgs, done: ConnectionCallback): void {
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      tunnel.destroy();
+      const err: ProxyTunnelError = new Error(
+        `Proxy ${this.proxy.origin} refused the tunnel to ${authority}: ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`,
+      );
+      err.code = 'ERR_PROXY_TUNNEL';
+      err.statusCode = status;
+      done(err, tunnel);
+      return;
+    }
+    // Bytes behind the 2xx head already belong to the origin's stream.
+    if (head.length > 0) tunnel.unshift(head);
+    const socket = this.options.secureOrigin === null ? tunnel : this.options.secureOrigin({ ...request, socket: tunnel });
+    if (socket !== tunnel) {
+      // TLS over a TLS proxy runs on a wrapper that does not end the inner stream on its own.
+      socket.once('close', () => tunnel.destroy());
+    }
+    // Node attaches its listeners on the next tick; an error before that must not go unheard
+    // (the request still fails: by the socket's close, or by the handshake deadline).
+    const early = (): void => {};
+    socket.on('error', early);
+    done(null, socket);
+    process.nextTick(() => socket.off('error', early));
+  }
+
+  /** The CONNECT request's own failure, named as the proxy's. */
+  private describe(err: ProxyTunnelError, authority: string): ProxyTunnelError {
+    const message =
+      err.code === 'ECONNRESET' && err.message === 'socket hang up'
+        ? `Proxy ${this.proxy.origin} closed the connection before answering CONNECT ${authority}`
+        : `Proxy ${this.proxy.origin}: ${err.message}`;
+    const wrapped: ProxyTunnelError = new Error(message, { cause: err });
+    if (err.code !== undefined) wrapped.code = err.code;
+    return wrapped;
+  }
+}
