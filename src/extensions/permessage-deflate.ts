@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import { CloseCode } from '../framing/close-codes.js';
-import { ErrorCode, ProtocolError, frameError } from '../framing/errors.js';
+import { ErrorCode, ProtocolError } from '../framing/errors.js';
+import { invalidCompressedData, messageTooBig } from '../framing/violations.js';
 import {
   DEFAULT_CONCURRENCY_LIMIT,
   DEFAULT_THRESHOLD,
@@ -286,12 +287,11 @@ class PerMessageDeflateCodec implements MessageCodec {
       if (job === null || this.inflater !== inflater) return;
       this.messageLength += chunk.length;
       if (job.maxPayload > 0 && this.messageLength > job.maxPayload) {
-        // Destroying stops zlib before it inflates the rest of the input: a bomb costs at
-        // most one output chunk past the limit, in memory and in CPU.
-        // ws's error for it: a RangeError, WS_ERR_UNSUPPORTED_MESSAGE_LENGTH.
-        this.failInflate(
-          frameError(CloseCode.MessageTooBig, ErrorCode.UnsupportedMessageLength, 'Max payload size exceeded'),
-        );
+        // The inflated size is checked here, inside zlib's output stream, rather than with the
+        // message's other rules (MessageState): destroying stops zlib before it inflates the
+        // rest of the input, so a bomb costs at most one output chunk past the limit, in
+        // memory and in CPU. The error is the message rules' own (1009, ws's code).
+        this.failInflate(messageTooBig());
         return;
       }
       job.chunks.push(chunk);
@@ -299,14 +299,8 @@ class PerMessageDeflateCodec implements MessageCodec {
     });
     inflater.on('error', (err: Error) => {
       if (this.inflater !== inflater) return;
-      // RFC 7692 §8: data that does not inflate fails the connection; 1002 says the peer broke
-      // the protocol (1007 is reserved for text that is not UTF-8). ws reports zlib's error,
-      // a plain Error with zlib's code and errno (Z_DATA_ERROR, -3, …): both are kept, zlib's
-      // error is the cause.
-      const { code = 'Z_DATA_ERROR', errno } = err as NodeJS.ErrnoException;
-      const failure = new ProtocolError(CloseCode.ProtocolError, `permessage-deflate: invalid compressed data: ${err.message}`, code, { cause: err });
-      if (errno !== undefined) failure.errno = errno;
-      this.failInflate(failure);
+      // RFC 7692 §8: data that does not inflate fails the connection (1002, zlib's code and errno).
+      this.failInflate(invalidCompressedData(err));
     });
     this.inflater = inflater;
     return inflater;

@@ -1,6 +1,7 @@
 import { CloseCode, isValidWireCloseCode } from './close-codes.js';
-import { ErrorCode, FRAME_PREFIX, frameError, invalidUtf8, type ProtocolError } from './errors.js';
+import type { ProtocolError } from './errors.js';
 import { isValidUtf8 } from './utf8.js';
+import { invalidCloseCode, invalidControlPayloadLength, invalidUtf8 } from './violations.js';
 
 export interface ClosePayload {
   /** The status code, or 1005 (NoStatus) when the frame carried none. */
@@ -15,13 +16,9 @@ export interface ClosePayload {
  */
 export function parseClosePayload(payload: Uint8Array): ClosePayload | ProtocolError {
   if (payload.length === 0) return { code: CloseCode.NoStatus, reason: '' };
-  if (payload.length === 1) {
-    return frameError(CloseCode.ProtocolError, ErrorCode.InvalidControlPayloadLength, `${FRAME_PREFIX}invalid payload length 1`);
-  }
+  if (payload.length === 1) return invalidControlPayloadLength(1);
   const code = (payload[0]! << 8) | payload[1]!;
-  if (!isValidWireCloseCode(code)) {
-    return frameError(CloseCode.ProtocolError, ErrorCode.InvalidCloseCode, `${FRAME_PREFIX}invalid status code ${code}`);
-  }
+  if (!isValidWireCloseCode(code)) return invalidCloseCode(code);
   const reasonBytes = payload.subarray(2);
   if (!isValidUtf8(reasonBytes)) return invalidUtf8();
   return { code, reason: Buffer.from(reasonBytes.buffer, reasonBytes.byteOffset, reasonBytes.byteLength).toString('utf8') };

@@ -1,9 +1,19 @@
 import { ChunkList } from './chunk-list.js';
-import { CloseCode } from './close-codes.js';
-import { ErrorCode, FRAME_PREFIX, frameError, invalidUtf8, type ErrorCodeValue, type ProtocolError } from './errors.js';
+import type { ProtocolError } from './errors.js';
 import { applyMask, copyMaskedAt } from './mask.js';
+import { MessageState } from './message-state.js';
 import { Opcode, isControlOpcode } from './opcodes.js';
-import { Utf8Validator } from './utf8.js';
+import {
+  expectedFin,
+  expectedMask,
+  invalidControlPayloadLength,
+  invalidOpcode,
+  lengthBeyondSafeInteger,
+  lengthTopBitSet,
+  unexpectedMask,
+  unexpectedRsv1,
+  unexpectedRsv23,
+} from './violations.js';
 
 export interface DecoderOptions {
   /** 'server' expects masked frames (from a client); 'client' expects unmasked ones (§5.1). */
@@ -55,16 +65,16 @@ const enum State {
 
 /**
  * Incremental RFC 6455 frame decoder. Feed it whatever the transport delivers with `push`;
- * it parses across arbitrary chunk boundaries in linear time, unmasks payloads in place,
- * enforces every framing rule of §5 with the close code the connection must fail with,
- * and validates uncompressed text as soon as its bytes arrive.
+ * it parses across arbitrary chunk boundaries in linear time, unmasks payloads in place and
+ * enforces every rule of one frame's format (§5.2, §5.5) with the close code the connection
+ * must fail with. The rules that span a message's frames (order, size, fragment count, UTF-8
+ * of text as soon as its bytes arrive) are its {@link MessageState}'s.
  */
 export class FrameDecoder {
   private readonly handler: DecoderHandler;
   private readonly server: boolean;
-  private readonly maxPayload: number;
-  private readonly maxFragments: number;
-  private readonly validateUtf8: boolean;
+  /** The data message in progress and its rules; the protocol core feeds it inflated text. */
+  readonly message: MessageState;
   allowRsv1: boolean;
 
   private readonly chunks = new ChunkList();
@@ -86,18 +96,7 @@ export class FrameDecoder {
   private acc: Buffer | null = null;
   private accLength = 0;
 
-  // The data message in progress (open between its first frame and the frame with FIN).
-  private messageOpcode = 0;
-  private messageCompressed = false;
-  private messageLength = 0;
-  private messageFragments = 0;
-  private utf8State: Utf8Validator | null = null;
-  /** Created with the first text message: idle and binary-only connections do without. */
-  private get utf8(): Utf8Validator {
-    return (this.utf8State ??= new Utf8Validator());
-  }
-  private validating = false;
-  /** Whether the current frame's payload is text to validate (`validating` and not control). */
+  /** Whether the current frame's payload is text to validate (part of a text message, not control). */
   private frameValidating = false;
   /** Whether the current frame's payload is processed piece by piece as it arrives. */
   private eager = false;
@@ -105,10 +104,12 @@ export class FrameDecoder {
   constructor(handler: DecoderHandler, options: DecoderOptions) {
     this.handler = handler;
     this.server = options.role === 'server';
-    this.maxPayload = options.maxPayload ?? 0;
-    this.maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
+    this.message = new MessageState({
+      maxPayload: options.maxPayload ?? 0,
+      maxFragments: options.maxFragments ?? DEFAULT_MAX_FRAGMENTS,
+      validateUtf8: options.validateUtf8 ?? true,
+    });
     this.allowRsv1 = options.allowRsv1 ?? false;
-    this.validateUtf8 = options.validateUtf8 ?? true;
   }
 
   /** Bytes received and not yet turned into frames. */
@@ -145,6 +146,7 @@ export class FrameDecoder {
   /** Stops for good and drops buffered input (after the connection failed or closed). */
   stop(): void {
     this.state = State.Failed;
+    this.message.reset();
     this.chunks.clear();
     this.acc = null;
     this.accLength = 0;
@@ -201,25 +203,19 @@ export class FrameDecoder {
 
     // Checked in ws's order, so a frame breaking several rules is reported with ws's code (and
     // ws's wording: code in the wild matches on the messages).
-    if ((b0 & 0x30) !== 0) return this.violation(ErrorCode.UnexpectedRsv23, 'RSV2 and RSV3 must be clear');
-    if (this.rsv1 && !this.allowRsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear');
-    if (this.opcode === Opcode.Continuation) {
-      if (this.rsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear');
-      if (this.messageOpcode === 0) return this.violation(ErrorCode.InvalidOpcode, 'invalid opcode 0');
-    } else if (this.opcode === Opcode.Text || this.opcode === Opcode.Binary) {
-      if (this.messageOpcode !== 0) return this.violation(ErrorCode.InvalidOpcode, `invalid opcode ${this.opcode}`);
+    if ((b0 & 0x30) !== 0) return this.failWith(unexpectedRsv23());
+    if (this.rsv1 && !this.allowRsv1) return this.failWith(unexpectedRsv1());
+    if (this.opcode <= Opcode.Binary) {
+      const disorder = this.message.checkOrder(this.opcode, this.rsv1);
+      if (disorder !== null) return this.failWith(disorder);
     } else if (this.opcode >= Opcode.Close && this.opcode <= Opcode.Pong) {
-      if (!this.fin) return this.violation(ErrorCode.ExpectedFin, 'FIN must be set');
-      if (this.rsv1) return this.violation(ErrorCode.UnexpectedRsv1, 'RSV1 must be clear');
-      if (len7 > 125) return this.violation(ErrorCode.InvalidControlPayloadLength, `invalid payload length ${len7}`);
+      if (!this.fin) return this.failWith(expectedFin());
+      if (this.rsv1) return this.failWith(unexpectedRsv1());
+      if (len7 > 125) return this.failWith(invalidControlPayloadLength(len7));
     } else {
-      return this.violation(ErrorCode.InvalidOpcode, `invalid opcode ${this.opcode}`);
+      return this.failWith(invalidOpcode(this.opcode));
     }
-    if (this.masked !== this.server) {
-      return this.server
-        ? this.violation(ErrorCode.ExpectedMask, 'MASK must be set')
-        : this.violation(ErrorCode.UnexpectedMask, 'MASK must be clear');
-    }
+    if (this.masked !== this.server) return this.failWith(this.server ? expectedMask() : unexpectedMask());
     if (len7 === 126) {
       this.state = State.Length16;
       return true;
@@ -235,13 +231,10 @@ export class FrameDecoder {
   private readLength64(): boolean {
     const high = this.chunks.readByte() * 0x1000000 + ((this.chunks.readByte() << 16) | (this.chunks.readByte() << 8) | this.chunks.readByte());
     const low = (this.chunks.readByte() * 0x1000000) + ((this.chunks.readByte() << 16) | (this.chunks.readByte() << 8) | this.chunks.readByte());
-    if (high >= 0x80000000) {
-      // §5.2 reserves the top bit; ws has no separate code for it (it reports any length
-      // beyond 2^53 - 1 as unsupported), so the nearest one is used with our 1002.
-      return this.violation(ErrorCode.UnsupportedDataPayloadLength, '64-bit payload length with the most significant bit set');
-    }
+    // §5.2 reserves the top bit.
+    if (high >= 0x80000000) return this.failWith(lengthTopBitSet());
     // Beyond 2^53 a double cannot hold the length exactly; no such message fits in memory.
-    if (high >= 0x200000) return this.fail(CloseCode.MessageTooBig, ErrorCode.UnsupportedDataPayloadLength, 'Unsupported WebSocket frame: payload length > 2^53 - 1');
+    if (high >= 0x200000) return this.failWith(lengthBeyondSafeInteger());
     this.payloadLength = high * 0x100000000 + low;
     return this.afterLength();
   }
@@ -249,22 +242,8 @@ export class FrameDecoder {
   /** Message-level checks that need the frame length, done before any payload is buffered. */
   private afterLength(): boolean {
     if (!isControlOpcode(this.opcode)) {
-      if (this.opcode !== Opcode.Continuation) {
-        this.messageOpcode = this.opcode;
-        this.messageCompressed = this.rsv1;
-        this.messageLength = 0;
-        this.messageFragments = 0;
-        this.validating = this.validateUtf8 && this.opcode === Opcode.Text && !this.rsv1;
-        if (this.validating) this.utf8.reset();
-      }
-      this.messageLength += this.payloadLength;
-      this.messageFragments++;
-      if (this.maxPayload > 0 && this.messageLength > this.wireLimit()) {
-        return this.fail(CloseCode.MessageTooBig, ErrorCode.UnsupportedMessageLength, 'Max payload size exceeded');
-      }
-      if (this.messageFragments > this.maxFragments) {
-        return this.fail(CloseCode.MessageTooBig, ErrorCode.TooManyBufferedParts, 'Too many message fragments');
-      }
+      const overLimit = this.message.addFrame(this.opcode, this.rsv1, this.payloadLength);
+      if (overLimit !== null) return this.failWith(overLimit);
     }
     if (this.masked) {
       this.state = State.MaskKey;
@@ -274,19 +253,11 @@ export class FrameDecoder {
     return true;
   }
 
-  /**
-   * A compressed message is limited by its inflated size (checked while inflating); on the
-   * wire it may be slightly larger than maxPayload when its content is incompressible.
-   */
-  private wireLimit(): number {
-    return this.messageCompressed ? this.maxPayload + (this.maxPayload >>> 8) + 1024 : this.maxPayload;
-  }
-
   private enterPayload(): void {
     this.state = State.Payload;
     this.processed = 0;
     // Control frames may sit between the fragments of a text message; they are not text.
-    this.frameValidating = this.validating && !isControlOpcode(this.opcode);
+    this.frameValidating = this.message.validatingWire && !isControlOpcode(this.opcode);
     // Large frames are unmasked (and gathered) while the rest is still in flight, so the work
     // overlaps the network instead of adding to the round trip once the last byte is in.
     this.eager = this.frameValidating || this.payloadLength >= EAGER_THRESHOLD;
@@ -372,9 +343,7 @@ export class FrameDecoder {
     else acc.set(part, at);
     this.accLength += part.length;
     this.processed += part.length;
-    if (this.frameValidating && !this.utf8.write(acc.subarray(at, this.accLength))) {
-      this.failWith(invalidUtf8());
-    }
+    if (this.frameValidating) this.checkText(acc.subarray(at, this.accLength));
   }
 
   /** The accumulator, grown (by doubling, so copying stays linear) to take `more` bytes. */
@@ -392,19 +361,20 @@ export class FrameDecoder {
     if (view.length === 0 || this.state === State.Failed) return;
     if (this.masked) applyMask(view, this.maskKey, this.processed);
     this.processed += view.length;
-    if (this.frameValidating && !this.utf8.write(view)) {
-      this.failWith(invalidUtf8());
-    }
+    if (this.frameValidating) this.checkText(view);
+  }
+
+  /** Checks the next bytes of uncompressed text; fails at the first piece that is not UTF-8. */
+  private checkText(bytes: Buffer): boolean {
+    const bad = this.message.text(bytes);
+    return bad === null || this.failWith(bad);
   }
 
   private finishFrame(payload: Buffer): void {
     if (this.processed < payload.length) {
       const rest = this.processed === 0 ? payload : payload.subarray(this.processed);
       if (this.masked) applyMask(rest, this.maskKey, this.processed);
-      if (this.frameValidating && !this.utf8.write(rest)) {
-        this.failWith(invalidUtf8());
-        return;
-      }
+      if (this.frameValidating && !this.checkText(rest)) return;
     }
     this.state = State.Header;
     const opcode = this.opcode;
@@ -412,15 +382,15 @@ export class FrameDecoder {
       this.handler.onControlFrame(opcode, payload);
       return;
     }
-    const messageOpcode = this.messageOpcode;
-    const compressed = this.messageCompressed;
+    const message = this.message;
+    const messageOpcode = message.opcode;
+    const compressed = message.compressed;
     if (this.fin) {
-      if (this.validating && !this.utf8.complete) {
-        this.failWith(invalidUtf8());
+      const unfinished = message.end();
+      if (unfinished !== null) {
+        this.failWith(unfinished);
         return;
       }
-      this.messageOpcode = 0;
-      this.validating = false;
     }
     this.handler.onDataFrame(payload, this.fin, messageOpcode, compressed);
   }
@@ -429,16 +399,6 @@ export class FrameDecoder {
     const all = this.chunks.read(this.chunks.length);
     this.chunks.clear();
     this.chunks.push(all);
-  }
-
-  /** Fails on a violation of the frame format: 1002, with ws's code and message prefix. */
-  private violation(code: ErrorCodeValue, message: string): false {
-    return this.fail(CloseCode.ProtocolError, code, FRAME_PREFIX + message);
-  }
-
-  /** Fails on a framing violation or a limit: a RangeError with ws's code, as ws raises it. */
-  private fail(closeCode: number, code: ErrorCodeValue, message: string): false {
-    return this.failWith(frameError(closeCode, code, message));
   }
 
   private failWith(error: ProtocolError): false {

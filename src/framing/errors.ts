@@ -40,7 +40,8 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 /**
  * A violation of the WebSocket protocol by the peer (or an exceeded local limit). It carries
  * the close code the connection must be failed with, so every layer above can act on it
- * without knowing which rule was broken, and ws's `code` string for the condition.
+ * without knowing which rule was broken, and ws's `code` string for the condition. The
+ * violations themselves are made in one place, violations.ts.
  *
  * ws raises a `RangeError` for framing violations and limits and a plain `Error` for bad
  * UTF-8 and bad compressed data; sockwire does the same, with {@link ProtocolRangeError} for
@@ -87,20 +88,4 @@ export class ProtocolRangeError extends RangeError {
     this.closeCode = closeCode;
     this.code = code;
   }
-}
-
-/** ws's prefix for errors about one frame's bytes. */
-export const FRAME_PREFIX = 'Invalid WebSocket frame: ';
-
-/**
- * The error for a violation of the frame format or a size limit, as ws raises it: a
- * RangeError. Bad UTF-8, which ws reports as a plain Error, goes through {@link invalidUtf8}.
- */
-export function frameError(closeCode: number, code: ErrorCodeValue, message: string): ProtocolError {
-  return new ProtocolRangeError(closeCode, message, code);
-}
-
-/** Text (a message or a close reason) that is not UTF-8: 1007, a plain Error with ws's message. */
-export function invalidUtf8(): ProtocolError {
-  return new ProtocolError(1007, `${FRAME_PREFIX}invalid UTF-8 sequence`, ErrorCode.InvalidUtf8);
 }

@@ -4,7 +4,6 @@ import {
   FrameDecoder,
   Opcode,
   ProtocolError,
-  Utf8Validator,
   encodeClosePayload,
   encodeFragments,
   encodeFrame,
@@ -13,7 +12,6 @@ import {
   parseClosePayload,
   type DecoderHandler,
 } from '../framing/index.js';
-import { invalidUtf8 } from '../framing/errors.js';
 import { ClosingHandshake, type ClosingPort } from './closing.js';
 import { MessageBuffer } from './message-buffer.js';
 import {
@@ -83,11 +81,6 @@ export class Protocol {
   /** Created with the first fragmented message: most connections never need one. */
   get #message(): MessageBuffer {
     return (this.#messageState ??= new MessageBuffer());
-  }
-  /** Validates text of compressed messages after inflation (uncompressed text is checked by the decoder). */
-  #inflatedTextState: Utf8Validator | null = null;
-  get #inflatedText(): Utf8Validator {
-    return (this.#inflatedTextState ??= new Utf8Validator());
   }
   #inflating = false;
   /** The transport ended while input was held back behind an inflation; act on it once that input is processed. */
@@ -395,8 +388,6 @@ export class Protocol {
 
   #inflate(payload: Buffer, fin: boolean, opcode: number): void {
     const codec = this.#codec!;
-    const isText = opcode === Opcode.Text && this.#validateUtf8;
-    if (isText && this.#message.empty && !this.#inflating) this.#inflatedText.reset();
     let sync = true;
     this.#inflating = true;
     const inflated = (err: (Error & { closeCode?: number }) | null, out?: Buffer): void => {
@@ -407,12 +398,10 @@ export class Protocol {
         return;
       }
       const data = out ?? EMPTY;
-      if (isText && !this.#inflatedText.write(data)) {
-        this.#closing.fail(invalidUtf8());
-        return;
-      }
-      if (isText && fin && !this.#inflatedText.complete) {
-        this.#closing.fail(invalidUtf8());
+      // The message's rules check its inflated text: fail-fast, at the first bad frame.
+      const bad = this.#decoder.message.inflated(data, fin);
+      if (bad !== null) {
+        this.#closing.fail(bad);
         return;
       }
       this.#collect(data, fin, opcode);
