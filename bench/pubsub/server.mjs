@@ -1,29 +1,43 @@
-// One server process of the cross-node fan-out benchmark (bench/pubsub.mjs).
-// argv: <impl> <port> <redisUrl>. Paths: /sub subscribes to topic 'bench', /pub publishes every
-// message it receives to that topic. Reports { ready } and, on request, process.cpuUsage().
+// One server process of bench:pubsub (bench/pubsub.mjs).
+// argv: <impl> <port> <redisUrl>. Paths (Socket.IO: the `role` query): /sub subscribes to topic
+// 'bench'; /pub publishes every message it receives to 'bench'; /chat joins the room 'chat' and
+// publishes every message it sends to everyone else in it (the sender does not get its own).
+// Reports { ready } and, on request, { stats: { procs: [{ cpu, t }], conns } }.
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 const [impl, portArg, redisUrl] = process.argv.slice(2);
 const port = Number(portArg);
 const TOPIC = 'bench';
+const ROOM = 'chat';
 let closeAll = async () => {};
+let conns = () => 0;
 
-if (impl === 'sockwire') {
+if (impl === 'sockwire' || impl === 'sockwire-local') {
   // A snapshot of dist/ (made by the harness) so a rebuild in the shared checkout can't change what is measured.
   const dist = process.env.SOCKWIRE_DIST;
   const { WebSocketServer } = await import(pathToFileURL(path.join(dist, 'index.js')).href);
-  const { RedisBroker } = await import(pathToFileURL(path.join(dist, 'redis/index.js')).href);
-  const broker = new RedisBroker({ url: redisUrl });
-  await broker.ready();
-  const wss = new WebSocketServer({ port, host: '127.0.0.1', broker });
+  let broker;
+  if (impl === 'sockwire') {
+    const { RedisBroker } = await import(pathToFileURL(path.join(dist, 'redis/index.js')).href);
+    broker = new RedisBroker({ url: redisUrl });
+    await broker.ready();
+  }
+  // sockwire-local: no broker option, i.e. the in-process default (one process holds every socket).
+  const wss = new WebSocketServer({ port, host: '127.0.0.1', ...(broker ? { broker } : {}) });
   await new Promise((r) => wss.on('listening', r));
   wss.on('connection', (socket, req) => {
     if (req.url === '/sub') socket.subscribe(TOPIC);
-    else socket.on('message', (data, isBinary) => socket.publish(TOPIC, data, { binary: isBinary }));
+    else if (req.url === '/pub') socket.on('message', (data, isBinary) => socket.publish(TOPIC, data, { binary: isBinary }));
+    else if (req.url === '/chat') {
+      socket.subscribe(ROOM);
+      socket.on('message', (data, isBinary) => socket.publish(ROOM, data, { binary: isBinary }));
+    }
   });
-  closeAll = async () => { wss.close(); await broker.close?.(); };
+  conns = () => wss.clients.size;
+  closeAll = async () => { wss.close(); await broker?.close(); };
 } else if (impl === 'ws-redis') {
   // What users write today: ws + one Redis subscriber per process, relaying to local clients.
   const { WebSocketServer, WebSocket } = await import('ws');
@@ -35,14 +49,30 @@ if (impl === 'sockwire') {
   await sub.subscribe(TOPIC, (message) => {
     for (const c of subscribers) if (c.readyState === WebSocket.OPEN) c.send(message);
   });
+  // The chat room: each message carries its sender's id (unique across processes) so that every
+  // process can skip the sender among its own clients.
+  const chatters = new Set();
+  let nextId = 0;
+  await sub.subscribe(ROOM, (message) => {
+    const cut = message.indexOf('\n');
+    const from = message.slice(0, cut), text = message.slice(cut + 1);
+    for (const c of chatters) if (c.chatId !== from && c.readyState === WebSocket.OPEN) c.send(text);
+  });
   const wss = new WebSocketServer({ port, host: '127.0.0.1' });
   await new Promise((r) => wss.on('listening', r));
   wss.on('connection', (socket, req) => {
     if (req.url === '/sub') {
       subscribers.add(socket);
       socket.on('close', () => subscribers.delete(socket));
-    } else socket.on('message', (data) => pub.publish(TOPIC, data.toString()));
+    } else if (req.url === '/pub') socket.on('message', (data) => pub.publish(TOPIC, data.toString()));
+    else if (req.url === '/chat') {
+      socket.chatId = `${process.pid}.${nextId++}`;
+      chatters.add(socket);
+      socket.on('close', () => chatters.delete(socket));
+      socket.on('message', (data) => pub.publish(ROOM, `${socket.chatId}\n${data}`));
+    }
   });
+  conns = () => wss.clients.size;
   closeAll = async () => { wss.close(); await Promise.allSettled([pub.quit(), sub.quit()]); };
 } else if (impl === 'socket.io') {
   const { Server } = await import('socket.io');
@@ -54,16 +84,26 @@ if (impl === 'sockwire') {
   const httpServer = http.createServer();
   const io = new Server(httpServer, { transports: ['websocket'], serveClient: false, adapter: createAdapter(pub, sub) });
   io.on('connection', (socket) => {
-    if (socket.handshake.query.role === 'sub') socket.join(TOPIC);
-    else socket.on('m', (data) => io.to(TOPIC).emit('m', data));
+    const role = socket.handshake.query.role;
+    if (role === 'sub') socket.join(TOPIC);
+    else if (role === 'pub') socket.on('m', (data) => io.to(TOPIC).emit('m', data));
+    else if (role === 'chat') {
+      socket.join(ROOM);
+      socket.on('m', (data) => socket.to(ROOM).emit('m', data)); // everyone in the room but the sender
+    }
   });
   await new Promise((r) => httpServer.listen(port, '127.0.0.1', r));
+  conns = () => io.engine.clientsCount;
   closeAll = async () => { io.close(); await Promise.allSettled([pub.quit(), sub.quit()]); };
 } else throw new Error(`unknown impl ${impl}`);
 
 process.on('message', async (msg) => {
-  if (msg === 'cpu') process.send({ cpu: process.cpuUsage() });
-  else if (msg === 'close') {
+  if (msg === 'stats') {
+    // CPU seconds with this process's own clock: a reply delayed by a busy event loop must not
+    // stretch the harness's window.
+    const u = process.cpuUsage();
+    process.send({ stats: { procs: [{ cpu: (u.user + u.system) / 1e6, t: performance.now() / 1000 }], conns: [conns()] } });
+  } else if (msg === 'close') {
     await Promise.race([closeAll(), new Promise((r) => setTimeout(r, 1000))]);
     process.exit(0);
   }

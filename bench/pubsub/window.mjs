@@ -1,0 +1,30 @@
+// The measurement window shared by the fan-out and chat scenarios: deliveries counted by the load
+// generator, CPU of the servers (each over its own clock), of redis-server, of the generator, and
+// of everything else on the machine (/proc/stat minus those) — the last says how much other work
+// was competing for the 2 cores while the row was measured.
+import { performance } from 'node:perf_hooks';
+import { tally } from './load.mjs';
+import { machineBusy, procCpu, serverCores, serverStats } from './servers.mjs';
+
+export async function openWindow(set, redis) {
+  const s = await serverStats(set);
+  tally.histOn = true;
+  return { s, redis: redis.pid ? procCpu(redis.pid) : 0, gen: process.cpuUsage(), busy: machineBusy(), d: tally.delivered, t: performance.now() };
+}
+
+export async function closeWindow(w, set, redis) {
+  tally.histOn = false;
+  const d = tally.delivered, t = performance.now(), gen = process.cpuUsage(w.gen), busy = machineBusy();
+  const redisCpu = redis.pid ? procCpu(redis.pid) - w.redis : 0;
+  const s = await serverStats(set);
+  const secs = (t - w.t) / 1000, deliveries = d - w.d, cores = serverCores(w.s, s);
+  const redisCores = redisCpu / secs, genCores = (gen.user + gen.system) / 1e6 / secs;
+  return {
+    secs, deliveries, deliveriesPerSec: deliveries / secs,
+    p50: tally.pct(0.5), p99: tally.pct(0.99),
+    serverCpuPct: cores * 100, serverUsPerDelivery: (cores * 1e6) / (deliveries / secs),
+    redisCpuPct: redisCores * 100, genCpuPct: genCores * 100,
+    otherCpuPct: Math.max(0, ((busy - w.busy) / secs - cores - redisCores - genCores) * 100),
+    split: s.conns,
+  };
+}
