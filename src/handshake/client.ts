@@ -138,8 +138,17 @@ export function validateUpgradeResponse(res: ParsedResponse, expect: UpgradeExpe
   if (accept === undefined) fail('Missing Sec-WebSocket-Accept header in server response');
   if (accept !== computeAccept(expect.key)) fail('Invalid Sec-WebSocket-Accept header in server response');
 
+  return validateNegotiation(res.headers, expect);
+}
+
+/**
+ * The negotiation part of a server's answer, common to HTTP/1.1's 101 and HTTP/2's 200 (RFC
+ * 8441 § 5 carries the same headers): the subprotocol must have been offered (one at most), and
+ * every accepted extension offered and accepted once. Throws HandshakeError (status 0).
+ */
+export function validateNegotiation(headers: Readonly<Record<string, string | undefined>>, expect: Omit<UpgradeExpectation, 'key'>): ValidatedResponse {
   let protocol = '';
-  const protocolHeader = res.headers['sec-websocket-protocol'];
+  const protocolHeader = headers['sec-websocket-protocol'];
   if (protocolHeader !== undefined) {
     if (expect.protocols.length === 0) fail('Server sent a subprotocol but none was requested');
     if (!expect.protocols.includes(protocolHeader)) fail(`Server sent an invalid subprotocol: ${JSON.stringify(protocolHeader)}`);
@@ -147,7 +156,7 @@ export function validateUpgradeResponse(res: ParsedResponse, expect: UpgradeExpe
   }
 
   let extensions: ExtensionOffer[] = [];
-  const extensionHeader = res.headers['sec-websocket-extensions'];
+  const extensionHeader = headers['sec-websocket-extensions'];
   if (extensionHeader !== undefined) {
     try {
       extensions = parseExtensions(extensionHeader);

@@ -24,8 +24,21 @@ export { parseOffer, selectSubprotocol, type ClientOffer, type SubprotocolChoose
 export { acceptLines, refusalResponse, serializeResponse, type ResponseHeaders } from './server-responses.js';
 export {
   buildUpgradeRequest,
+  validateNegotiation,
   validateUpgradeResponse,
   type UpgradeExpectation,
   type UpgradeRequestOptions,
   type ValidatedResponse,
 } from './client.js';
+export {
+  buildConnectRequest,
+  checkConnectRequest,
+  checkConnectStatus,
+  connectAcceptLines,
+  connectRefusal,
+  connectResponseHeaders,
+  isWebSocketConnect,
+  type ConnectRefusal,
+  type ConnectRequestOptions,
+  type H2Headers,
+} from './h2-connect.js';
