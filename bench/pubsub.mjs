@@ -31,7 +31,7 @@ const config = {
   scenarios: list('scenarios', 'fanout,chat,workers'),
   rounds: Number(opt('rounds', 3)),
   warmup: Number(opt('warmup', 500)),
-  duration: Number(opt('duration', 3000)),
+  duration: Number(opt('duration', 2500)),
   impls: list('impls', REDIS_IMPLS.join(',')),
   subs: nums('subs', '100,1000'),
   sizes: nums('sizes', '64,1024'),
@@ -43,6 +43,8 @@ const config = {
   window: Number(opt('window', 32)),
   workerWindow: Number(opt('workers-window', 32)),
   out: opt('out', path.join(here, 'RESULTS-pubsub.md')),
+  // Set with SOCKWIRE_DIST when the build came from a clean export of a commit rather than this checkout.
+  commit: process.env.PUBSUB_COMMIT ?? '',
   json: opt('json', ''),
 };
 for (const s of config.scenarios) if (!['fanout', 'chat', 'workers'].includes(s)) throw new Error(`unknown scenario ${s}`);

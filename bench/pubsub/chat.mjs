@@ -10,7 +10,7 @@ import { MAX_PUBLISHERS, checks, connect, message, nowUs, sleep, tally, until } 
 import { startServers, stopServers } from './servers.mjs';
 import { closeWindow, openWindow } from './window.mjs';
 
-const DRAIN_MS = 15_000;
+const DRAIN_MS = 10_000;
 
 export async function measureChat({ impl, size, conns: n, rate, warmup, duration }, redis, dist) {
   if (n > MAX_PUBLISHERS || n < 2) throw new Error(`chat needs 2..${MAX_PUBLISHERS} connections, got ${n}`);
