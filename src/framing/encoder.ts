@@ -1,3 +1,4 @@
+import { cutCloseReason } from './close-frame.js';
 import { copyMasked, maskFramePayload, writeMaskKey } from './mask.js';
 import { Opcode } from './opcodes.js';
 
@@ -147,9 +148,14 @@ export function encodeFragments(
   return out;
 }
 
-/** Close frame payload: 2-byte code then the UTF-8 reason; empty when no code is given. */
-export function encodeClosePayload(code?: number, reason = ''): Buffer {
+/**
+ * Close frame payload: 2-byte code then the UTF-8 reason; empty when no code is given. The
+ * reason is cut on a character boundary to 123 bytes, so the frame never breaks the 125-byte
+ * control-frame limit (§5.5) whoever built the reason; the faces refuse longer ones before this.
+ */
+export function encodeClosePayload(code?: number, text = ''): Buffer {
   if (code === undefined) return Buffer.alloc(0);
+  const reason = cutCloseReason(text);
   const len = Buffer.byteLength(reason, 'utf8');
   const out = Buffer.allocUnsafe(2 + len);
   out.writeUInt16BE(code, 0);

@@ -18,5 +18,5 @@ export {
 export type { FrameOptions } from './encoder.js';
 export { FrameDecoder, DEFAULT_MAX_FRAGMENTS } from './decoder.js';
 export type { DecoderOptions, DecoderHandler } from './decoder.js';
-export { parseClosePayload } from './close-frame.js';
+export { MAX_CLOSE_REASON_BYTES, cutCloseReason, parseClosePayload } from './close-frame.js';
 export type { ClosePayload } from './close-frame.js';

@@ -4,6 +4,7 @@ import {
   FrameDecoder,
   Opcode,
   ProtocolError,
+  cutCloseReason,
   encodeClosePayload,
   encodeFragments,
   encodeFrame,
@@ -293,10 +294,14 @@ export class Protocol {
     return this.#closing.start(code, reason);
   }
 
-  /** Fails the connection for a local reason (e.g. a policy violation), with `code` in the Close frame. */
+  /**
+   * Fails the connection for a local reason (e.g. a policy violation), with `code` in the Close
+   * frame and `reason` cut to 123 UTF-8 bytes on a character boundary.
+   */
   fail(code: number, reason: string): void {
     if (!(Number.isInteger(code) && isValidWireCloseCode(code))) throw new RangeError(`invalid close code ${code}`);
-    const text = reason.length > 123 ? reason.slice(0, 123) : reason;
+    // Cut by UTF-8 bytes on a character boundary: slicing UTF-16 units could exceed 123 bytes.
+    const text = cutCloseReason(reason);
     this.#closing.fail(new ProtocolError(code, text), text);
   }
 

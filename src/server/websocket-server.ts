@@ -212,6 +212,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
    * closed (each is dropped if it does not finish the closing handshake within `closeTimeout`).
    */
   shutdown(code = 1001, reason = 'Server shutting down'): Promise<void> {
+    // Refused before anything closes: each client's close() would throw it half-way through them.
+    if (Buffer.byteLength(reason) > 123) throw new RangeError('The message must not be greater than 123 bytes');
     const waits: Array<Promise<void>> = [];
     if (this.state !== CLOSED) waits.push(new Promise<void>((resolve) => this.close(() => resolve())));
     this.front?.destroyAll();
