@@ -14,17 +14,26 @@ import { Connection, type ConnectionEvents } from '../connection/connection.js';
  */
 const BASE_OPTIONS: ClientOptions = { maxPayload: 0, followRedirects: false };
 
+/**
+ * The browser API has no proxy option; Node's own fetch() and WebSocket follow HTTP_PROXY /
+ * HTTPS_PROXY / NO_PROXY when NODE_USE_ENV_PROXY=1 or --use-env-proxy asks them to, and so does
+ * this face (looked at for each connection; otherwise the environment is not read).
+ */
+export function envProxyRequested(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): boolean {
+  return env['NODE_USE_ENV_PROXY'] === '1' || execArgv.includes('--use-env-proxy') || /(^|\s)--use-env-proxy(\s|$)/.test(env['NODE_OPTIONS'] ?? '');
+}
+
 /** Creates the connection for `events` and starts its opening handshake. */
 export function openConnection(events: ConnectionEvents, record: URL, protocols: readonly string[]): Connection {
   const connection = new Connection(events);
   let target = record.href;
-  let options = BASE_OPTIONS;
+  let options: ClientOptions = envProxyRequested() ? { ...BASE_OPTIONS, proxy: 'env' } : BASE_OPTIONS;
   if (record.username !== '' || record.password !== '') {
     const bare = new URL(record.href);
     bare.username = '';
     bare.password = '';
     target = bare.href;
-    options = { ...BASE_OPTIONS, headers: { Authorization: basicAuth(record.username, record.password) } };
+    options = { ...options, headers: { Authorization: basicAuth(record.username, record.password) } };
   }
   try {
     startClient(connection, target, [...protocols], options, 'web');
