@@ -16,12 +16,17 @@ export type { ServerOptions, VerifyClient, VerifyClientInfo } from './server/opt
 export type { WebSocketServerEventMap } from './server/event-map.js';
 export type { UpgradeRequest } from './server/upgrade-request.js';
 export type { ClientOptions } from './client/options.js';
+export type { ProxyOption, ProxyTable } from './client/proxy-route.js';
 export type { ConnectionOptions } from './connection/options.js';
 export { CloseCode, ErrorCode, ProtocolError, ProtocolRangeError } from './framing/index.js';
 export type { ErrorCodeValue } from './framing/index.js';
 export { HandshakeError } from './handshake/index.js';
 export { LocalBroker, ClusterBroker, ClusterRelay, BrokerBase } from './pubsub/index.js';
 export type { Broker, BrokerSink, BrokerStats, RecoveryInfo, TopicStats, SlowPolicy, Envelope } from './pubsub/index.js';
+export type { HistoryPage, HistoryPolicy, Position, PositionedEnvelope, ResyncReason, SubscribeResult } from './pubsub/index.js';
+export type { HistoryRead } from './pubsub/resume.js';
+export type { PubSubV1Options } from './pubsub/pubsub-v1-session.js';
+export { PUBSUB_V1, decodeMessageFrame, encodePublishFrame } from './pubsub/subprotocol.js';
 
 import { WebSocket } from './ws/websocket.js';
 import { WebSocketServer } from './server/websocket-server.js';
