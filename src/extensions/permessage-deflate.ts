@@ -10,6 +10,8 @@ import {
 } from './deflate-options.js';
 import { PERMESSAGE_DEFLATE, type DeflateAgreement } from './deflate-params.js';
 import { SerialQueue } from './serial-queue.js';
+import type { SharedCompressor } from '../protocol/types.js';
+import { sharedDeflater } from './shared-deflate.js';
 import type { CodecError, MessageCodec } from './types.js';
 import { sharedZlibLimiter } from './zlib-limiter.js';
 
@@ -68,6 +70,8 @@ export function createDeflateCodec(
 class PerMessageDeflateCodec implements MessageCodec {
   readonly name = PERMESSAGE_DEFLATE;
   readonly threshold: number;
+  /** Without context takeover on our side, one compression serves every codec configured alike. */
+  readonly shared: SharedCompressor | null;
 
   private readonly deflateOptions: zlib.ZlibOptions;
   private readonly inflateOptions: zlib.ZlibOptions;
@@ -117,7 +121,11 @@ class PerMessageDeflateCodec implements MessageCodec {
       windowBits: agreed[`${theirs}MaxWindowBits`],
       flush: zlib.constants.Z_SYNC_FLUSH,
     };
-    const limiter = sharedZlibLimiter(options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT);
+    const concurrencyLimit = options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT;
+    this.shared = this.deflateTakeover
+      ? null
+      : sharedDeflater({ windowBits: this.deflateOptions.windowBits!, level, memLevel, strategy, concurrencyLimit });
+    const limiter = sharedZlibLimiter(concurrencyLimit);
     this.compressQueue = new SerialQueue(limiter);
     this.decompressQueue = new SerialQueue(limiter);
   }

@@ -1,3 +1,5 @@
+import type { SharedCompressor } from '../protocol/types.js';
+
 /**
  * One extension as it appears in a Sec-WebSocket-Extensions header, already parsed by the
  * handshake layer: parameter values are unquoted, and a parameter without a value is `true`.
@@ -50,4 +52,6 @@ export interface MessageCodec {
    * never invoked; later calls report an error.
    */
   close(): void;
+  /** Set when the compressed bytes depend on nothing but the message (see the protocol's MessageCodec). */
+  readonly shared?: SharedCompressor | null;
 }

@@ -6,6 +6,6 @@
 export { Protocol, DEFAULT_MAX_PAYLOAD, DEFAULT_COMPRESS_THRESHOLD } from './protocol.js';
 export type { SendOptions } from './protocol.js';
 export { ReadyState } from './types.js';
-export type { CloseInfo, MessageCodec, ProtocolHandler, ProtocolOptions, ReadyStateValue, Role } from './types.js';
+export type { CloseInfo, MessageCodec, ProtocolHandler, ProtocolOptions, ReadyStateValue, Role, SharedCompressor } from './types.js';
 export { CloseCode, ErrorCode, Opcode, ProtocolError, ProtocolRangeError, isValidWireCloseCode } from '../framing/index.js';
 export type { ErrorCodeValue } from '../framing/index.js';

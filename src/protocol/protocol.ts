@@ -22,6 +22,7 @@ import {
   type ProtocolHandler,
   type ProtocolOptions,
   type ReadyStateValue,
+  type SharedCompressor,
 } from './types.js';
 
 /** The default `maxPayload`: 16 MiB. */
@@ -219,8 +220,7 @@ export class Protocol {
     this.#sendingOpcode = fin ? 0 : continuing ? this.#sendingOpcode : opcode;
 
     const compress =
-      this.#codec !== null && fin && !continuing && options?.compress !== false &&
-      data.length >= this.#compressThreshold;
+      this.#codec !== null && fin && !continuing && options?.compress !== false && this.#atThreshold(data, byteLength);
     if (compress) {
       this.#sendCompressed(typeof data === 'string' ? Buffer.from(data, 'utf8') : data, opcode, cb);
       return true;
@@ -257,6 +257,11 @@ export class Protocol {
     return !this.#closing.closeSent && !this.#eofPending;
   }
 
+  /** Frames may still be written: no Close frame was sent and the transport has not ended. */
+  get writable(): boolean {
+    return this.#canWrite;
+  }
+
   /** A message sent with `fin: false` is still open: only its continuation may follow. */
   get midMessage(): boolean {
     return this.#sendingOpcode !== 0;
@@ -270,6 +275,42 @@ export class Protocol {
   /** Whether sent messages still wait for their compression (frames sent since queue behind them). `onSendsFlushed` tells when none does. */
   get sendsQueued(): boolean {
     return this.#pending.length > 0;
+  }
+
+  /**
+   * The codec's shared compressor (set when its output depends on nothing but the message), or
+   * null: messages fanned out to many connections may then be compressed once for all of them.
+   */
+  get sharedCompressor(): SharedCompressor | null {
+    return this.#codec?.shared ?? null;
+  }
+
+  /** Outgoing messages smaller than this many bytes are sent uncompressed. */
+  get compressThreshold(): number {
+    return this.#compressThreshold;
+  }
+
+  /**
+   * Sends a message whose frames are made elsewhere and arrive later (compressed once for many
+   * connections): it takes its place in the send order now, as a message being compressed
+   * does, and whatever is sent after it waits for it. Returns the function that hands its
+   * frames over — or the error that kept them from being made, which fails the connection
+   * with 1011 as a failed compression of its own does — or null when closing began or a
+   * fragmented message is open (nothing is queued). The frames must suit this connection.
+   */
+  sendDeferred(cb?: WriteCallback): ((err: Error | null, frames?: readonly Buffer[]) => void) | null {
+    if (!this.#canWrite || this.#sendingOpcode !== 0) return null;
+    const item: Pending = { frames: null, cb };
+    this.#pending.push(item);
+    return (err, frames) => {
+      // Nothing to do once the connection is over or the item was dropped with the rest.
+      if (this.#closeInfo !== null || !this.#pending.includes(item)) return;
+      if (err !== null || frames === undefined) this.#compressionFailed(err ?? new Error('no output'));
+      else {
+        item.frames = frames as Buffer[];
+        this.#flushPending();
+      }
+    };
   }
 
   /** Sends a Ping (payload at most 125 bytes, else RangeError); false once a Close frame was sent. */
@@ -429,16 +470,7 @@ export class Protocol {
     this.#codec!.compress(data, (err, out) => {
       if (this.#closeInfo !== null) return;
       if (err || !out) {
-        const cause = err ?? new Error('no output');
-        const error = new ProtocolError(CloseCode.InternalError, `compression failed: ${cause.message}`, ErrorCode.ExtensionFailed, { cause });
-        // Nothing queued can reach the wire in order any more; our Close, if queued, still does.
-        for (const p of this.#pending.splice(0)) {
-          if (p.close) this.#writeFrames(p.frames!, undefined);
-          else p.cb?.(error);
-        }
-        // Closing had already ended and only waited for this; otherwise this fails it (1011).
-        if (this.#draining !== null) this.#settleDrain(true);
-        else this.#closing.fail(error);
+        this.#compressionFailed(err ?? new Error('no output'));
         return;
       }
       item.frames = this.#fragmentSize > 0
@@ -446,6 +478,27 @@ export class Protocol {
         : encodeFrame(opcode, out, { rsv1: true, mask: this.#frameMask() });
       this.#flushPending();
     });
+  }
+
+  /** Whether a message is large enough to compress: its size in bytes (as ws counts it), text as UTF-8. */
+  #atThreshold(data: string | Buffer, byteLength: number | undefined): boolean {
+    const threshold = this.#compressThreshold;
+    if (data.length >= threshold || typeof data !== 'string') return data.length >= threshold;
+    // A string has at least as many UTF-8 bytes as UTF-16 units and at most three times as many.
+    return data.length * 3 >= threshold && (byteLength ?? Buffer.byteLength(data)) >= threshold;
+  }
+
+  /** A message could not be compressed: the connection fails with 1011. */
+  #compressionFailed(cause: Error): void {
+    const error = new ProtocolError(CloseCode.InternalError, `compression failed: ${cause.message}`, ErrorCode.ExtensionFailed, { cause });
+    // Nothing queued can reach the wire in order any more; our Close, if queued, still does.
+    for (const p of this.#pending.splice(0)) {
+      if (p.close) this.#writeFrames(p.frames!, undefined);
+      else p.cb?.(error);
+    }
+    // Closing had already ended and only waited for this; otherwise this fails it (1011).
+    if (this.#draining !== null) this.#settleDrain(true);
+    else this.#closing.fail(error);
   }
 
   #sendControl(opcode: number, payload: Buffer): boolean {

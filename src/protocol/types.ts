@@ -37,6 +37,21 @@ export interface MessageCodec {
   ): void;
   /** Releases the codec's resources (zlib streams); called once when the connection closes. */
   close(): void;
+  /**
+   * Set when this codec's compressed output depends on nothing but the message (no context is
+   * carried between messages): a compressor that gives the very same bytes, shared by every
+   * codec configured alike, so one compression serves a message fanned out to all of them.
+   */
+  readonly shared?: SharedCompressor | null;
+}
+
+/**
+ * Compresses whole messages without context, identically for every connection that uses it:
+ * one instance per parameter set, so two connections with the same instance can be sent the
+ * same compressed bytes. Output is the message's compressed payload as it goes on the wire.
+ */
+export interface SharedCompressor {
+  compress(data: Buffer, cb: (err: Error | null, out?: Buffer) => void): void;
 }
 
 /** Options of a `Protocol`; only `role` is required. */

@@ -17,12 +17,16 @@ const DOCUMENTED = [
   'midMessage',
   'compressing',
   'sendsQueued',
+  'writable',
+  'sharedCompressor',
+  'compressThreshold',
   // bytes in
   'receive',
   'receiveEof',
   // commands in
   'send',
   'sendFrames',
+  'sendDeferred',
   'ping',
   'pong',
   'close',
