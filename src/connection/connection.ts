@@ -88,6 +88,8 @@ export class Connection {
   private appPaused = false;
   /** The connection's failure was reported ('error' comes at most once, as in ws). */
   private errorReported = false;
+  /** Fan-out deliveries held behind the application's open fragmented message, in order; null when none. */
+  private held: HeldShared[] | null = null;
 
   constructor(readonly events: ConnectionEvents) {}
 
@@ -143,57 +145,133 @@ export class Connection {
     }
     const large = this.out.begin(size);
     core.send(payload, binary, options, this.out.afterWrite, size);
+    // The application's fragmented message is finished: what fan-out held behind it goes now.
+    if (this.held !== null && !core.midMessage) this.releaseHeld(core);
     return this.out.end(large);
   }
 
   /**
-   * Sends a message framed once for many connections (`WebSocketServer#broadcast`).
-   * Connections that must frame for themselves (clients mask; permessage-deflate compresses
-   * per connection) fall back to `send`.
+   * Sends a message framed once for many connections (`PreparedMessage`), with its callback:
+   * as one delivery of a fan-out (see `sendShared`). Returns true while the socket is below
+   * its high-water mark, as `send()` does.
    */
   sendPrepared(message: PreparedMessage, cb?: WriteCallback): boolean {
     const core = this.core;
-    if (core === null || core.role !== 'server' || core.compressing || this.out.ordering) {
-      return this.send(message.data, message.isBinary, undefined, cb);
-    }
-    if (this.lifecycle.state !== ReadyState.OPEN || core.readyState !== ReadyState.OPEN || core.midMessage) {
+    if (core === null || this.out.ordering) return this.send(message.data, message.isBinary, undefined, cb);
+    if (this.lifecycle.state !== ReadyState.OPEN || core.readyState !== ReadyState.OPEN || !core.writable) {
       this.rejectSend(message.size, cb);
       return false;
     }
-    // true while the socket is below its high-water mark, as for send().
-    return this.writeShared(core, message, cb) === true;
+    return this.deliverShared(core, message, undefined, cb) === true;
   }
 
   /**
-   * One delivery of a fan-out (broadcast, topics): the shared frame where it serves, this
-   * connection's own encoding where it must frame for itself (permessage-deflate, a client,
-   * sends waiting behind a Blob), with `compress` as given. Returns whether the message was
-   * taken. Never while the application is in the middle of a fragmented message (`fin:
-   * false`): a shared message would be spliced into it, so this delivery is refused instead.
+   * One delivery of a fan-out (broadcast, topics), with `compress` as given: the shared frame
+   * where it serves — the plain one, or the one compressed once for every connection whose
+   * compressor keeps no context and has the same parameters — else this connection's own
+   * encoding (a client masks; a compressor that keeps context compresses for itself alone).
+   * Returns whether the message was taken. It keeps its place among this socket's sends:
+   * behind a Blob being read it waits its turn, and while the application is in the middle of
+   * a fragmented message of its own (`fin: false`) it is held and written right after the
+   * final fragment (dropped, and reported through `message.onHeldDropped`, if the connection
+   * closes first).
    */
   sendShared(message: PreparedMessage, compress?: boolean): boolean {
     const core = this.core;
-    if (core === null || this.lifecycle.state !== ReadyState.OPEN || core.readyState !== ReadyState.OPEN || core.midMessage) return false;
-    if (core.role !== 'server' || core.compressing || this.out.ordering) {
-      const before = this.out.buffered;
-      this.send(message.data, message.isBinary, compress === undefined ? undefined : { compress });
-      return this.out.buffered > before || (message.size === 0 && this.lifecycle.state === ReadyState.OPEN);
+    if (core === null || this.lifecycle.state !== ReadyState.OPEN || core.readyState !== ReadyState.OPEN || !core.writable) return false;
+    if (this.out.ordering) {
+      this.sendInOrder(message.data, message.isBinary, new SharedSend(message, compress), undefined);
+      return true;
     }
-    return this.writeShared(core, message, undefined) !== null;
+    return this.deliverShared(core, message, compress, undefined) !== null;
   }
 
   /**
-   * Writes a message's shared frame: null if refused (over `maxBufferedAmount`), else whether
-   * the socket is still below its high-water mark.
+   * For fan-out's `slow` policy: the socket is above its high-water mark, or the deliveries
+   * held behind the application's open fragmented message have reached it.
    */
-  private writeShared(core: Protocol, message: PreparedMessage, cb: WriteCallback | undefined): boolean | null {
-    if (!this.out.admit(message.size, cb)) {
+  get sharedBackedUp(): boolean {
+    if (this.out.backedUp) return true;
+    const held = this.held;
+    if (held === null) return false;
+    let bytes = 0;
+    for (const h of held) bytes += h.message.size;
+    return bytes >= (this.socket?.writableHighWaterMark ?? 16 * 1024);
+  }
+
+  /**
+   * Writes (or holds) one delivery of a shared message on an open, writable core: null if
+   * refused (over `maxBufferedAmount`), else whether the socket is still below its high-water mark.
+   */
+  private deliverShared(core: Protocol, message: PreparedMessage, compress: boolean | undefined, cb: WriteCallback | undefined): boolean | null {
+    if (core.midMessage) return this.hold(message, compress, cb);
+    const size = message.size;
+    const compressing = core.compressing && compress !== false && size >= core.compressThreshold;
+    const compressor = compressing ? core.sharedCompressor : null;
+    if (!this.out.admit(size, cb)) {
+      this.overflow(size, cb);
+      return null;
+    }
+    if (compressor !== null) {
+      // Its place in the send order is taken now; the frame follows when the one compression
+      // for this parameter set is done (at once if another socket already had it made).
+      message.compressed(compressor, core.sendDeferred(this.out.afterWrite)!);
+      return !this.out.backedUp;
+    }
+    const large = this.out.begin(size);
+    if (core.role === 'server' && !compressing) core.sendFrames(message.frames, this.out.afterWrite);
+    else core.send(message.data, message.isBinary, compress === false ? NO_COMPRESS : undefined, this.out.afterWrite, size);
+    return this.out.end(large);
+  }
+
+  /**
+   * Holds a delivery while the application's fragmented message is open: a shared message
+   * must never be spliced into it. It counts in bufferedAmount (and against
+   * `maxBufferedAmount`) at once, as a queued send does.
+   */
+  private hold(message: PreparedMessage, compress: boolean | undefined, cb: WriteCallback | undefined): boolean | null {
+    const out = this.out;
+    if (out.limit > 0 && out.buffered + message.size > out.limit) {
       this.overflow(message.size, cb);
       return null;
     }
-    const large = this.out.begin(message.size);
-    core.sendFrames(message.frames, this.out.afterWrite);
-    return this.out.end(large);
+    out.buffered += message.size;
+    (this.held ??= []).push({ message, compress, cb });
+    return !out.backedUp;
+  }
+
+  /** The application's fragmented message is finished: the deliveries held behind it go, in order. */
+  private releaseHeld(core: Protocol): void {
+    const held = this.held!;
+    this.held = null;
+    for (let i = 0; i < held.length; i++) {
+      const h = held[i]!;
+      this.out.buffered -= h.message.size;
+      // A refusal (over maxBufferedAmount) was reported by overflow(); one that can no longer
+      // be written (overflow closed the connection) is dropped with the rest.
+      if (!core.writable || this.lifecycle.state !== ReadyState.OPEN) {
+        this.held = held.slice(i);
+        for (const rest of this.held) this.out.buffered += rest.message.size;
+        this.dropHeld();
+        return;
+      }
+      this.deliverShared(core, h.message, h.compress, h.cb);
+    }
+  }
+
+  /**
+   * The connection closed while deliveries were held behind an unfinished fragmented message:
+   * they never leave. Their bytes stay in bufferedAmount (data queued and never sent, as for
+   * other sends); each callback learns why, and each message's fan-out counts the drop.
+   */
+  private dropHeld(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    for (const h of held) {
+      if (h.cb) process.nextTick(h.cb, new Error('The connection closed before the fragmented message this message waited behind was finished'));
+      h.message.onHeldDropped?.();
+    }
   }
 
   private sendInOrder(data: SendData, binary: boolean | undefined, options: ConnectionSendOptions | undefined, cb: WriteCallback | undefined): boolean {
@@ -248,7 +326,8 @@ export class Connection {
       const data = entry.data!;
       switch (entry.kind) {
         case 'message':
-          this.write(data, entry.binary, entry.options, entry.cb);
+          if (entry.options instanceof SharedSend) this.sendQueuedShared(entry.options, entry.cb);
+          else this.write(data, entry.binary, entry.options, entry.cb);
           break;
         case 'close':
           this.core!.close(entry.code ?? (data === '' ? undefined : 1000), data as string);
@@ -258,6 +337,13 @@ export class Connection {
       }
     }
     this.readNext();
+  }
+
+  /** A fan-out delivery that waited behind a Blob goes now (held, if a fragmented message is open by then). */
+  private sendQueuedShared(send: SharedSend, cb: WriteCallback | undefined): void {
+    const core = this.core;
+    if (core === null || core.readyState !== ReadyState.OPEN || !core.writable) this.rejectSend(send.message.size, cb);
+    else this.deliverShared(core, send.message, send.compression, cb);
   }
 
   /**
@@ -548,6 +634,7 @@ export class Connection {
 
   /** @internal */
   _onCoreClosed(info: CloseInfo): void {
+    this.dropHeld();
     // A Blob that waited for a compression the core has now abandoned is read all the same:
     // its send, and those behind it, then learn that they will never leave.
     if (this.out.ordering) this.readNext();
@@ -620,6 +707,29 @@ export class Connection {
     if (cb) process.nextTick(cb, notOpenError(this.lifecycle.state));
   }
 }
+
+/** A fan-out delivery held behind the application's open fragmented message. */
+interface HeldShared {
+  message: PreparedMessage;
+  compress: boolean | undefined;
+  cb: WriteCallback | undefined;
+}
+
+/**
+ * A fan-out delivery queued behind a Blob, in the place of a send's options: it is still the
+ * shared message when its turn comes (a shared frame, held behind a fragmented message).
+ */
+class SharedSend implements ConnectionSendOptions {
+  /** A shared message is always whole. */
+  readonly fin = true;
+  constructor(
+    readonly message: PreparedMessage,
+    /** The fan-out's `compress` (not a send option's: the delivery decides with it). */
+    readonly compression: boolean | undefined,
+  ) {}
+}
+
+const NO_COMPRESS: ConnectionSendOptions = Object.freeze({ compress: false });
 
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 

@@ -8,6 +8,8 @@ import type { Envelope } from './envelope.js';
 export interface TopicSocket {
   readonly readyState: number;
   readonly socket: Duplex | null;
+  /** Above its high-water mark, counting deliveries held behind its open fragmented message (the `slow` policy's test). */
+  readonly sharedBackedUp: boolean;
   sendShared(message: PreparedMessage, compress?: boolean): boolean;
   terminate(): void;
   once(event: 'close', listener: () => void): unknown;
@@ -52,6 +54,11 @@ export interface TopicStats {
   skipped: number;
   /** Subscribers terminated for being slow ('terminate'). */
   terminated: number;
+  /**
+   * Deliveries held behind a subscriber's own open fragmented message (`send(…, { fin: false })`)
+   * and dropped because it closed before finishing that message (counted in `delivered` too).
+   */
+  dropped: number;
 }
 
 const OPEN = 1;
@@ -60,7 +67,9 @@ const OPEN = 1;
  * The topics of one server in one process: who subscribed to what, and publishing. A message
  * is framed once per topic per process (`PreparedMessage`: server frames are unmasked, so the
  * same bytes serve every subscriber) and written to each subscriber in subscription order.
- * Sockets with permessage-deflate get a per-socket `send` (they compress for themselves).
+ * With permessage-deflate it is compressed once per parameter set for the subscribers whose
+ * compressor keeps no context (server_no_context_takeover); those with context takeover
+ * compress their own copy.
  * Publishes go to local subscribers at once, then through the broker to other processes;
  * messages from other processes arrive through `receive`.
  */
@@ -73,7 +82,7 @@ export class TopicHub implements BrokerSink {
   private readonly socketTopics = new Map<TopicSocket, Set<string>>();
   private readonly topicStats = new Map<string, TopicStats>();
   /** Hub-wide counters (all topics, including those since emptied). */
-  readonly totals: TopicStats = { messages: 0, delivered: 0, skipped: 0, terminated: 0 };
+  readonly totals: TopicStats = { messages: 0, delivered: 0, skipped: 0, terminated: 0, dropped: 0 };
   private readonly ownsBroker: boolean;
 
   constructor(options: TopicHubOptions = {}) {
@@ -97,7 +106,7 @@ export class TopicHub implements BrokerSink {
     let set = this.subscribers.get(topic);
     if (!set) {
       this.subscribers.set(topic, (set = new Set()));
-      this.topicStats.set(topic, { messages: 0, delivered: 0, skipped: 0, terminated: 0 });
+      this.topicStats.set(topic, { messages: 0, delivered: 0, skipped: 0, terminated: 0, dropped: 0 });
       this.broker.subscribe(topic, this);
     }
     set.add(socket);
@@ -180,6 +189,15 @@ export class TopicHub implements BrokerSink {
     this.broker.unsubscribe(topic, this);
   }
 
+  /** A fan-out's message: a delivery held by a subscriber that then closed counts as dropped. */
+  private counted(message: PreparedMessage, stats: TopicStats): PreparedMessage {
+    message.onHeldDropped = () => {
+      stats.dropped++;
+      this.totals.dropped++;
+    };
+    return message;
+  }
+
   private fanOut(topic: string, data: string | Buffer, binary: boolean, compress: boolean | undefined, except: TopicSocket | null, slow: SlowPolicy): number {
     const set = this.subscribers.get(topic);
     if (!set) return 0;
@@ -191,7 +209,7 @@ export class TopicHub implements BrokerSink {
     let sent = 0;
     for (const socket of set) {
       if (socket === except || socket.readyState !== OPEN) continue;
-      if (slow !== 'queue' && socket.socket?.writableNeedDrain) {
+      if (slow !== 'queue' && socket.sharedBackedUp) {
         if (slow === 'terminate') {
           stats.terminated++;
           this.totals.terminated++;
@@ -202,10 +220,10 @@ export class TopicHub implements BrokerSink {
         }
         continue;
       }
-      // Framed once for all (lazily: deflate sockets compress their own copy, honouring
-      // `compress`); a socket that does not take it (closing, over its limit, mid-way through
-      // a fragmented message of its own) is counted as skipped, not delivered.
-      prepared ??= new PreparedMessage(data, binary);
+      // Framed (and compressed, per parameter set) once for all, lazily; a socket mid-way
+      // through a fragmented message of its own holds it until that message is finished. One
+      // that does not take it (closing, over its limit) is counted as skipped, not delivered.
+      prepared ??= this.counted(new PreparedMessage(data, binary), stats);
       if (socket.sendShared(prepared, compress)) {
         sent++;
       } else {

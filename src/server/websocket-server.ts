@@ -244,12 +244,12 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     for (const ws of this.live) {
       if (ws.readyState !== WebSocket.OPEN) continue;
       if (options.filter && !options.filter(ws)) continue;
-      if (slow !== 'queue' && ws.socket?.writableNeedDrain) {
+      if (slow !== 'queue' && ws.sharedBackedUp) {
         if (slow === 'terminate') ws.terminate();
         continue;
       }
-      // Not taken by a socket that is closing, over maxBufferedAmount or mid-way through a
-      // fragmented message of its own.
+      // Not taken by a socket that is closing or over maxBufferedAmount; one mid-way through a
+      // fragmented message of its own holds it until that message is finished.
       if (ws.sendShared(message)) sent++;
     }
     return sent;

@@ -207,6 +207,15 @@ export class WebSocket extends BrowserEventTarget {
     return this._conn.sendShared(message, compress);
   }
 
+  /**
+   * For a fan-out's `slow` policy: above the high-water mark, deliveries held behind an open
+   * fragmented message included.
+   * @internal
+   */
+  get sharedBackedUp(): boolean {
+    return this._conn.sharedBackedUp;
+  }
+
   /** Sends a Ping (payload at most 125 bytes; a Blob is read first); the peer answers with a Pong (`'pong'` event). */
   ping(data?: SendData | Callback, mask?: boolean | Callback, cb?: Callback): void {
     this.control(true, data, mask, cb);
