@@ -113,6 +113,30 @@ describe.skipIf(!HAVE_TINYPROXY || pair === null)('through tinyproxy', () => {
     expect(unreachable.error!.message).toMatch(/: 500 Unable to connect$/);
   });
 
+  it("'env': HTTPS_PROXY (with credentials) carries wss://, HTTP_PROXY ws://, NO_PROXY exempts a host", async () => {
+    const names = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'] as const;
+    const saved = names.map((n) => [n, process.env[n]] as const);
+    try {
+      for (const n of names) delete process.env[n];
+      process.env['HTTPS_PROXY'] = withAuth(guarded);
+      process.env['HTTP_PROXY'] = open.url;
+      process.env['NO_PROXY'] = 'example.invalid, .localdomain';
+      const [g, o] = [guarded.connects().length, open.connects().length];
+      expect(await roundTrip(new WebSocket(`wss://localhost:${secure.port}/`, { proxy: 'env', ca: pair!.cert }), 'e1')).toBe('e1');
+      expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' }), 'e2')).toBe('e2');
+      expect(guarded.connects().slice(g)).toEqual([`localhost:${secure.port}`]);
+      expect(open.connects().slice(o)).toEqual([`127.0.0.1:${plain.port}`]);
+      process.env['NO_PROXY'] = `127.0.0.1:${plain.port}`;
+      expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' }), 'e3')).toBe('e3');
+      expect(open.connects().slice(o)).toEqual([`127.0.0.1:${plain.port}`]);
+    } finally {
+      for (const [n, v] of saved) {
+        if (v === undefined) delete process.env[n];
+        else process.env[n] = v;
+      }
+    }
+  });
+
   it('many sockets at once each get their own tunnel', async () => {
     const before = open.connects().length;
     const sockets = Array.from({ length: 8 }, (_, i) => new WebSocket(`ws://127.0.0.1:${plain.port}/n${i}`, { proxy: open.url }));
