@@ -1,17 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import {
   HandshakeError,
-  acceptLines,
+  checkConnectRequest,
   checkUpgradeRequest,
   formatExtensions,
   headerTable,
   parseOffer,
   selectSubprotocol,
-  serializeResponse,
   type ClientOffer,
   type HeaderTable,
   type ResponseHeaders,
@@ -24,6 +24,9 @@ import { WebSocket } from '../ws/websocket.js';
 import { TopicHub, type SlowPolicy, type TopicStats } from '../pubsub/topic-hub.js';
 import { SERVER_DEFAULTS, type ResolvedServerOptions, type ServerOptions, type VerifyClientAsync, type VerifyClientSync } from './options.js';
 import { abortHandshake } from './responses.js';
+import { Http1Reply, type HandshakeReply } from './reply.js';
+import { Http2Reply } from './http2-reply.js';
+import { attachHttp2, isHttp2Request, isHttp2Server } from './http2-attach.js';
 import type { WebSocketServerEventMap } from './event-map.js';
 import { HttpFront } from './standalone.js';
 
@@ -33,9 +36,6 @@ const kUpgraded = Symbol('sockwire.upgraded');
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
-
-/** An HTTP/1.1 client's offer with the key its 101 must answer. */
-type UpgradeOffer = ClientOffer & { key: string };
 
 /** Options of `wss.broadcast()`. */
 export interface BroadcastOptions {
@@ -165,8 +165,15 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
    * followed the request. `cb(ws, req)` runs on success. A malformed request is answered (400,
    * 405, 426 for version 8...) unless the server has 'wsClientError' listeners, which then get
    * `(error, socket, req)` and the socket to deal with. Throws if called twice with one socket.
+   *
+   * An HTTP/2 request (node:http2's `Http2ServerRequest` of an extended CONNECT, RFC 8441) is
+   * accepted too: the WebSocket then runs over `req.stream` (`socket` and `head` are not used).
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
+    if (isHttp2Request(req)) {
+      this.upgradeHttp2(req, cb);
+      return;
+    }
     const table = headerTable(req);
     // As ws, the Upgrade value Node made of the request: a header line Node dropped (past the
     // server's maxHeadersCount) cannot be read ('Invalid Upgrade header').
@@ -303,20 +310,45 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       this.clientError(err as HandshakeError, req, socket);
       return;
     }
-    if (!this.shouldHandle(req)) {
-      abortHandshake(socket, 400);
+    this.negotiate(req, headers, new Http1Reply(socket, head, key), cb);
+  }
+
+  /**
+   * An extended CONNECT on an HTTP/2 stream (RFC 8441): its own request checks, then the same
+   * hooks and negotiation as an HTTP/1.1 upgrade. The request is node:http2's (`httpVersion`
+   * '2.0', pseudo-headers among its headers), handed to hooks and 'connection' as it is.
+   */
+  private upgradeHttp2(req: Http2ServerRequest, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
+    const stream = req.stream;
+    const request = req as unknown as IncomingMessage;
+    stream.on('error', destroyOnError);
+    const headers = headerTable(req);
+    let key: string | undefined;
+    try {
+      key = checkConnectRequest(headers);
+    } catch (err) {
+      this.clientError(err as HandshakeError, request, new Http2Reply(stream, undefined));
       return;
     }
-    let offer: UpgradeOffer;
+    this.negotiate(request, headers, new Http2Reply(stream, key), cb);
+  }
+
+  /** What follows the transport's own request checks, common to HTTP/1.1 and HTTP/2, in ws's order. */
+  private negotiate(req: IncomingMessage, headers: HeaderTable, reply: HandshakeReply, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
+    if (!this.shouldHandle(req)) {
+      reply.refuse(400);
+      return;
+    }
+    let offer: ClientOffer;
     try {
-      offer = { ...parseOffer(headers, this.deflateOptions !== null), key };
+      offer = parseOffer(headers, this.deflateOptions !== null);
     } catch (err) {
-      this.clientError(err as HandshakeError, req, socket);
+      this.clientError(err as HandshakeError, req, reply);
       return;
     }
     const { allowedOrigins, verifyClient } = this.options;
     if (allowedOrigins && offer.origin !== undefined && !allowedOrigins.includes(offer.origin)) {
-      abortHandshake(socket, 403, 'Origin not allowed');
+      reply.refuse(403, 'Origin not allowed');
       return;
     }
     if (verifyClient) {
@@ -324,46 +356,40 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       const info = { origin: offer.origin, secure: !!(peer?.authorized || peer?.encrypted), req };
       if (verifyClient.length === 2) {
         (verifyClient as VerifyClientAsync)(info, (verified, code, message, extra) => {
-          if (!verified) abortHandshake(socket, code || 401, message, extra);
-          else this.authenticate(offer, req, socket, head, cb);
+          if (!verified) reply.refuse(code || 401, message, extra);
+          else this.authenticate(offer, req, reply, cb);
         });
         return;
       }
       if (!(verifyClient as VerifyClientSync)(info)) {
-        abortHandshake(socket, 401);
+        reply.refuse(401);
         return;
       }
     }
-    this.authenticate(offer, req, socket, head, cb);
+    this.authenticate(offer, req, reply, cb);
   }
 
   /** sockwire's `authenticate` hook (when set) decides next; its value becomes `ws.auth`. */
-  private authenticate(offer: UpgradeOffer, req: IncomingMessage, socket: Duplex, head: Buffer, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
+  private authenticate(offer: ClientOffer, req: IncomingMessage, reply: HandshakeReply, cb: (client: InstanceType<T>, request: IncomingMessage) => void): void {
     const hook = this.options.authenticate;
     if (hook === undefined) {
-      this.completeUpgrade(offer, req, socket, head, cb, undefined);
+      this.completeUpgrade(offer, req, reply, cb, undefined);
       return;
     }
     new Promise((resolve) => resolve(hook(req))).then(
       (auth) => {
-        if (auth === false) abortHandshake(socket, 401);
-        else this.completeUpgrade(offer, req, socket, head, cb, auth);
+        if (auth === false) reply.refuse(401);
+        else this.completeUpgrade(offer, req, reply, cb, auth);
       },
       (err: unknown) => {
         const e = (typeof err === 'object' && err !== null ? err : {}) as { status?: number; statusCode?: number; message?: string; headers?: ResponseHeaders };
-        abortHandshake(socket, e.status ?? e.statusCode ?? 401, e.message || 'Unauthorized', e.headers);
+        reply.refuse(e.status ?? e.statusCode ?? 401, e.message || 'Unauthorized', e.headers);
       },
     );
   }
 
-  private completeUpgrade(
-    offer: UpgradeOffer,
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    cb: (client: InstanceType<T>, request: IncomingMessage) => void,
-    auth: unknown,
-  ): void {
+  private completeUpgrade(offer: ClientOffer, req: IncomingMessage, reply: HandshakeReply, cb: (client: InstanceType<T>, request: IncomingMessage) => void, auth: unknown): void {
+    const socket = reply.socket;
     // The client already sent FIN (or is gone): nothing to upgrade.
     if (!socket.readable || !socket.writable) {
       socket.destroy();
@@ -373,31 +399,29 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     }
     if (this.state !== RUNNING) {
-      abortHandshake(socket, 503);
+      reply.refuse(503);
       return;
     }
     const ws = new this.options.WebSocket!(null, undefined, this.options as never) as InstanceType<T>;
     let protocol: string;
     let deflate: ServerAcceptance | null = null;
     let extensions = '';
-    let response: Buffer;
     try {
       protocol = selectSubprotocol(offer.protocols, this.options.handleProtocols, req);
       if (offer.extensions !== null) {
         deflate = serverAccept(offer.extensions, this.deflateOptions!);
         if (deflate !== null) extensions = formatExtensions([deflate.response]);
       }
-      const lines = acceptLines(offer.key, protocol, extensions);
+      const lines = reply.acceptLines(protocol, extensions);
       // ws's 'headers' event: listeners may add or change lines of the response.
       this.emit('headers', lines, req);
-      response = serializeResponse(lines);
+      reply.accept(lines);
     } catch (err) {
       // A hook bug: the client gets a 500 rather than a hanging socket, the application the error.
-      abortHandshake(socket, 500);
+      reply.refuse(500);
       this.emit('error', err);
       return;
     }
-    socket.write(response);
     socket.removeListener('error', destroyOnError);
     (socket as Duplex & { [kUpgraded]?: boolean })[kUpgraded] = true;
     ws.auth = auth;
@@ -407,13 +431,15 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     this.live.add(ws);
     ws.trackIn(this.live);
     cb(ws, req);
-    ws.feed(head);
+    ws.feed(reply.head);
   }
 
-  /** A malformed request: 'wsClientError' listeners get it, else ws's answer goes out. */
-  private clientError(err: HandshakeError, req: IncomingMessage, socket: Duplex): void {
-    if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', err, socket, req);
-    else abortHandshake(socket, err.status, err.message, err.headers);
+  /** A malformed request: 'wsClientError' listeners get it (and the socket or stream), else ws's answer goes out. */
+  private clientError(err: HandshakeError, req: IncomingMessage, to: Duplex | HandshakeReply): void {
+    const reply = 'refuse' in to ? to : null;
+    if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', err, reply === null ? to : reply.socket, req);
+    else if (reply !== null) reply.refuse(err.status, err.message, err.headers);
+    else abortHandshake(to as Duplex, err.status, err.message, err.headers);
   }
 
   /** Attached/noServer close: 'close' follows the last tracked client (each has left `live` by now). */
@@ -442,10 +468,13 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     server.on('listening', onListening);
     server.on('error', onError);
     if (upgrades) server.on('upgrade', onUpgrade);
+    // An HTTP/2 server (RFC 8441): WebSocket streams arrive as 'stream' or 'connect'.
+    const detachHttp2 = upgrades && isHttp2Server(server) ? attachHttp2(server, (req) => this.upgradeHttp2(req, (ws, r) => this.emit('connection', ws, r))) : null;
     return () => {
       server.removeListener('listening', onListening);
       server.removeListener('error', onError);
       if (upgrades) server.removeListener('upgrade', onUpgrade);
+      detachHttp2?.();
     };
   }
 
