@@ -4,7 +4,7 @@ import { Protocol, ReadyState, type CloseInfo, type ProtocolOptions, type ReadyS
 import { isBlob, toPayload, type SendData } from './data.js';
 import { Lifecycle } from './lifecycle.js';
 import { CONNECTION_DEFAULTS } from './options.js';
-import { OutboundQueue, type WriteCallback } from './outbound-queue.js';
+import { CLIENT_YIELD_MS, OutboundQueue, type WriteCallback } from './outbound-queue.js';
 import type { PreparedMessage } from './prepared.js';
 import { CoreEvents, kConnection, socketOnClose, socketOnData, socketOnDrain, socketOnEnd, socketOnError, type SocketWithConnection } from './socket-events.js';
 
@@ -49,6 +49,8 @@ export interface AttachOptions extends Omit<ProtocolOptions, 'role'> {
   maxBufferedAmount?: number;
   /** What a send beyond `maxBufferedAmount` does: 'close' fails the connection with 1013, 'error' rejects the send. */
   onBufferOverflow?: 'close' | 'error';
+  /** Stop reading while more than this many bytes wait unsent (0 = never). Default 0. */
+  pauseReadingAbove?: number;
 }
 
 /** Per-send options a face passes down (the core's: `compress`, `fin`). */
@@ -62,7 +64,7 @@ export type ConnectionSendOptions = CoreSendOptions;
  */
 export class Connection {
   readonly lifecycle = new Lifecycle(this);
-  readonly out = new OutboundQueue();
+  readonly out = new OutboundQueue(this);
   url = '';
   protocol = '';
   extensions = '';
@@ -423,6 +425,8 @@ export class Connection {
     }
     if (state !== ReadyState.OPEN) return;
     this.lifecycle.closingWithDeadline();
+    // A socket whose reading is held for its output reads again: the peer's Close must get in.
+    this.out.releaseReads();
     if (this.out.ordering) {
       // Sends still wait behind a Blob being read: our Close goes after them, as in ws.
       this.out.enqueue({ kind: 'close', size: 0, data: reason, blob: null, binary: false, options: undefined, code, cb: undefined });
@@ -457,7 +461,7 @@ export class Connection {
     const state = this.lifecycle.state;
     if (state === ReadyState.CONNECTING || state === ReadyState.CLOSED) return;
     this.appPaused = false;
-    if (!this.inputHeld) this.socket?.resume();
+    if (!this.inputHeld && !this.out.readsHeld) this.socket?.resume();
   }
 
   /** Sends a heartbeat ping, remembering when (server heartbeat). */
@@ -533,6 +537,8 @@ export class Connection {
     this.out.limit = options.maxBufferedAmount ?? CONNECTION_DEFAULTS.maxBufferedAmount;
     this.overflowPolicy = options.onBufferOverflow ?? CONNECTION_DEFAULTS.onBufferOverflow;
     this.autoPong = options.autoPong ?? CONNECTION_DEFAULTS.autoPong;
+    this.out.pauseReadsAbove = options.pauseReadingAbove ?? 0;
+    this.out.yieldAfterMs = options.role === 'client' ? CLIENT_YIELD_MS : 0;
     // Pongs are answered here rather than by the core: only the adapter can see that the
     // socket is backed up, and a ping flood from a peer that does not read must not grow it.
     this.core = new Protocol({ ...options, autoPong: false }, new CoreEvents(this, socket));
@@ -548,8 +554,8 @@ export class Connection {
     this.lifecycle.opened();
     this.events.onOpen();
     // The server adapter paused the socket while the handshake was being decided; a face
-    // may have paused reading in its 'open' listener.
-    if (!this.appPaused) socket.resume();
+    // may have paused reading in its 'open' listener (or sent enough there to hold it).
+    if (!this.appPaused && !this.out.readsHeld) socket.resume();
   }
 
   /**
@@ -629,7 +635,19 @@ export class Connection {
   _onCoreResumed(): void {
     if (!this.inputHeld) return;
     this.inputHeld = false;
-    if (!this.appPaused) this.socket!.resume();
+    if (!this.appPaused && !this.out.readsHeld) this.socket!.resume();
+  }
+
+  /** @internal More output waits unsent than `pauseReadingAbove`: stop reading (TCP backpressure on the peer). */
+  _holdReads(): void {
+    this.socket?.pause();
+  }
+
+  /** @internal The output went back under its resume mark: read again unless something else holds reading. */
+  _releaseReads(): void {
+    const socket = this.socket;
+    if (socket === null || socket.destroyed || this.appPaused || this.inputHeld) return;
+    socket.resume();
   }
 
   /** @internal */

@@ -19,6 +19,15 @@ export interface ConnectionOptions {
   maxBufferedAmount?: number | undefined;
   /** sockwire: 'close' (default) fails the connection with 1013; 'error' refuses the send (its callback, else 'error'). */
   onBufferOverflow?: 'close' | 'error' | undefined;
+  /**
+   * sockwire: stop reading from the peer while more than this many bytes wait unsent, and read
+   * again once at most a quarter of it waits (0 = never). A peer that sends without reading the
+   * replies (to an echo-style handler that ignores `send()`'s backpressure) then meets TCP
+   * backpressure instead of growing our memory. Default 1 MiB on a server; 0 on a client
+   * unless set (as `ws`, which always reads). A client's pause gives way after 1 s with
+   * nothing sent, so two ends that both pause can never wait on each other forever.
+   */
+  pauseReadingAbove?: number | undefined;
   /** Answer pings automatically. Default true. */
   autoPong?: boolean | undefined;
   /** Skip UTF-8 validation of incoming text (ws's option). Default false: never turn on for untrusted peers. */
@@ -38,6 +47,7 @@ export const CONNECTION_DEFAULTS: ResolvedConnectionOptions = Object.freeze({
   closeTimeout: 10_000,
   maxBufferedAmount: 64 * 1024 * 1024,
   onBufferOverflow: 'close',
+  pauseReadingAbove: 1024 * 1024,
   autoPong: true,
   skipUTF8Validation: false,
 });
@@ -68,6 +78,7 @@ export function attachOptions(role: Role, options: ConnectionOptions & Pick<Prot
     closeTimeout: options.closeTimeout ?? d.closeTimeout,
     maxBufferedAmount: options.maxBufferedAmount ?? d.maxBufferedAmount,
     onBufferOverflow: options.onBufferOverflow ?? d.onBufferOverflow,
+    pauseReadingAbove: options.pauseReadingAbove ?? (role === 'server' ? d.pauseReadingAbove : 0),
     autoPong: options.autoPong ?? d.autoPong,
     validateUtf8: !(options.skipUTF8Validation ?? d.skipUTF8Validation),
     generateMask: role === 'client' ? options.generateMask : undefined,

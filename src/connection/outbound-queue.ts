@@ -31,6 +31,22 @@ export interface Waiting {
 const BATCH_MAX_MESSAGE = 16 * 1024;
 
 /**
+ * How long a client's held reading waits for any of its output to leave before it gives way
+ * and reads again. Two ends that both stop reading while their output is backed up would wait
+ * for each other forever (two echoing peers with large queues); a server never gives way (it
+ * is the side an abusive peer attacks), so the client does, and the pair always moves on.
+ */
+export const CLIENT_YIELD_MS = 1000;
+
+/** What the queue asks of its connection when its output passes, or falls back under, the read-pause marks. */
+export interface ReadGate {
+  /** Stop reading from the peer. */
+  _holdReads(): void;
+  /** Reading may resume, unless something else holds it. */
+  _releaseReads(): void;
+}
+
+/**
  * Everything a connection has accepted to send and not yet handed to the kernel:
  * - `bufferedAmount`, exact in application bytes (WHATWG), settled by the socket's write
  *   callbacks, which come in write order — so sizes and callbacks wait in one flat array;
@@ -51,6 +67,26 @@ export class OutboundQueue {
   /** Bytes of the sends in `waiting` (already part of `buffered`). */
   private waitingBytes = 0;
   private corked = false;
+  /**
+   * Reading from the peer stops while more than this many bytes wait unsent (0 = never), and
+   * resumes once at most a quarter of it waits: a peer that sends faster than it reads our
+   * replies (an echo handler ignoring backpressure) then meets TCP backpressure instead of
+   * growing our memory up to `limit`.
+   */
+  pauseReadsAbove = 0;
+  /** Give way after this long without any output leaving (0 = never): see CLIENT_YIELD_MS. */
+  yieldAfterMs = 0;
+  /** Reading is held because too much output waits unsent. */
+  readsHeld = false;
+  /** How many times reading was held for that reason (for tests and monitoring). */
+  readPauses = 0;
+  /** How many times held reading gave way after yieldAfterMs without output leaving. */
+  readYields = 0;
+  /** Held reading gave way (yieldAfterMs); no new hold until the output falls back under the resume mark. */
+  private yielded = false;
+  private yieldTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly gate: ReadGate | null = null) {}
 
   /** Whether later sends must wait behind a Blob being read, to keep their order. */
   get ordering(): boolean {
@@ -68,7 +104,37 @@ export class OutboundQueue {
     if (this.limit > 0 && this.buffered + size > this.limit) return false;
     this.buffered += size;
     this.inFlight.push(size, cb);
+    if (this.pauseReadsAbove > 0 && this.buffered > this.pauseReadsAbove && !this.readsHeld && !this.yielded) this.holdReads();
     return true;
+  }
+
+  private holdReads(): void {
+    this.readsHeld = true;
+    this.readPauses++;
+    if (this.yieldAfterMs > 0) {
+      this.yieldTimer ??= setTimeout(giveWay, this.yieldAfterMs, this);
+      this.yieldTimer.unref?.();
+    }
+    this.gate?._holdReads();
+  }
+
+  /** Stops holding reading for our output (closing began, the output drained, or giving way). */
+  releaseReads(): void {
+    if (this.yieldTimer !== null) {
+      clearTimeout(this.yieldTimer);
+      this.yieldTimer = null;
+    }
+    if (!this.readsHeld) return;
+    this.readsHeld = false;
+    this.gate?._releaseReads();
+  }
+
+  /** @internal Held reading saw no output leave for yieldAfterMs. */
+  _giveWay(): void {
+    this.yieldTimer = null;
+    this.yielded = true;
+    this.readYields++;
+    this.releaseReads();
   }
 
   /**
@@ -80,8 +146,17 @@ export class OutboundQueue {
       const size = this.inFlight.shift() as number;
       const cb = this.inFlight.shift() as WriteCallback | undefined;
       this.buffered -= size;
+      if (this.readsHeld || this.yielded) this.outputLeft();
       cb?.(err ?? null);
     });
+  }
+
+  /** Some output reached the kernel while reading is held (or gave way). */
+  private outputLeft(): void {
+    if (this.buffered <= this.pauseReadsAbove / 4) {
+      this.yielded = false;
+      this.releaseReads();
+    } else this.yieldTimer?.refresh();
   }
 
   /** Data offered after closing began: WHATWG still counts it in bufferedAmount; it is never sent. */
@@ -181,6 +256,10 @@ export class OutboundQueue {
     this.waitingBytes = 0;
     return queue;
   }
+}
+
+function giveWay(queue: OutboundQueue): void {
+  queue._giveWay();
 }
 
 function flushQueue(queue: OutboundQueue): void {
