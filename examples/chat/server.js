@@ -9,6 +9,10 @@ import { createServer } from 'node:http';
 import { WebSocketServer } from 'sockwire';
 
 const port = Number(process.env.PORT ?? process.argv[2] ?? 8080);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`chat demo: the port must be a number from 0 to 65535, not ${JSON.stringify(process.env.PORT ?? process.argv[2])}`);
+  process.exit(2);
+}
 const page = readFileSync(new URL('./index.html', import.meta.url));
 
 // Without REDIS_URL the topic stays in this process (the default, nothing to install).
@@ -54,6 +58,21 @@ wss.on('connection', async (socket, req) => {
   if (socket.readyState !== socket.OPEN) return;
   socket.send(JSON.stringify({ type: 'welcome', name, online: wss.clients.size }));
   broadcast({ type: 'join', name, online: wss.clients.size });
+});
+
+// The http server's errors reach us through the WebSocketServer attached to it (as with ws).
+// A taken port is the usual reason the demo cannot start: one line saying which, and how to
+// pick another, instead of a stack trace.
+wss.on('error', (err) => {
+  if (err.code === 'EADDRINUSE') {
+    const other = port < 65535 ? port + 1 : 8080;
+    console.error(`chat demo: port ${port} is already in use; pick another: PORT=${other} npm start (PORT=0 picks a free one)`);
+  } else if (err.code === 'EACCES') {
+    console.error(`chat demo: no permission to listen on port ${port}; pick one above 1023: PORT=8080 npm start`);
+  } else {
+    console.error(`chat demo: ${err.message}`);
+  }
+  process.exit(1);
 });
 
 http.listen(port, () => console.log(`chat demo on http://localhost:${http.address().port}`));

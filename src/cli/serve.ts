@@ -116,8 +116,16 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
     });
   } catch (err) {
     await broker?.close();
-    if (inWorker) process.disconnect();
-    throw err;
+    const line = listenErrorLine(err as NodeJS.ErrnoException, port, options.host as string | undefined);
+    if (inWorker) {
+      // Every worker fails alike: the primary prints one of their lines, once.
+      if (line !== null && process.connected) process.send!({ sockwire: 'serve', op: 'listen-failed', line });
+      process.disconnect();
+      if (line !== null) return { code: 1 };
+    }
+    if (line === null) throw err;
+    io.stderr.write(`sockwire: ${line}\n`);
+    return { code: 1 };
   }
   const address = wss.address();
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;
@@ -167,6 +175,18 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
   return { code: 0, server: wss, stop };
 }
 
+/**
+ * One line for the listen errors a user can fix (the port is taken, or needs privileges): which
+ * port and how to pick another. Null for anything else, which the CLI reports as it comes.
+ */
+function listenErrorLine(err: NodeJS.ErrnoException, port: number, host: string | undefined): string | null {
+  const where = `port ${port}${host !== undefined ? ` on ${host}` : ''}`;
+  if (err.code === 'EADDRINUSE') return `${where} is already in use; pick another with --port N (--port 0 picks a free one)`;
+  if (err.code === 'EACCES') return `no permission to listen on ${where}; pick a port above 1023 with --port N (--port 0 picks a free one)`;
+  if (err.code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: no such local address; pick another with --host`;
+  return null;
+}
+
 /** `sockwire/redis` needs the optional `redis` package: one clear line if it is missing. */
 async function loadRedisBroker(url: string, io: Io): Promise<Broker | undefined> {
   let mod: typeof import('../redis/index.js');
@@ -197,21 +217,30 @@ async function runPrimary(count: number, relay: boolean, io: Io, banner: string)
   cluster.setupPrimary({ exec: process.argv[1]!, args: process.argv.slice(2) });
   let stopping = false;
   const forked = Array.from({ length: count }, () => cluster.fork({ [WORKER_ENV]: '1' }));
+  // A worker that cannot listen says why (e.g. the port is in use); the first reason is reported.
+  let failure: string | undefined;
+  const onFailed = (_w: unknown, msg: unknown): void => {
+    const m = msg as { sockwire?: unknown; op?: unknown; line?: unknown } | null;
+    if (typeof m === 'object' && m !== null && m.sockwire === 'serve' && m.op === 'listen-failed' && typeof m.line === 'string') failure ??= m.line;
+  };
+  cluster.on('message', onFailed);
   const port = await new Promise<number>((resolve, reject) => {
     let listening = 0;
     const onListening = (_w: unknown, address: { port: number }): void => {
       if (++listening === count) {
         cluster.off('listening', onListening);
         cluster.off('exit', onEarlyExit);
+        cluster.off('message', onFailed);
         resolve(address.port);
       }
     };
     const onEarlyExit = (): void => {
       cluster.off('listening', onListening);
       cluster.off('exit', onEarlyExit);
+      cluster.off('message', onFailed);
       stopping = true;
       for (const w of forked) w.process.kill('SIGKILL');
-      reject(new Error('a worker exited before listening'));
+      reject(new Error(failure ?? 'a worker exited before listening'));
     };
     cluster.on('listening', onListening);
     cluster.on('exit', onEarlyExit);
