@@ -1,5 +1,19 @@
 import { EventEmitter } from 'node:events';
 import { decodeEnvelope, type Envelope } from './envelope.js';
+import { HistoryRules, MemoryHistory, type HistoryPolicy, type Position } from './history.js';
+
+/** An envelope that has its place in its topic's history. */
+export type PositionedEnvelope = Envelope & { position: Position };
+
+/** One page of a topic's history, as `Broker#readHistory` gives it. */
+export interface HistoryPage {
+  /** The history's current epoch. */
+  epoch: string;
+  /** The last offset assigned in it (0n: none yet). */
+  top: bigint;
+  /** Messages after the offset asked for, oldest first; expired and trimmed ones left out. */
+  messages: PositionedEnvelope[];
+}
 
 /** What a broker delivers to: a topic hub (one per server). */
 export interface BrokerSink {
@@ -64,6 +78,24 @@ export interface Broker {
   settled(): Promise<void>;
   /** Unsubscribes everything and releases the transport. */
   close(): Promise<void>;
+  /**
+   * History (issue 13; optional for brokers written elsewhere). Adds or replaces (null:
+   * removes) a history rule: `pattern` is a topic, or a prefix when it ends with `*`.
+   */
+  setHistory?(pattern: string, policy: HistoryPolicy | null): void;
+  /** The history policy of `topic`, undefined if it keeps none. */
+  historyOf?(topic: string): HistoryPolicy | undefined;
+  /**
+   * Publishes on a topic with history: the topic's single sequencer (this process, the cluster
+   * primary, or Redis) gives the message its position and stores it, then it reaches every hub
+   * subscribed to the topic — the publishing hub included, so every hub sees one offset order.
+   * Resolves with the position; rejects if the message was dropped (transport down).
+   */
+  append?(topic: string, envelope: Envelope): Promise<Position>;
+  /** Up to `limit` messages of `topic` after offset `after` (0n: from the oldest kept), with the epoch and top. */
+  readHistory?(topic: string, after: bigint, limit: number): Promise<HistoryPage>;
+  /** Resolves once the transport subscription to `topic` (for this process) is in force. */
+  subscribed?(topic: string): Promise<void>;
   /** A transport failure (emitted only while someone listens, so it never crashes the process). */
   on(event: 'error', listener: (err: Error) => void): this;
   /** The transport went away: publishes to other nodes are dropped until `'up'`. */
@@ -84,6 +116,10 @@ export abstract class BrokerBase extends EventEmitter implements Broker {
   /** topic → the local hubs subscribed to it. */
   protected readonly interest = new Map<string, Set<BrokerSink>>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** topic → its transport subscription, settled once in force (or failed). */
+  private readonly inForce = new Map<string, Promise<void>>();
+  /** Which topics keep history (see `setHistory`). */
+  protected readonly historyRules = new HistoryRules();
   protected closed = false;
 
   abstract get connected(): boolean;
@@ -95,6 +131,59 @@ export abstract class BrokerBase extends EventEmitter implements Broker {
   protected abstract transportPublish(topic: string, envelope: Envelope): boolean;
   /** Releases the transport (after every topic was unsubscribed). */
   protected abstract transportClose(): Promise<void>;
+  /**
+   * Sequences, stores and carries a message of a history topic (see `append`). Not abstract,
+   * so transports written before history still compile: theirs refuse history.
+   */
+  protected transportAppend(_topic: string, _envelope: Envelope, _policy: HistoryPolicy): Promise<Position> {
+    return Promise.reject(new Error(`${this.constructor.name} keeps no history`));
+  }
+  /** Reads a topic's history (see `readHistory`). */
+  protected transportRead(_topic: string, _policy: HistoryPolicy, _after: bigint, _limit: number): Promise<HistoryPage> {
+    return Promise.reject(new Error(`${this.constructor.name} keeps no history`));
+  }
+
+  setHistory(pattern: string, policy: HistoryPolicy | null): void {
+    this.historyRules.set(pattern, policy);
+  }
+
+  historyOf(topic: string): HistoryPolicy | undefined {
+    return this.historyRules.get(topic);
+  }
+
+  append(topic: string, envelope: Envelope): Promise<Position> {
+    const policy = this.historyRules.get(topic);
+    if (this.closed) return Promise.reject(new Error('broker closed'));
+    if (!policy) return Promise.reject(new Error(`topic ${JSON.stringify(topic)} keeps no history`));
+    let op: Promise<Position>;
+    try {
+      op = this.transportAppend(topic, envelope, policy);
+    } catch (err) {
+      op = Promise.reject(err as Error);
+    }
+    return op.then(
+      (position) => {
+        this.stats.published++;
+        return position;
+      },
+      (err: Error) => {
+        this.stats.dropped++;
+        throw err;
+      },
+    );
+  }
+
+  readHistory(topic: string, after: bigint, limit: number): Promise<HistoryPage> {
+    const policy = this.historyRules.get(topic);
+    if (this.closed) return Promise.reject(new Error('broker closed'));
+    if (!policy) return Promise.reject(new Error(`topic ${JSON.stringify(topic)} keeps no history`));
+    if (after < 0n) after = 0n;
+    return this.transportRead(topic, policy, after, Math.max(0, Math.floor(limit)));
+  }
+
+  subscribed(topic: string): Promise<void> {
+    return this.inForce.get(topic) ?? Promise.resolve();
+  }
 
   attach(sink: BrokerSink): void {
     this.sinks.set(sink.id, sink);
@@ -122,7 +211,10 @@ export abstract class BrokerBase extends EventEmitter implements Broker {
     if (!set) this.interest.set(topic, (set = new Set()));
     if (set.has(sink)) return;
     set.add(sink);
-    if (set.size === 1) this.track(this.transportSubscribe(topic));
+    if (set.size === 1) {
+      const op = this.track(this.transportSubscribe(topic));
+      if (op) this.inForce.set(topic, op);
+    }
   }
 
   unsubscribe(topic: string, sink: BrokerSink): void {
@@ -130,6 +222,7 @@ export abstract class BrokerBase extends EventEmitter implements Broker {
     if (!set?.delete(sink)) return;
     if (set.size > 0) return;
     this.interest.delete(topic);
+    this.inForce.delete(topic);
     if (!this.closed) this.track(this.transportUnsubscribe(topic));
   }
 
@@ -148,7 +241,7 @@ export abstract class BrokerBase extends EventEmitter implements Broker {
   }
 
   /** Hands bytes that arrived from the transport to the local hubs subscribed to `topic`. */
-  protected deliverBytes(topic: string, bytes: Uint8Array): void {
+  protected deliverBytes(topic: string, bytes: Uint8Array, position?: Position): void {
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(bytes);
@@ -157,12 +250,17 @@ export abstract class BrokerBase extends EventEmitter implements Broker {
       this.report(err as Error);
       return;
     }
+    if (position) envelope.position = position;
     this.deliver(topic, envelope);
   }
 
-  /** Hands an envelope that arrived from the transport to the local hubs subscribed to `topic`. */
+  /**
+   * Hands an envelope that arrived from the transport to the local hubs subscribed to `topic`.
+   * A positioned message (history topic) goes to its publisher's hub too: hubs deliver those
+   * only as the sequencer orders them, never at publish time.
+   */
   protected deliver(topic: string, envelope: Envelope): void {
-    if (this.sinks.has(envelope.origin)) return; // our own publish, echoed: already delivered
+    if (!envelope.position && this.sinks.has(envelope.origin)) return; // our own publish, echoed: already delivered
     const set = this.interest.get(topic);
     if (!set) return; // unsubscribed while the message was on its way
     this.stats.received++;
@@ -174,11 +272,12 @@ export abstract class BrokerBase extends EventEmitter implements Broker {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  private track(op: Promise<void> | void): void {
-    if (!op) return;
+  private track(op: Promise<void> | void): Promise<void> | undefined {
+    if (!op) return undefined;
     const p = op.catch((err: Error) => this.report(err));
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
+    return p;
   }
 }
 
@@ -187,6 +286,8 @@ export abstract class BrokerBase extends EventEmitter implements Broker {
  * the same instance (several servers in one process) still see each other's publishes.
  */
 export class LocalBroker extends BrokerBase {
+  private readonly memory = new MemoryHistory<PositionedEnvelope>();
+
   get connected(): boolean {
     return !this.closed;
   }
@@ -196,4 +297,20 @@ export class LocalBroker extends BrokerBase {
     return true;
   }
   protected async transportClose(): Promise<void> {}
+
+  /** Sequenced here, delivered at once to every hub (the publisher's included): nothing waits. */
+  protected override transportAppend(topic: string, envelope: Envelope, policy: HistoryPolicy): Promise<Position> {
+    // Kept by reference for later readers: a caller's buffer must not change under it.
+    const data = typeof envelope.data === 'string' ? envelope.data : Buffer.from(envelope.data);
+    const stored = { ...envelope, data, position: { offset: 0n, epoch: '' } };
+    stored.position = this.memory.append(topic, policy, stored);
+    const set = this.interest.get(topic);
+    if (set) for (const sink of set) sink.receive(topic, stored);
+    return Promise.resolve(stored.position);
+  }
+
+  protected override transportRead(topic: string, policy: HistoryPolicy, after: bigint, limit: number): Promise<HistoryPage> {
+    const slice = this.memory.read(topic, policy, after, limit);
+    return Promise.resolve({ epoch: slice.epoch, top: slice.top, messages: slice.entries.map((e) => e.item) });
+  }
 }

@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { PreparedMessage } from '../connection/prepared.js';
 import { LocalBroker, type Broker, type BrokerSink } from './broker.js';
+import type { CatchUp, SubscribeResult } from './catch-up.js';
 import type { Envelope } from './envelope.js';
+import type { Position } from './history.js';
+import { subscribeFrom, type RecoverOptions } from './resume.js';
+import { encodeMessageFrame } from './subprotocol.js';
 
 /** What a hub needs of a server-side connection (the `ws` face's WebSocket has all of it). */
 export interface TopicSocket {
@@ -84,6 +88,13 @@ export class TopicHub implements BrokerSink {
   /** Hub-wide counters (all topics, including those since emptied). */
   readonly totals: TopicStats = { messages: 0, delivered: 0, skipped: 0, terminated: 0, dropped: 0 };
   private readonly ownsBroker: boolean;
+  /** Sockets that speak sockwire.pubsub.v1: they get messages wrapped with topic and position. */
+  private readonly v1Sockets = new Set<TopicSocket>();
+  /** socket → topic → its catch-up in progress: live messages are held there (resume.ts). */
+  private readonly catchUps = new Map<TopicSocket, Map<string, CatchUp<Envelope>>>();
+  /** origin tag → the socket a history publish leaves out (`socket.publish`), until it comes back. */
+  private readonly excepts = new Map<string, TopicSocket>();
+  private nextTag = 0;
 
   constructor(options: TopicHubOptions = {}) {
     this.ownsBroker = options.broker === undefined;
@@ -113,10 +124,19 @@ export class TopicHub implements BrokerSink {
     return true;
   }
 
+  /**
+   * Subscribes `socket` to `topic` with recovery: with `since`, what it missed is delivered
+   * first, then live messages, merged by offset (resume.ts). Always resolves.
+   */
+  recover(socket: TopicSocket, topic: string, options: RecoverOptions): Promise<SubscribeResult> {
+    return subscribeFrom(this, socket, topic, options);
+  }
+
   /** Unsubscribes `socket` from `topic`; false if it was not subscribed. */
   unsubscribe(socket: TopicSocket, topic: string): boolean {
     const topics = this.socketTopics.get(socket);
     if (!topics?.delete(topic)) return false;
+    this.release(socket, topic); // a catch-up in progress ends with the subscription
     // The socket keeps its (empty) entry so its 'close' listener is not added twice.
     this.leave(socket, topic);
     return true;
@@ -152,6 +172,8 @@ export class TopicHub implements BrokerSink {
     const topics = this.socketTopics.get(socket);
     if (!topics) return;
     this.socketTopics.delete(socket);
+    this.v1Sockets.delete(socket);
+    this.catchUps.delete(socket);
     for (const topic of topics) this.leave(socket, topic);
   }
 
@@ -162,14 +184,81 @@ export class TopicHub implements BrokerSink {
   publish(topic: string, data: string | Buffer | ArrayBuffer | ArrayBufferView, options: PublishOptions = {}): number {
     const payload = typeof data === 'string' || Buffer.isBuffer(data) ? data : toBuffer(data);
     const binary = options.binary ?? typeof payload !== 'string';
-    const sent = this.fanOut(topic, payload, binary, options.compress, options.exceptSocket ?? null, options.slow ?? this.slow);
-    this.broker.publish(topic, { data: payload, binary, compress: options.compress, origin: this.id });
+    const envelope: Envelope = { data: payload, binary, compress: options.compress, origin: this.id };
+    if (this.broker.historyOf?.(topic)) {
+      // A history topic: delivered here too only once the sequencer gave it its offset, so
+      // every hub sees the same order. Synchronous with the in-process broker (counted here).
+      const before = this.totals.delivered;
+      this.append(topic, envelope, options.exceptSocket ?? null).catch(() => {});
+      return this.totals.delivered - before;
+    }
+    const sent = this.fanOut(topic, envelope, options.exceptSocket ?? null, options.slow ?? this.slow);
+    this.broker.publish(topic, envelope);
     return sent;
   }
 
-  /** From the broker: a message another hub published. */
+  /**
+   * Publishes on a topic with history; resolves with the message's position once the
+   * sequencer assigned it (rejects if the broker dropped it). Every local subscriber but
+   * `except` gets it as the broker hands it back.
+   */
+  append(topic: string, envelope: Envelope, except: TopicSocket | null = null): Promise<Position> {
+    let tag: string | null = null;
+    if (except !== null) {
+      // The sender is left out of its own message when it comes back: the origin carries a tag.
+      tag = `${this.id}/${(this.nextTag = (this.nextTag + 1) % 0x7fffffff)}`;
+      if (this.excepts.size >= 10_000) this.excepts.delete(this.excepts.keys().next().value!); // lost on the way
+      this.excepts.set(tag, except);
+      envelope = { ...envelope, origin: tag };
+    }
+    const op = this.broker.append!(topic, envelope);
+    if (tag !== null) op.catch(() => this.excepts.delete(tag));
+    return op;
+  }
+
+  /** From the broker: a message another hub published (or, with a position, any hub). */
   receive(topic: string, envelope: Envelope): void {
-    this.fanOut(topic, envelope.data, envelope.binary, envelope.compress, null, this.slow);
+    let except: TopicSocket | null = null;
+    if (this.excepts.size !== 0 && envelope.origin.length > this.id.length && envelope.origin.startsWith(`${this.id}/`)) {
+      except = this.excepts.get(envelope.origin) ?? null;
+      this.excepts.delete(envelope.origin);
+    }
+    this.fanOut(topic, envelope, except, this.slow);
+  }
+
+  /** Marks `socket` as speaking sockwire.pubsub.v1 (its messages carry topic and position). */
+  speaksV1(socket: TopicSocket): void {
+    this.v1Sockets.add(socket);
+  }
+
+  /** Starts holding `socket`'s live messages on `topic` in `catchUp` (resume.ts). */
+  hold(socket: TopicSocket, topic: string, catchUp: CatchUp<Envelope>): void {
+    let map = this.catchUps.get(socket);
+    if (!map) this.catchUps.set(socket, (map = new Map()));
+    map.set(topic, catchUp);
+  }
+
+  /** Stops holding (the catch-up finished or was abandoned). */
+  release(socket: TopicSocket, topic: string): void {
+    const map = this.catchUps.get(socket);
+    if (map?.delete(topic) && map.size === 0) this.catchUps.delete(socket);
+  }
+
+  /** Whether `socket` is catching up on `topic`. */
+  catchingUp(socket: TopicSocket, topic: string): boolean {
+    return this.catchUps.get(socket)?.has(topic) ?? false;
+  }
+
+  /** One message to one socket (recovery): framed for it alone; false if it did not take it. */
+  deliverTo(socket: TopicSocket, topic: string, envelope: Envelope): boolean {
+    if (socket.readyState !== OPEN) return false;
+    const stats = this.topicStats.get(topic);
+    const ok = socket.sendShared(this.v1Sockets.has(socket) ? v1Message(topic, envelope) : new PreparedMessage(envelope.data, envelope.binary), envelope.compress);
+    if (ok) {
+      this.totals.delivered++;
+      if (stats) stats.delivered++;
+    }
+    return ok;
   }
 
   /** Detaches from the broker (closing it if the hub made it) and forgets every subscription. */
@@ -178,6 +267,9 @@ export class TopicHub implements BrokerSink {
     this.subscribers.clear();
     this.socketTopics.clear();
     this.topicStats.clear();
+    this.v1Sockets.clear();
+    this.catchUps.clear();
+    this.excepts.clear();
     if (this.ownsBroker) await this.broker.close();
   }
 
@@ -198,7 +290,8 @@ export class TopicHub implements BrokerSink {
     return message;
   }
 
-  private fanOut(topic: string, data: string | Buffer, binary: boolean, compress: boolean | undefined, except: TopicSocket | null, slow: SlowPolicy): number {
+  private fanOut(topic: string, envelope: Envelope, except: TopicSocket | null, slow: SlowPolicy): number {
+    const { data, binary, compress } = envelope;
     const set = this.subscribers.get(topic);
     if (!set) return 0;
     const stats = this.topicStats.get(topic)!;
@@ -206,9 +299,17 @@ export class TopicHub implements BrokerSink {
     this.totals.messages++;
     // Framed lazily: a topic whose subscribers all deflate never needs the plain frame.
     let prepared: PreparedMessage | null = null;
+    let wrapped: PreparedMessage | null = null;
     let sent = 0;
     for (const socket of set) {
       if (socket === except || socket.readyState !== OPEN) continue;
+      if (this.catchUps.size !== 0) {
+        const catchUp = this.catchUps.get(socket)?.get(topic);
+        if (catchUp) {
+          catchUp.hold(envelope); // delivered, merged by offset, when its catch-up ends
+          continue;
+        }
+      }
       if (slow !== 'queue' && socket.sharedBackedUp) {
         if (slow === 'terminate') {
           stats.terminated++;
@@ -223,8 +324,10 @@ export class TopicHub implements BrokerSink {
       // Framed (and compressed, per parameter set) once for all, lazily; a socket mid-way
       // through a fragmented message of its own holds it until that message is finished. One
       // that does not take it (closing, over its limit) is counted as skipped, not delivered.
-      prepared ??= this.counted(new PreparedMessage(data, binary), stats);
-      if (socket.sendShared(prepared, compress)) {
+      let message: PreparedMessage;
+      if (this.v1Sockets.size !== 0 && this.v1Sockets.has(socket)) message = wrapped ??= this.counted(v1Message(topic, envelope), stats);
+      else message = prepared ??= this.counted(new PreparedMessage(data, binary), stats);
+      if (socket.sendShared(message, compress)) {
         sent++;
       } else {
         stats.skipped++;
@@ -235,6 +338,11 @@ export class TopicHub implements BrokerSink {
     this.totals.delivered += sent;
     return sent;
   }
+}
+
+/** A message as sockwire.pubsub.v1 subscribers get it: one binary frame with topic and position. */
+function v1Message(topic: string, envelope: Envelope): PreparedMessage {
+  return new PreparedMessage(encodeMessageFrame(topic, envelope.data, envelope.binary, envelope.position), true);
 }
 
 function toBuffer(data: ArrayBuffer | ArrayBufferView): Buffer {

@@ -2,6 +2,8 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import type { Broker } from '../pubsub/broker.js';
+import type { HistoryPolicy } from '../pubsub/history.js';
+import type { PubSubV1Options } from '../pubsub/pubsub-v1-session.js';
 import type { PerMessageDeflateOptions } from '../extensions/index.js';
 import { CONNECTION_DEFAULTS, type ConnectionOptions } from '../connection/options.js';
 import type { WebSocket } from '../ws/websocket.js';
@@ -108,6 +110,16 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
    * (all cores of one machine) or a `RedisBroker` from `sockwire/redis`. Default: in-process.
    */
   broker?: Broker | undefined;
+  /**
+   * sockwire: topics that keep history, for recovery (`socket.subscribe(topic, { since })`):
+   * key a topic, or a prefix ending with `*`; value `{ size, ttl? }`. See docs/pubsub-v1.md.
+   */
+  history?: Readonly<Record<string, HistoryPolicy>> | undefined;
+  /**
+   * sockwire: speak `sockwire.pubsub.v1` (docs/pubsub-v1.md) with clients that offer it: true,
+   * or `{ authorize, maxTopics }`. It is chosen over other offers unless `handleProtocols` is given.
+   */
+  pubsub?: boolean | PubSubV1Options | undefined;
 }
 
 /**

@@ -22,6 +22,10 @@ import { attachOptions } from '../connection/options.js';
 import { PreparedMessage } from '../connection/prepared.js';
 import { WebSocket } from '../ws/websocket.js';
 import { TopicHub, type SlowPolicy, type TopicStats } from '../pubsub/topic-hub.js';
+import type { HistoryPolicy, Position } from '../pubsub/history.js';
+import { readTopicHistory, type HistoryRead } from '../pubsub/resume.js';
+import { PUBSUB_V1 } from '../pubsub/subprotocol.js';
+import { servePubSubV1 } from '../pubsub/pubsub-v1-session.js';
 import { SERVER_DEFAULTS, type ResolvedServerOptions, type ServerOptions, type VerifyClientAsync, type VerifyClientSync } from './options.js';
 import { abortHandshake } from './responses.js';
 import { Http1Reply, type HandshakeReply } from './reply.js';
@@ -266,7 +270,30 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
 
   /** @internal The topic registry; sockets reach it through their server. */
   get hub(): TopicHub {
-    return (this.hubInstance ??= new TopicHub({ ...(this.options.broker ? { broker: this.options.broker } : {}), trackClose: false }));
+    if (this.hubInstance === null) {
+      this.hubInstance = new TopicHub({ ...(this.options.broker ? { broker: this.options.broker } : {}), trackClose: false });
+      for (const [pattern, policy] of Object.entries(this.options.history ?? {})) this.history(pattern, policy);
+    }
+    return this.hubInstance;
+  }
+
+  /**
+   * Keeps the last `policy.size` messages of `pattern`'s topics (each for `policy.ttl` ms, if
+   * given) so subscribers can recover what they missed; `pattern` is a topic, or a prefix when
+   * it ends with `*`; null removes the rule. Configure the same rules on every node.
+   */
+  history(pattern: string, policy: HistoryPolicy | null): void {
+    const broker = this.hub.broker;
+    if (!broker.setHistory) throw new TypeError('this broker keeps no history (it has no setHistory)');
+    broker.setHistory(pattern, policy);
+  }
+
+  /**
+   * Reads up to `limit` (default 100) messages of `topic` after `since` (default: from the
+   * oldest kept); 'resync' if `since` cannot be continued from (see docs/pubsub-v1.md).
+   */
+  readHistory(topic: string, options: { since?: Position | null; limit?: number } = {}): Promise<HistoryRead> {
+    return readTopicHistory(this.hub.broker, topic, options);
   }
 
   /** @internal The registry if topics were ever used (a closing socket leaves it). */
@@ -407,7 +434,10 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     let deflate: ServerAcceptance | null = null;
     let extensions = '';
     try {
-      protocol = selectSubprotocol(offer.protocols, this.options.handleProtocols, req);
+      protocol =
+        this.options.pubsub && !this.options.handleProtocols && offer.protocols.has(PUBSUB_V1)
+          ? PUBSUB_V1
+          : selectSubprotocol(offer.protocols, this.options.handleProtocols, req);
       if (offer.extensions !== null) {
         deflate = serverAccept(offer.extensions, this.deflateOptions!);
         if (deflate !== null) extensions = formatExtensions([deflate.response]);
@@ -430,6 +460,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     ws.attach(socket, attachOptions('server', this.options, { protocol, extensions, codec }));
     this.live.add(ws);
     ws.trackIn(this.live);
+    if (protocol === PUBSUB_V1 && this.options.pubsub) servePubSubV1(ws, this.hub, this.options.pubsub === true ? {} : this.options.pubsub);
     cb(ws, req);
     ws.feed(reply.head);
   }

@@ -12,6 +12,8 @@ import type { WebSocketServer } from '../server/websocket-server.js';
 import type { createWebSocketStream } from './create-stream.js';
 import type { WebSocketEventMap } from './event-map.js';
 import type { TopicHub } from '../pubsub/topic-hub.js';
+import type { SubscribeResult } from '../pubsub/catch-up.js';
+import type { Position } from '../pubsub/history.js';
 import { BrowserEventTarget } from './event-target.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent } from './events.js';
 
@@ -283,8 +285,18 @@ export class WebSocket extends BrowserEventTarget {
   // ── Topics (server side) ────────────────────────────────────────────────────
 
   /** Subscribes this socket to `topic` (server side); false if it already was or is not open. */
-  subscribe(topic: string): boolean {
-    return this.topicOwner().hub.subscribe(this, topic);
+  subscribe(topic: string): boolean;
+  /**
+   * Subscribes with recovery (topics with history): with `since` (the last position this
+   * client received), what it missed is delivered first, then live messages, no gap and no
+   * duplicate; resolves with what happened ('live', 'recovered', 'resync' = cannot recover,
+   * 'failed'); never rejects.
+   */
+  subscribe(topic: string, options: { since?: Position | null | undefined }): Promise<SubscribeResult>;
+  subscribe(topic: string, options?: { since?: Position | null | undefined }): boolean | Promise<SubscribeResult> {
+    const hub = this.topicOwner().hub;
+    if (options === undefined) return hub.subscribe(this, topic);
+    return hub.recover(this, topic, { since: options.since ?? null });
   }
 
   /** Unsubscribes this socket from `topic`; false if it was not subscribed. */
