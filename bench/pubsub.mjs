@@ -92,6 +92,12 @@ async function main() {
   const redisPort = await freePort();
   const redisProc = spawn('/usr/bin/redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const redis = { pid: redisProc.pid, url: `redis://127.0.0.1:${redisPort}` };
+  // Interrupted: no orphaned redis-server or snapshot (server processes exit when their IPC closes).
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => {
+    redisProc.kill('SIGTERM');
+    fs.rmSync(snapshot, { recursive: true, force: true });
+    process.exit(130);
+  });
   const results = [];
   const started = Date.now();
   // Taken now: other commits may land in the shared checkout while the run goes on.

@@ -42,6 +42,8 @@ if (cluster.isPrimary) {
       process.exit(0);
     }
   });
+  // The harness gone (killed, crashed): take the workers down with us.
+  process.on('disconnect', () => { for (const w of workers) w.kill('SIGTERM'); process.exit(0); });
   process.send({ ready: true });
 } else {
   const broker = new ClusterBroker();

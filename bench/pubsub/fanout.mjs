@@ -7,7 +7,7 @@ import { checks, connect, message, nowUs, sleep, tally, until } from './load.mjs
 import { startServers, stopServers } from './servers.mjs';
 import { closeWindow, openWindow } from './window.mjs';
 
-const DRAIN_MS = 5000;
+const DRAIN_MS = 3000;
 
 export async function measureFanout({ impl, size, subs, window, warmup, duration }, redis, dist) {
   const set = await startServers(impl, redis.url, dist);

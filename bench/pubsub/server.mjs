@@ -108,4 +108,6 @@ process.on('message', async (msg) => {
     process.exit(0);
   }
 });
+// The harness gone (killed, crashed): nothing will ask us to close, so go now.
+process.on('disconnect', () => process.exit(0));
 process.send({ ready: true });
