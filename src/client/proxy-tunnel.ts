@@ -113,9 +113,20 @@ export class ProxyTunnel {
     if (head.length > 0) tunnel.unshift(head);
     // Destroying the TLS socket destroys the tunnel under it, also over an https: proxy
     // (TLS in TLS): the tests check that the proxy sees its connection close.
-    const socket = this.options.secureOrigin === null ? tunnel : this.options.secureOrigin({ ...request, socket: tunnel });
-    // Node attaches its listeners on the next tick; an error before that must not go unheard
-    // (the request still fails: by the socket's close, or by the handshake deadline).
+    let socket: Duplex = tunnel;
+    if (this.options.secureOrigin !== null) {
+      try {
+        socket = this.options.secureOrigin({ ...request, socket: tunnel });
+      } catch (err) {
+        // TLS options tls.connect refuses (a malformed `ca`, …): the request fails with that
+        // error, as it does without a proxy; thrown here it would escape the event handler.
+        tunnel.destroy();
+        done(err as Error, tunnel);
+        return;
+      }
+    }
+    // Node attaches its listeners on the next tick; an 'error' before that would throw with
+    // nobody listening. The request still fails, by the socket's close or by the deadline.
     const early = (): void => {};
     socket.on('error', early);
     done(null, socket);

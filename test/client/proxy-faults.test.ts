@@ -1,5 +1,5 @@
 import { Agent } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type UpgradeRequest } from '../../src/index.js';
 import { WebSocket as WebWebSocket } from '../../src/web/index.js';
@@ -216,6 +216,39 @@ describe.skipIf(pair === null)('TLS: wss:// in the tunnel, and https:// proxies'
     const r = await settle(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: tlsProxy.url }));
     expect(r.error!.message).toMatch(/^Proxy https:\/\/127\.0\.0\.1:\d+: .*(self.signed|certificate)/i);
     expect(r.events.at(-1)).toBe('close 1006');
+  });
+
+  it('a proxy that resets the tunnel under TLS (and under TLS in TLS): close 1006, no crash', async () => {
+    const plainProxy = await scriptedProxy((_req, { relay }) => relay());
+    try {
+      for (const proxy of [plainProxy, tlsProxy]) {
+        const before = proxy.requests.length;
+        const ws = new WebSocket(`wss://127.0.0.1:${secure.port}/`, { proxy: proxy.url, ca: pair!.cert });
+        const outcome = settle(ws);
+        await waitFor(ws, 'open');
+        // A TLS server socket runs over the TCP socket it came from (`_parent`): reset that one.
+        const client = proxy.requests[before]!.client as Socket & { _parent?: Socket };
+        (client._parent ?? client).resetAndDestroy();
+        const r = await outcome;
+        expect(r.events[0]).toBe('open');
+        expect(r.events.at(-1)).toBe('close 1006');
+      }
+    } finally {
+      await plainProxy.close();
+    }
+  });
+
+  it('TLS options the origin connection refuses fail the handshake through a proxy as they do directly', async () => {
+    const proxy = await scriptedProxy((_req, { relay }) => relay());
+    try {
+      const bad = { ca: 42 } as unknown as { ca: Buffer };
+      const direct = await settle(new WebSocket(`wss://127.0.0.1:${secure.port}/`, bad));
+      const proxied = await settle(new WebSocket(`wss://127.0.0.1:${secure.port}/`, { ...bad, proxy: proxy.url }));
+      expect(direct.error).toBeInstanceOf(TypeError);
+      expect(proxied.events).toEqual(direct.events);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('after the tunnel, closing the outer TLS closes the proxy connection (TLS over TLS)', async () => {
