@@ -82,6 +82,16 @@ describe('what the proxy is sent, and what reaches the origin', () => {
     expect(seen.headers['proxy-authorization']).toBeUndefined();
   });
 
+  it('a slow proxy: its answer arriving a byte at a time, with headers, HTTP/1.0', async () => {
+    const slow = await scriptedProxy((_req, { relay }) => relay({ trickle: true, answer: 'HTTP/1.0 200 Tunnel ready\r\nProxy-Agent: slow/1\r\n\r\n' }));
+    try {
+      expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: slow.url }), 'slow')).toBe('slow');
+      expect(slow.requests).toHaveLength(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('no credentials, no Proxy-Authorization', async () => {
     const before = proxy.requests.length;
     expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: proxy.url }), 'y')).toBe('y');

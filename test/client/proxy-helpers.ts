@@ -128,6 +128,10 @@ export type ProxyScript = (req: ProxyRequest, tools: { relay(opts?: RelayOptions
 export interface RelayOptions {
   /** Drop both connections once the origin was sent this many bytes (mid-handshake failure). */
   dropAfterUpstreamBytes?: number;
+  /** The 2xx answer head to send (default `HTTP/1.1 200 Connection Established` and no headers). */
+  answer?: string;
+  /** Send the answer one byte per event-loop turn (a slow proxy; the reader must reassemble it). */
+  trickle?: boolean;
 }
 
 export interface ScriptedProxy {
@@ -157,6 +161,8 @@ export async function scriptedProxy(script: ProxyScript, tls?: { cert: Buffer; k
       const end = buffered.indexOf('\r\n\r\n');
       if (end === -1) return;
       client.off('data', onData);
+      // Held until the script decides: bytes behind the head must not be lost meanwhile.
+      client.pause();
       const head = buffered.subarray(0, end).toString('latin1');
       const rest = buffered.subarray(end + 4);
       const target = head.split('\r\n')[0]!.split(' ')[1] ?? '';
@@ -201,7 +207,22 @@ function relay(client: Socket, target: string, rest: Buffer, opts: RelayOptions)
     upstream.destroy();
   });
   upstream.on('connect', () => {
-    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    const answer = Buffer.from(opts.answer ?? 'HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
+    if (!opts.trickle) {
+      client.write(answer);
+      start();
+      return;
+    }
+    let i = 0;
+    const next = (): void => {
+      if (client.destroyed) return;
+      if (i === answer.length) return start();
+      client.write(answer.subarray(i, ++i), () => setImmediate(next));
+    };
+    next();
+  });
+  // Relaying starts once the answer is out: the client sends nothing through before it anyway.
+  const start = (): void => {
     let sent = 0;
     const toUpstream = (chunk: Buffer): void => {
       sent += chunk.length;
@@ -210,8 +231,9 @@ function relay(client: Socket, target: string, rest: Buffer, opts: RelayOptions)
     };
     if (rest.length > 0) toUpstream(rest);
     client.on('data', toUpstream);
+    client.resume();
     upstream.pipe(client);
     client.on('close', drop);
     upstream.on('close', drop);
-  });
+  };
 }
