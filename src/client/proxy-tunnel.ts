@@ -53,7 +53,9 @@ export class ProxyTunnel {
     const socket = this.connectToProxy(request);
     this.socket = socket;
 
-    const headers: Record<string, string> = { Host: authority };
+    // Keep-alive as undici and browsers ask for it: without a Connection header Node would
+    // send `Connection: close`, which some proxies could take as an end to the tunnel too.
+    const headers: Record<string, string> = { Host: authority, Connection: 'keep-alive', 'Proxy-Connection': 'keep-alive' };
     if (this.proxy.authorization !== undefined) headers['Proxy-Authorization'] = this.proxy.authorization;
     const connect = httpRequest({
       method: 'CONNECT',

@@ -73,6 +73,7 @@ describe('what the proxy is sent, and what reaches the origin', () => {
     const req = proxy.requests[before]!;
     expect(req.head.split('\r\n')[0]).toBe(`CONNECT 127.0.0.1:${plain.port} HTTP/1.1`);
     expect(req.header('host')).toBe(`127.0.0.1:${plain.port}`);
+    expect([req.header('connection'), req.header('proxy-connection')]).toEqual(['keep-alive', 'keep-alive']);
     expect(req.header('proxy-authorization')).toBe(`Basic ${Buffer.from('alice:p@ss:wörd').toString('base64')}`);
     // The application's headers are for the origin, not for the proxy.
     expect(req.header('x-app')).toBeUndefined();
