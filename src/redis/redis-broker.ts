@@ -1,7 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { createClient } from 'redis';
-import { BrokerBase, type RecoveryInfo } from '../pubsub/broker.js';
+import { BrokerBase, type HistoryPage, type RecoveryInfo } from '../pubsub/broker.js';
 import { encodeEnvelope, type Envelope } from '../pubsub/envelope.js';
+import type { HistoryPolicy, Position } from '../pubsub/history.js';
+import { appendToStream, historyKeys, readStream, type RedisCommandClient } from './redis-history.js';
 
 /** A channel listener in the `redis` client's buffer mode: the message and channel as raw bytes. */
 export type RedisBufferListener = (message: Buffer, channel: Buffer) => void;
@@ -31,6 +33,8 @@ export interface RedisPubSubClient {
   sSubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
   /** SUNSUBSCRIBE counterpart of `unsubscribe`. */
   sUnsubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
+  /** Any command (topic history: EVALSHA/EVAL of its scripts); both client versions have it. */
+  sendCommand?(args: Array<string | Buffer>, options?: object): Promise<unknown>;
   /** Graceful close: waits for the replies still due (used while Redis is reachable). */
   close(): Promise<void>;
   /** Drops the connection at once (used while Redis is unreachable, where `close` would wait). */
@@ -145,6 +149,30 @@ export class RedisBroker extends BrokerBase {
       this.report(err);
     });
     return true;
+  }
+
+  /** History needs plain pub/sub: with `sharded`, the script's keys and channel would live on different shards. */
+  override setHistory(pattern: string, policy: HistoryPolicy | null): void {
+    if (this.sharded && policy !== null) throw new Error('RedisBroker: topic history is not available with sharded: true');
+    super.setHistory(pattern, policy);
+  }
+
+  /**
+   * One Lua script appends to the topic's stream and publishes the envelope with its offset
+   * (redis-history.ts), so Redis alone orders a topic's messages; every node, the publisher's
+   * included, delivers them as they come back on its subscription.
+   */
+  protected override transportAppend(topic: string, envelope: Envelope, policy: HistoryPolicy): Promise<Position> {
+    if (!this.pub.isReady || !this.pub.sendCommand) return Promise.reject(new Error(this.pub.sendCommand ? 'redis is not connected' : 'this redis client has no sendCommand'));
+    return appendToStream(this.pub as RedisCommandClient, historyKeys(this.prefix, topic), envelope, policy).catch((err: Error) => {
+      this.report(err);
+      throw err;
+    });
+  }
+
+  protected override transportRead(topic: string, policy: HistoryPolicy, after: bigint, limit: number): Promise<HistoryPage> {
+    if (!this.pub.isReady || !this.pub.sendCommand) return Promise.reject(new Error(this.pub.sendCommand ? 'redis is not connected' : 'this redis client has no sendCommand'));
+    return readStream(this.pub as RedisCommandClient, historyKeys(this.prefix, topic), policy, after, limit);
   }
 
   protected transportSubscribe(topic: string): Promise<void> {
