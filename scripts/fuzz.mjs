@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Long fast-check runs over the parts that read attacker-controlled bytes, against dist/
-// (npm run build first; `npm run fuzz` does):
+// (npm run build first; `npm run fuzz:property` does):
 //
-//   npm run fuzz -- [--runs 100000] [--seconds N] [--seed S] [--target decoder|protocol|deflate|head|extensions]...
+//   npm run fuzz:property -- [--runs 100000] [--seconds N] [--seed S] [--target decoder|protocol|deflate|head|extensions]...
 //
 // --runs caps the cases per target; --seconds caps the time per target (with --seconds alone
 // a target runs until its time is up). Prints the cases run per target and, on failure, the
@@ -339,7 +339,7 @@ function parseArgs(argv) {
       if (!(t in TARGETS)) fail(`unknown target ${t} (one of ${Object.keys(TARGETS).join(', ')})`);
       o.targets.push(t);
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run fuzz -- [--runs N] [--seconds S] [--seed S] [--target decoder|protocol|deflate|head|extensions]...');
+      console.log('usage: npm run fuzz:property -- [--runs N] [--seconds S] [--seed S] [--target decoder|protocol|deflate|head|extensions]...');
       process.exit(0);
     } else fail(`unknown argument ${a}`);
   }
@@ -372,7 +372,7 @@ for (const name of o.targets) {
     console.log(`${name.padEnd(11)} FAILED after ${details.numRuns} cases (${secs.toFixed(1)}s), seed ${details.seed}, path "${details.counterexamplePath}"`);
     console.log(`  counterexample: ${fc.stringify(details.counterexample)}`);
     console.log(`  error: ${details.errorInstance?.message ?? details.error}`);
-    console.log(`  replay: npm run fuzz -- --target ${name} --seed ${details.seed} --runs ${details.numRuns}`);
+    console.log(`  replay: npm run fuzz:property -- --target ${name} --seed ${details.seed} --runs ${details.numRuns}`);
   } else {
     console.log(`${name.padEnd(11)} ok: ${details.numRuns} cases in ${secs.toFixed(1)}s (${rate}/s), seed ${details.seed}${details.interrupted ? ', stopped by --seconds' : ''}`);
   }
