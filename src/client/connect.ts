@@ -6,6 +6,7 @@ import { attachOptions } from '../connection/options.js';
 import { formatExtensions, generateKey } from '../handshake/index.js';
 import { clientOffer, type PerMessageDeflateOptions } from '../extensions/index.js';
 import { CLIENT_DEFAULTS, type ClientOptions } from './options.js';
+import { http2Request, openHttp2 } from './http2-connect.js';
 import { proxyTunnel } from './proxy.js';
 import type { ProxyTunnel } from './proxy-tunnel.js';
 import { RedirectPolicy } from './redirect.js';
@@ -59,7 +60,21 @@ export function startClient(host: ClientHost, address: string | URL, protocols: 
   const offer = deflate === null ? null : formatExtensions([clientOffer(deflate)]);
   checkProtocols(protocols);
   checkRequestHeaders(options);
-  new ClientHandshake(host, options, face, [...protocols], version, deflate, offer).open(target);
+  const handshake = new ClientHandshake(host, options, face, [...protocols], version, deflate, offer);
+  const h2Offer = { protocols, deflate, extensions: offer };
+  const h2 = options.http2 ? http2Request(target, options, h2Offer, version) : null;
+  if (h2 === null) {
+    handshake.open(target);
+    return;
+  }
+  openHttp2(host, target, options, h2Offer, h2, () => {
+    // http2: 'auto' and the server has no HTTP/2 WebSockets: HTTP/1.1, reported as any failure.
+    try {
+      handshake.open(target);
+    } catch (err) {
+      host.abortHandshake(err as Error);
+    }
+  });
 }
 
 /** The client offers permessage-deflate unless told not to (browsers and ws always offer it). */

@@ -42,6 +42,15 @@ export interface ClientOptions
    * is then ignored. Default: none (direct connections, as in `ws`).
    */
   proxy?: ProxyOption;
+  /**
+   * Open the WebSocket over HTTP/2 (RFC 8441): as one stream of a session to the origin that
+   * every WebSocket opened this way to the same origin (with the same TLS options) shares.
+   * `true` requires it (an error if the server does not speak HTTP/2 or does not accept
+   * WebSockets over it); `'auto'` uses it when the server does and HTTP/1.1 otherwise (always
+   * HTTP/1.1 for `ws://`). Not with `proxy`, `ws+unix:` or `protocolVersion` 8; `agent`,
+   * `createConnection`, `followRedirects` and `finishRequest` apply to HTTP/1.1 only. Default false.
+   */
+  http2?: boolean | 'auto';
   /** Follow 3xx answers that carry a `Location` to the upgrade request. Default false. */
   followRedirects?: boolean;
   /** Redirects followed at most; one more fails with 'Maximum redirects exceeded'. Default 10. */

@@ -44,7 +44,26 @@ export function checkUpgrade(res: IncomingMessage, offer: UpgradeOffer): Accepte
   const upgrade = res.headers.upgrade;
   if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') refuse('Invalid Upgrade header');
   if (headers['sec-websocket-accept'] !== computeAccept(offer.key)) refuse('Invalid Sec-WebSocket-Accept header');
+  return checkNegotiation(headers, head.rawHeaders.length / 2, offer, () =>
+    validateUpgradeResponse(head, {
+      key: offer.key,
+      protocols: offer.protocols,
+      extensionsOffered: offer.deflate === null ? [] : [PERMESSAGE_DEFLATE],
+    }),
+  );
+}
 
+/**
+ * The checks of what the server agreed to, common to HTTP/1.1's 101 and HTTP/2's 200 (RFC 8441
+ * carries the same headers): `ws`'s checks and messages first, then the header line limit and
+ * the transport's `strict` validation (sockwire's own messages), then the deflate codec.
+ */
+export function checkNegotiation(
+  headers: Readonly<Record<string, string | undefined>>,
+  lineCount: number,
+  offer: Omit<UpgradeOffer, 'key'>,
+  strict: () => void,
+): AcceptedUpgrade {
   const protocol = headers['sec-websocket-protocol'];
   if (protocol !== undefined) {
     if (offer.protocols.length === 0) refuse('Server sent a subprotocol but none was requested');
@@ -67,13 +86,9 @@ export function checkUpgrade(res: IncomingMessage, offer: UpgradeOffer): Accepte
     if (accepted.some((e) => e.name !== PERMESSAGE_DEFLATE)) refuse('Server indicated an extension that was not requested');
   }
 
-  if (head.rawHeaders.length / 2 > offer.maxHeaders) refuse(`Too many header lines in the server response (more than ${offer.maxHeaders})`);
+  if (lineCount > offer.maxHeaders) refuse(`Too many header lines in the server response (more than ${offer.maxHeaders})`);
   try {
-    validateUpgradeResponse(head, {
-      key: offer.key,
-      protocols: offer.protocols,
-      extensionsOffered: offer.deflate === null ? [] : [PERMESSAGE_DEFLATE],
-    });
+    strict();
   } catch (err) {
     refuse((err as Error).message);
   }
