@@ -23,6 +23,9 @@ Options:
   --exclude LIST    skip these cases (same syntax)
   --report DIR      write report.json and index.html into DIR (default ./conformance-report)
   --no-report       do not write reports
+  --http2           (server mode) open each WebSocket as an HTTP/2 extended CONNECT
+                    (RFC 8441; TLS for wss://, h2c for ws://) instead of an upgrade;
+                    the cases that probe HTTP/1.1 request handling are left out
   --quick           cap message sizes at 1 MiB and shorten throughput cases
                     (client mode: deflate messages at 64 KiB)
   --agent NAME      name of the implementation under test, used in reports
@@ -40,6 +43,7 @@ interface Parsed {
   exclude: string[];
   report: string | null;
   quick: boolean;
+  http2: boolean;
   agent?: string;
   timeoutMs?: number;
 }
@@ -48,7 +52,7 @@ class UsageError extends Error {}
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const args = argv[0] === 'conformance' ? argv.slice(1) : [...argv];
-  const p: Parsed = { mode: 'help', cases: [], exclude: [], report: 'conformance-report', quick: false };
+  const p: Parsed = { mode: 'help', cases: [], exclude: [], report: 'conformance-report', quick: false, http2: false };
   if (args.length === 0 || args.includes('-h') || args.includes('--help')) return p;
   const mode = args.shift();
   if (mode !== 'server' && mode !== 'client') throw new UsageError(`unknown mode ${JSON.stringify(mode)}; expected "server" or "client"`);
@@ -75,6 +79,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
       case '--report': p.report = value(); break;
       case '--no-report': p.report = null; break;
       case '--quick': p.quick = true; break;
+      case '--http2': p.http2 = true; break;
       case '--agent': p.agent = value(); break;
       case '--timeout': {
         const n = Number(value());
@@ -87,6 +92,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
   }
   if (p.mode === 'server' && !p.url) throw new UsageError('server mode needs --url ws://host:port/path');
   if (p.mode === 'client' && p.port === undefined) throw new UsageError('client mode needs --port N');
+  if (p.mode === 'client' && p.http2) throw new UsageError('--http2 is for server mode');
   return p;
 }
 
@@ -119,6 +125,7 @@ export async function conformanceCommand(argv: string[], io: CliIo = { stdout: p
       cases: p.cases,
       exclude: p.exclude,
       quick: p.quick,
+      http2: p.http2,
       ...(p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs }),
       agent: p.agent ?? p.url!,
       onStart: (n) => progress.start(n),

@@ -1,4 +1,5 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { Target } from './target.js';
 import type { WireLog } from './wire.js';
@@ -53,10 +54,11 @@ export class RawConn {
   private garbage: string | null = null;
 
   private constructor(
-    readonly socket: Socket,
+    /** A TCP or TLS socket, or (RFC 8441) the HTTP/2 stream of an extended CONNECT. */
+    readonly socket: Duplex,
     private readonly log: WireLog,
   ) {
-    socket.setNoDelay(true);
+    (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('end', () => this.onEnd('peer closed TCP (FIN)'));
     socket.on('error', (e: NodeJS.ErrnoException) => this.onEnd(`TCP error ${e.code ?? e.message}`));
@@ -64,7 +66,7 @@ export class RawConn {
   }
 
   /** Takes over a socket whose HTTP request was already read (we are the server); `rest` is what followed the head. */
-  static adopt(socket: Socket, log: WireLog, rest: Buffer): RawConn {
+  static adopt(socket: Duplex, log: WireLog, rest: Buffer): RawConn {
     const c = new RawConn(socket, log);
     c.mode = 'ws';
     if (rest.length) c.feed(rest);

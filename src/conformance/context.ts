@@ -5,6 +5,8 @@ import { failed, type Clock, type Outcome } from './judge.js';
 import { Session } from './session.js';
 import type { Target } from './target.js';
 import { WireLog } from './wire.js';
+import { checkConnectAnswer, H2ConnectError, openStream } from './h2.js';
+import type { ClientHttp2Session } from 'node:http2';
 
 export interface ConnectOptions {
   protocols?: string[];
@@ -20,6 +22,7 @@ export class CaseContext implements Clock {
   readonly log = new WireLog();
   private readonly conns: RawConn[] = [];
   private readonly sessions: Session[] = [];
+  private readonly h2Sessions: ClientHttp2Session[] = [];
   private readonly deadline: number;
 
   constructor(
@@ -47,6 +50,7 @@ export class CaseContext implements Clock {
 
   /** Opens a WebSocket connection, judging the server's handshake answer on the way. */
   async connect(opts: ConnectOptions = {}): Promise<Session> {
+    if (this.target.http2) return this.connectH2(opts);
     const conn = await this.raw();
     const key = newKey();
     const headers = defaultUpgradeHeaders(this.target.hostHeader, key);
@@ -63,7 +67,37 @@ export class CaseContext implements Clock {
     if (h.kind === 'garbage') failed(`unparseable handshake answer: ${h.detail}`);
     const problem = checkUpgradeResponse(h.head, key, opts.protocols ?? [], opts.deflate !== undefined);
     if (problem) failed(`opening handshake: ${problem}`);
-    const ext = headerValue(h.head, 'sec-websocket-extensions');
+    return this.session(conn, headerValue(h.head, 'sec-websocket-extensions'), opts);
+  }
+
+  /**
+   * The same over HTTP/2 (RFC 8441): an extended CONNECT on a session of its own, judged as
+   * the 101 is (2xx, only offered subprotocols and extensions); the stream is then the
+   * connection the frames go over.
+   */
+  private async connectH2(opts: ConnectOptions): Promise<Session> {
+    if (opts.pipelined) failed('pipelining bytes behind the request is an HTTP/1.1 case');
+    const extra: Array<[string, string]> = [];
+    if (opts.protocols?.length) extra.push(['sec-websocket-protocol', opts.protocols.join(', ')]);
+    if (opts.deflate) extra.push(['sec-websocket-extensions', offerHeader(opts.deflate)]);
+    extra.push(...(opts.extraHeaders ?? []));
+    let opened;
+    try {
+      opened = await openStream(this.target, this.log, Math.min(this.remaining(), 5000), extra);
+    } catch (e) {
+      if (e instanceof H2ConnectError) failed(`opening handshake: ${e.message}`);
+      throw e;
+    }
+    this.h2Sessions.push(opened.session);
+    const problem = checkConnectAnswer(opened.headers, opts.protocols ?? [], opts.deflate !== undefined);
+    if (problem) failed(`opening handshake: ${problem}`);
+    const conn = RawConn.adopt(opened.stream, this.log, Buffer.alloc(0));
+    this.conns.push(conn);
+    const ext = opened.headers['sec-websocket-extensions'];
+    return this.session(conn, ext === undefined ? undefined : String(ext), opts);
+  }
+
+  private session(conn: RawConn, ext: string | undefined, opts: ConnectOptions): Session {
     let session: Session;
     if (opts.deflate && ext) {
       const agreement = checkDeflateAnswer(ext, opts.deflate);
@@ -77,6 +111,7 @@ export class CaseContext implements Clock {
   cleanup(): void {
     for (const s of this.sessions) s.destroy();
     for (const c of this.conns) c.destroy();
+    for (const s of this.h2Sessions) s.destroy();
   }
 }
 

@@ -5,6 +5,8 @@ import type { Outcome } from './judge.js';
 import { selectCases } from './select.js';
 import { parseTarget } from './target.js';
 import { suiteResult, type CaseResult, type SuiteResult } from './types.js';
+import { HTTP1_ONLY_CASES, openSession } from './h2.js';
+import { WireLog } from './wire.js';
 
 export interface ServerSuiteOptions {
   url: string;
@@ -14,6 +16,11 @@ export interface ServerSuiteOptions {
   /** Per-case timeout in ms (large-transfer cases get at least 60 s). Default 10 s. */
   timeoutMs?: number;
   agent?: string;
+  /**
+   * Open every WebSocket over HTTP/2 (RFC 8441 extended CONNECT) instead of an HTTP/1.1
+   * upgrade; the cases that probe HTTP/1.1 request handling are left out.
+   */
+  http2?: boolean;
   onCase?: (r: CaseResult, done: number, total: number) => void;
   /** Called once the selection is known, before the first case runs. */
   onStart?: (total: number) => void;
@@ -40,6 +47,14 @@ export async function runCase(c: ServerCase, target: ReturnType<typeof parseTarg
  * Only TCP reachability: a broken handshake answer is the server's fault and gets judged per case.
  */
 async function preflight(target: ReturnType<typeof parseTarget>): Promise<void> {
+  if (target.http2) {
+    try {
+      (await openSession(target, new WireLog(), 5000)).destroy();
+    } catch (e) {
+      throw new Error(`cannot open a WebSocket over HTTP/2 to ${target.url}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return;
+  }
   const t = new CaseContext(target, 5000, true);
   try {
     await t.raw();
@@ -52,8 +67,9 @@ async function preflight(target: ReturnType<typeof parseTarget>): Promise<void> 
 }
 
 export async function runServerSuite(opts: ServerSuiteOptions): Promise<SuiteResult> {
-  const target = parseTarget(opts.url);
-  const selected = selectCases(serverCatalogue(), opts.cases, opts.exclude);
+  const target = { ...parseTarget(opts.url), http2: opts.http2 === true };
+  const catalogue = opts.http2 ? serverCatalogue().filter((c) => !HTTP1_ONLY_CASES.has(c.id)) : serverCatalogue();
+  const selected = selectCases(catalogue, opts.cases, opts.exclude);
   if (selected.length === 0) throw new Error('no cases match the given --cases/--exclude patterns');
   await preflight(target);
   opts.onStart?.(selected.length);

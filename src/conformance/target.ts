@@ -7,6 +7,8 @@ export interface Target {
   path: string;
   /** Value for the Host header. */
   hostHeader: string;
+  /** Open each WebSocket as an extended CONNECT on an HTTP/2 stream (RFC 8441) instead of an upgrade. */
+  http2?: boolean;
 }
 
 export function parseTarget(url: string): Target {
