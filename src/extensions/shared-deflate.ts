@@ -17,21 +17,37 @@ export interface SharedDeflateParams {
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 /**
- * Shared compressions run, process-wide: one per message per parameter set that some fan-out
- * needed. Diagnostics and tests read it (a fan-out to N alike sockets adds one, not N).
+ * Process-wide counts, for diagnostics and tests: `compressions` run (one per message per
+ * parameter set that some fan-out needed: a fan-out to N alike sockets adds one, not N), and
+ * zlib `streams` created for them (pooled, so far fewer).
  */
-export const sharedDeflateCounters = { compressions: 0 };
+export const sharedDeflateCounters = { compressions: 0, streams: 0 };
+
+/** One zlib stream of a compressor's pool, and the output of the message it is compressing. */
+interface Deflater {
+  stream: zlib.DeflateRaw;
+  chunks: Buffer[];
+  length: number;
+  /** The job it is running: its output goes there, and so does a failure. */
+  finish: ((err: Error | null, out?: Buffer) => void) | null;
+}
 
 /**
  * Compresses whole messages as a permessage-deflate codec without context takeover would:
  * raw DEFLATE from a fresh state, ending in a sync flush whose marker is removed. Such output
  * depends only on the zlib parameters and the message, so one compression serves every
  * connection whose codec has the same parameters. Runs on zlib's thread pool, through the
- * same process-wide limiter as the codecs.
+ * same process-wide limiter as the codecs. zlib streams are pooled (reset between messages:
+ * making one costs several times the compression of a small message) and let go a second
+ * after the last compression, so an idle process holds no zlib memory.
  */
 class SharedDeflate implements SharedCompressor {
   private readonly options: zlib.ZlibOptions;
   private readonly limiter: ZlibLimiter;
+  private readonly idle: Deflater[] = [];
+  /** Compressions asked for and not finished (running or waiting for the limiter). */
+  private inProgress = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(params: SharedDeflateParams) {
     this.options = {
@@ -39,7 +55,8 @@ class SharedDeflate implements SharedCompressor {
       level: params.level ?? zlib.constants.Z_DEFAULT_COMPRESSION,
       memLevel: params.memLevel ?? 8,
       strategy: params.strategy ?? zlib.constants.Z_DEFAULT_STRATEGY,
-      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      // Every write is one whole message, ending in a sync flush.
+      flush: zlib.constants.Z_SYNC_FLUSH,
     };
     this.limiter = sharedZlibLimiter(params.concurrencyLimit);
   }
@@ -52,21 +69,84 @@ class SharedDeflate implements SharedCompressor {
       process.nextTick(cb, null, Buffer.from([0x00]));
       return;
     }
+    this.inProgress++;
     this.limiter.run((release) => {
-      zlib.deflateRaw(data, this.options, (err, out) => {
-        release();
-        if (err) {
-          cb(new Error(`shared compression failed: ${err.message}`, { cause: err }));
-          return;
-        }
+      let deflater: Deflater;
+      try {
+        deflater = this.idle.pop() ?? this.create();
+      } catch (err) {
+        // Out of memory in zlib's init, typically: reported, never thrown into the event loop.
+        this.done(release, null);
+        cb(new Error(`shared compression: cannot create compressor: ${(err as Error).message}`, { cause: err }));
+        return;
+      }
+      deflater.finish = (err, out) => {
+        deflater.finish = null;
+        this.done(release, err === null ? deflater : null);
+        cb(err, out);
+      };
+      deflater.stream.write(data, () => {
+        if (deflater.finish === null) return; // failed meanwhile
+        const out = deflater.chunks.length === 1 ? deflater.chunks[0]! : Buffer.concat(deflater.chunks, deflater.length);
+        deflater.chunks = [];
+        deflater.length = 0;
         if (out.length < TRAILER.length || !out.subarray(out.length - TRAILER.length).equals(TRAILER)) {
-          cb(new Error('shared compression: zlib output lacks the sync flush marker'));
+          deflater.stream.destroy();
+          deflater.finish(new Error('shared compression: zlib output lacks the sync flush marker'));
           return;
         }
-        cb(null, out.subarray(0, out.length - TRAILER.length));
+        // No context is carried to the next message this stream compresses.
+        deflater.stream.reset();
+        // §7.2.1: the marker is implied on the wire. A copy when small: zlib's output chunk
+        // is a view of a 16 KiB slab that a kept frame would otherwise pin.
+        const payload = out.subarray(0, out.length - TRAILER.length);
+        deflater.finish(null, payload.length * 2 < payload.buffer.byteLength ? Buffer.from(payload) : payload);
       });
     });
   }
+
+  private create(): Deflater {
+    sharedDeflateCounters.streams++;
+    const deflater: Deflater = { stream: zlib.createDeflateRaw(this.options), chunks: [], length: 0, finish: null };
+    deflater.stream.on('data', (chunk: Buffer) => {
+      deflater.chunks.push(chunk);
+      deflater.length += chunk.length;
+    });
+    deflater.stream.on('error', (err: Error) => {
+      deflater.stream.destroy();
+      const at = this.idle.indexOf(deflater);
+      if (at >= 0) this.idle.splice(at, 1);
+      deflater.finish?.(new Error(`shared compression failed: ${err.message}`, { cause: err }));
+    });
+    return deflater;
+  }
+
+  /** A compression finished: its stream goes back to the pool (null: it broke). */
+  private done(release: () => void, reusable: Deflater | null): void {
+    this.inProgress--;
+    if (reusable !== null) this.idle.push(reusable);
+    if (this.inProgress === 0) {
+      // Kept a moment for the next publish (a steady trickle reuses them too), then let go.
+      if (this.idleTimer === null) {
+        this.idleTimer = setTimeout(dropIdle, IDLE_MS, this);
+        this.idleTimer.unref();
+      } else this.idleTimer.refresh();
+    }
+    release();
+  }
+
+  /** @internal Nothing was compressed for IDLE_MS: the pooled streams (and their zlib memory) go. */
+  _dropIdle(): void {
+    this.idleTimer = null;
+    if (this.inProgress === 0) for (const d of this.idle.splice(0)) d.stream.destroy();
+  }
+}
+
+/** How long pooled zlib streams outlive the last compression. */
+const IDLE_MS = 1000;
+
+function dropIdle(compressor: SharedDeflate): void {
+  compressor._dropIdle();
 }
 
 const compressors = new Map<string, SharedDeflate>();
