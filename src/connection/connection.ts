@@ -211,7 +211,8 @@ export class Connection {
     if (core.midMessage) return this.hold(message, compress, cb);
     const size = message.size;
     const compressing = core.compressing && compress !== false && size >= core.compressThreshold;
-    const compressor = compressing ? core.sharedCompressor : null;
+    // Shared frames are unmasked: only a server's can serve many connections.
+    const compressor = compressing && core.role === 'server' ? core.sharedCompressor : null;
     if (!this.out.admit(size, cb)) {
       this.overflow(size, cb);
       return null;

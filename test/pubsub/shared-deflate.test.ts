@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sharedDeflateCounters } from '../../src/extensions/shared-deflate.js';
-import type { WebSocket } from '../../src/index.js';
+import { PreparedMessage, WebSocket } from '../../src/index.js';
 import { trackPeers, type Client } from './helpers.js';
 import { tapFrames } from './wire-tap.js';
 
@@ -186,6 +186,25 @@ describe('compress once per parameter set', () => {
     for (const c of peers) expect(await c.until(8)).toEqual(expected);
     expect(sharedDeflateCounters.compressions - before).toBe(8);
     expect(createDeflater.mock.calls.length).toBe(sharedDeflateCounters.streams - streamsBefore);
+  });
+});
+
+describe('on a client-side socket', () => {
+  it('a prepared message is compressed and masked by the client itself, never the unmasked shared frame', async () => {
+    const s = await server({ perMessageDeflate: { threshold: 0, clientNoContextTakeover: true } });
+    const received = new Promise<string>((resolve) => s.wss.once('connection', (ws) => ws.once('message', (data: Buffer) => resolve(data.toString()))));
+    const ws = new WebSocket(`ws://127.0.0.1:${s.port}`, { perMessageDeflate: { clientNoContextTakeover: true } });
+    try {
+      await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+      expect(ws.extensions).toBe('permessage-deflate');
+      const before = sharedDeflateCounters.compressions;
+      const text = 'from the client '.repeat(100);
+      ws.sendPrepared(new PreparedMessage(text, false));
+      expect(await received).toBe(text);
+      expect(sharedDeflateCounters.compressions).toBe(before);
+    } finally {
+      ws.terminate();
+    }
   });
 });
 
