@@ -59,11 +59,15 @@ describe('refused handshakes: the same answer as ws', () => {
 
   it("an Upgrade header Node dropped (past the http server's maxHeadersCount) → 400 'Invalid Upgrade header', as ws answers it", async () => {
     const answers: Record<string, string> = {};
+    let upgrades = 0;
     for (const impl of ['sockwire', 'ws'] as const) {
       const wss = impl === 'ws' ? new WsServer({ noServer: true }) : new WebSocketServer({ noServer: true });
       const http = createServer();
       http.maxHeadersCount = 1;
-      http.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, () => answers[impl] = 'upgraded'));
+      http.on('upgrade', (req, socket, head) => {
+        upgrades++;
+        wss.handleUpgrade(req, socket, head, () => (answers[impl] = 'upgraded'));
+      });
       http.listen(0, HOST);
       await waitFor(http, 'listening');
       const req = httpGet({ host: HOST, port: (http.address() as AddressInfo).port, headers: { foo: 'bar', bar: 'baz', Connection: 'Upgrade', Upgrade: 'websocket' } });
@@ -74,7 +78,11 @@ describe('refused handshakes: the same answer as ws', () => {
       answers[impl] = `${res.statusCode} ${body}`;
       await new Promise<void>((r) => http.close(() => r()));
     }
-    expect(answers).toEqual({ sockwire: '400 Invalid Upgrade header', ws: '400 Invalid Upgrade header' });
+    // Node 20 drops the lines past maxHeadersCount and hands the request on; Node 22 and 24
+    // answer such a request 431 themselves, before any 'upgrade' listener runs.
+    const expected = upgrades === 0 ? '431 ' : '400 Invalid Upgrade header';
+    if (Number(process.versions.node.split('.')[0]) <= 20) expect(expected).toBe('400 Invalid Upgrade header');
+    expect(answers).toEqual({ sockwire: expected, ws: expected });
   });
 
   it('405 for another method: ws’s answer, plus the Allow header HTTP requires', async () => {
