@@ -17,6 +17,11 @@ import type { ClientUrl } from './url.js';
 /** How long a session with no WebSocket left stays open for the next one. */
 export const IDLE_MS = 5_000;
 
+/** Bytes a server may send on one stream before the WebSocket reads them (HTTP/2 flow control). */
+export const STREAM_WINDOW = 1024 * 1024;
+/** Bytes a server may send on the whole session before they are read. */
+export const SESSION_WINDOW = 8 * 1024 * 1024;
+
 /** How long a server found without HTTP/2 WebSockets is believed to stay so. */
 export const UNAVAILABLE_MS = 60_000;
 
@@ -156,7 +161,12 @@ export class Http2Pool {
 
   private async open(key: string, target: ClientUrl, options: ClientOptions, acceptHttp1: boolean): Promise<PooledSession> {
     const socket = await connectTransport(target, options, acceptHttp1);
-    const session = http2.connect(authorityOf(target), { createConnection: () => socket });
+    // HTTP/2's default windows (64 KiB per stream and for the whole connection) would let a
+    // server send one 64 KiB message per round trip, to all streams together: wider windows
+    // let WebSockets stream as they do over TCP, and still bound what a paused WebSocket (and
+    // the session) holds unread.
+    const session = http2.connect(authorityOf(target), { createConnection: () => socket, settings: { initialWindowSize: STREAM_WINDOW } });
+    session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW));
     const entry = new PooledSession(session, this, key);
     const list = this.sessions.get(key);
     if (list === undefined) this.sessions.set(key, [entry]);
