@@ -69,6 +69,7 @@ function fuzzTarget(name) {
     `-artifact_prefix=${findings}/${name}-`,
     '-print_final_stats=1',
   ];
+  const before = new Set(readdirSync(findings));
   return new Promise((done) => {
     const started = Date.now();
     const child = spawn(process.execPath, jazzerArgs, { cwd: root, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,7 +78,11 @@ function fuzzTarget(name) {
     child.stderr.on('data', (d) => (out += d));
     child.on('close', (code, signal) => {
       const figures = readFigures(out);
-      const finding = /Test unit written to (\S+)/.exec(out)?.[1] ?? null;
+      // libFuzzer names the file it wrote, unless its output was cut off at exit: then the new file says.
+      const written = readdirSync(findings).filter((f) => f.startsWith(`${name}-`) && !before.has(f));
+      const finding = /Test unit written to (\S+)/.exec(out)?.[1] ?? (written.length > 0 ? join(findings, written[0]) : null);
+      // libFuzzer's final stats are sometimes cut off at exit: the rate is then the runs over the time asked.
+      figures.execPerSec ??= figures.executions !== null && code === 0 ? Math.round(figures.executions / seconds) : null;
       const result = { target: name, exitCode: code, signal, seconds: (Date.now() - started) / 1000, ...figures, finding };
       if (args.coverage) Object.assign(result, readCoverage(join(args.work, 'coverage', name)));
       if (code !== 0 || finding) result.log = out.split('\n').filter((l) => !/^".*# Uses: \d+$/.test(l)).slice(-40).join('\n');
