@@ -34,7 +34,10 @@ describe('sockwire client over HTTP/2 (http2 option)', () => {
     setup = await startH2({ secure: true });
     const streams = trackStreams(setup.wss);
     const ws = client(`wss://127.0.0.1:${setup.port}/chat`, ['v2', 'v1'], { http2: true, ca: testCert().cert });
+    const upgrades: unknown[] = [];
+    ws.on('upgrade', (res) => upgrades.push(res));
     await waitFor(ws, 'open');
+    expect(upgrades).toMatchObject([{ statusCode: 200, httpVersion: '2.0', headers: { 'sec-websocket-protocol': 'v2' } }]);
     expect(ws.protocol).toBe('v2');
     expect(streams).toHaveLength(1);
     ws.send('héllo');

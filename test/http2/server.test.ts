@@ -19,9 +19,9 @@ describe('WebSocketServer on a node:http2 server (RFC 8441)', () => {
   for (const mode of ['stream', 'compat'] as const) {
     it(`accepts an extended CONNECT, echoes, and the closing handshake ends the stream (${mode === 'stream' ? "no 'request' handler" : "with a 'request' handler"})`, async () => {
       setup = await startH2(mode === 'compat' ? { onRequest: (_req, res) => res.end('page') } : {});
-      const seen: Array<{ version: string; url: string | undefined; protocol: string }> = [];
+      const seen: Array<{ version: string; url: string | undefined; protocol: string; address: string | undefined }> = [];
       setup.wss.on('connection', (ws, req) => {
-        seen.push({ version: req.httpVersion, url: req.url, protocol: ws.protocol });
+        seen.push({ version: req.httpVersion, url: req.url, protocol: ws.protocol, address: req.socket.remoteAddress });
         ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
       });
       const session = await rawSession(setup);
@@ -29,7 +29,7 @@ describe('WebSocketServer on a node:http2 server (RFC 8441)', () => {
       expect(raw.headers[':status']).toBe(200);
       expect(raw.headers['sec-websocket-protocol']).toBe('a');
       expect(raw.headers['sec-websocket-accept']).toBeUndefined();
-      expect(seen).toEqual([{ version: '2.0', url: '/chat?x=1', protocol: 'a' }]);
+      expect(seen).toEqual([{ version: '2.0', url: '/chat?x=1', protocol: 'a', address: '127.0.0.1' }]);
 
       raw.stream.write(frame(0x1, 'héllo'));
       raw.stream.write(frame(0x2, Buffer.from([0, 1, 2, 255])));
@@ -134,6 +134,8 @@ describe('WebSocketServer on a node:http2 server (RFC 8441)', () => {
       const raw = await rawConnect(session, extra);
       await waitFor(raw.stream, 'close');
       expect([raw.headers[':status'], raw.body()]).toEqual([status, body]);
+      // A complete answer, then RST_STREAM(NO_ERROR): the request side may not linger open.
+      expect(raw.stream.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
       if (status === 400 && extra['sec-websocket-version']) expect(raw.headers['sec-websocket-version']).toBe('13');
       if (status === 401) expect([raw.headers['www-authenticate'], raw.headers['connection']]).toEqual(['Basic', undefined]);
     }
@@ -203,6 +205,20 @@ describe('WebSocketServer on a node:http2 server (RFC 8441)', () => {
     expect(closes).toEqual([1006]);
     expect(session.closed || session.destroyed).toBe(false);
     session.destroy();
+  });
+
+  it('a session that dies is 1006 for every WebSocket on it', async () => {
+    setup = await startH2();
+    const closes: number[] = [];
+    setup.wss.on('connection', (ws) => ws.on('close', (code) => closes.push(code)));
+    const session = await rawSession(setup);
+    await rawConnect(session);
+    await rawConnect(session);
+    const [a, b] = [...setup.wss.clients];
+    const both = Promise.all([waitFor(a!, 'close'), waitFor(b!, 'close')]);
+    session.destroy();
+    await both;
+    expect(closes).toEqual([1006, 1006]);
   });
 
   it('terminate() resets the stream; other streams of the session go on', async () => {
