@@ -8,7 +8,8 @@
 //
 //   npm run soak:topics -- [--duration 300] [--connections 10000] [--topics 1000] [--topics-per-conn 3]
 //        [--publish-rate 100] [--hold-ms 30000] [--resub-ms 10000] [--abrupt 0.2] [--sources 4]
-//        [--settle 30] [--rss-tolerance-mb 64] [--report 15] [--json FILE] [--dist DIR] [--self-test-skip N]
+//        [--settle 30] [--rss-tolerance-mb 64] [--report 15] [--json FILE] [--dist DIR] [--generators 2]
+//        [--self-test-skip N]
 //
 // What is checked, per (subscriber, topic, origin):
 //  - messages published by the subscriber's own server (in-process delivery): exactly every
@@ -42,6 +43,7 @@ const distDir = resolve(arg('--dist', fileURLToPath(new URL('../dist', import.me
 const distUrl = (file) => pathToFileURL(resolve(distDir, file)).href;
 
 if (process.argv[2] === '--server') await serve();
+else if (process.argv[2] === '--generator') await generate();
 else await main();
 
 // ── A server process ─────────────────────────────────────────────────────────
@@ -131,12 +133,13 @@ function parseArgs(argv) {
   const o = {
     duration: 300, connections: 10_000, topics: 1000, topicsPerConn: 3, publishRate: 100, holdMs: 30_000, resubMs: 10_000,
     abrupt: 0.2, sources: 4, settle: 30, rssToleranceMb: 64, report: 15, json: null, handshakeConcurrency: 256, dist: null, selfTestSkip: 0,
+    generators: 2,
   };
   const names = {
     '--duration': 'duration', '--connections': 'connections', '--topics': 'topics', '--topics-per-conn': 'topicsPerConn',
     '--publish-rate': 'publishRate', '--hold-ms': 'holdMs', '--resub-ms': 'resubMs', '--abrupt': 'abrupt', '--sources': 'sources',
     '--settle': 'settle', '--rss-tolerance-mb': 'rssToleranceMb', '--report': 'report', '--handshake-concurrency': 'handshakeConcurrency',
-    '--self-test-skip': 'selfTestSkip',
+    '--self-test-skip': 'selfTestSkip', '--generators': 'generators',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -155,13 +158,14 @@ function parseArgs(argv) {
   if (o.topics < 1 || o.topics > 100_000) usage('--topics must be 1..100000');
   if (o.topicsPerConn < 1 || o.topicsPerConn > o.topics) usage('--topics-per-conn must be 1..topics');
   if (o.sources < 1 || o.sources > 250) usage('--sources must be 1..250');
+  if (o.generators < 1 || o.generators > 16) usage('--generators must be 1..16');
   if (o.abrupt > 1) usage('--abrupt is a fraction 0..1');
   if (o.duration > 24 * 3600) usage('--duration is at most a day');
   return o;
 }
 
 const USAGE =
-  'usage: npm run soak:topics -- [--duration S] [--connections N] [--topics N] [--topics-per-conn K] [--publish-rate PER_SERVER_PER_S] [--hold-ms MS] [--resub-ms MS] [--abrupt FRACTION] [--sources K] [--settle S] [--rss-tolerance-mb MB] [--report S] [--json FILE] [--dist DIR] [--self-test-skip N]';
+  'usage: npm run soak:topics -- [--duration S] [--connections N] [--topics N] [--topics-per-conn K] [--publish-rate PER_SERVER_PER_S] [--hold-ms MS] [--resub-ms MS] [--abrupt FRACTION] [--sources K] [--settle S] [--rss-tolerance-mb MB] [--report S] [--json FILE] [--dist DIR] [--generators N] [--self-test-skip N]';
 
 function usage(msg) {
   console.error(`soak-topics: ${msg}\n${USAGE}`);
@@ -225,13 +229,12 @@ async function startServer(index, o, redisUrl) {
   return { index, child, port, died: () => died, stats: (gc = false) => request('stats', { gc }), stopPublishing: () => request('stop-publishing') };
 }
 
-async function main() {
-  const o = parseArgs(process.argv.slice(2));
-  const { WebSocket } = await import(distUrl('index.js'));
-  const redis = await startRedis();
-  const servers = [await startServer(0, o, redis.url), await startServer(1, o, redis.url)];
-  const sources = Array.from({ length: o.sources }, (_, i) => `127.0.0.${i + 1}`);
-
+/**
+ * The connections of one load generator process and their checks. `servers` are the two
+ * servers' { index, port }; this generator runs slots `first`, `first + step`, … (a slot keeps
+ * one connection at a time on server `slot % 2`).
+ */
+function generator(o, servers, sources, WebSocket) {
   const c = {
     opened: 0, failed: 0, open: 0, closed: 0, abrupt: 0, delivered: 0, local: 0, remote: 0, subscribes: 0, unsubscribes: 0,
     exactPeriods: 0, violations: 0, errors: new Map(),
@@ -365,13 +368,100 @@ async function main() {
       const hold = first ? Math.random() * o.holdMs * 1.5 : o.holdMs * (0.5 + Math.random());
       first = false;
       await oneConnection(i, hold, deadline);
-      if (servers.some((s) => s.died())) return;
     }
   }
 
+  return { c, violations, oneConnection, slot, stop: () => (stopping = true) };
+}
+
+/** A load generator child: runs its slots when told, answers counter requests, reports when done. */
+async function generate() {
+  const { WebSocket } = await import(distUrl('index.js'));
+  let g = null;
+  const snapshot = () => ({ ...g.c, errors: Object.fromEntries(g.c.errors) });
+  process.on('message', async (msg) => {
+    if (msg.type === 'init') {
+      g = generator(msg.o, msg.servers, msg.sources, WebSocket);
+      process.send({ type: 'ready' });
+    } else if (msg.type === 'warm-up') {
+      await Promise.all(msg.slots.map((i) => g.oneConnection(i, 1000, Infinity)));
+      process.send({ type: 'warmed-up' });
+    } else if (msg.type === 'run') {
+      await Promise.all(msg.slots.map((i) => g.slot(i, msg.deadline)));
+      g.stop();
+      process.send({ type: 'done', counters: snapshot(), violations: g.violations });
+    } else if (msg.type === 'counters') {
+      process.send({ type: 'counters', id: msg.id, counters: snapshot() });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send({ type: 'started' });
+}
+
+/** Forks a load generator and wraps its requests. */
+async function startGenerator(o, servers, sources) {
+  const child = fork(fileURLToPath(import.meta.url), ['--generator', '--dist', distDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const once = (type) => new Promise((r) => {
+    const on = (m) => {
+      if (m.type === type) {
+        child.off('message', on);
+        r(m);
+      }
+    };
+    child.on('message', on);
+  });
+  await once('started');
+  child.send({ type: 'init', o, servers: servers.map((s) => ({ index: s.index, port: s.port })), sources });
+  await once('ready');
+  let id = 0;
+  return {
+    child,
+    warmUp: (slots) => (child.send({ type: 'warm-up', slots }), once('warmed-up')),
+    run: (slots, deadline) => (child.send({ type: 'run', slots, deadline }), once('done')),
+    counters: () => {
+      const n = ++id;
+      const reply = new Promise((r) => {
+        const on = (m) => {
+          if (m.type === 'counters' && m.id === n) {
+            child.off('message', on);
+            r(m.counters);
+          }
+        };
+        child.on('message', on);
+      });
+      child.send({ type: 'counters', id: n });
+      return reply;
+    },
+  };
+}
+
+/** Sums the generators' counters (errors merged by message). */
+function sum(list) {
+  const total = { errors: {} };
+  for (const c of list) {
+    for (const [k, v] of Object.entries(c)) {
+      if (k === 'errors') for (const [e, n] of Object.entries(v)) total.errors[e] = (total.errors[e] ?? 0) + n;
+      else total[k] = (total[k] ?? 0) + v;
+    }
+  }
+  return total;
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const redis = await startRedis();
+  const servers = [await startServer(0, o, redis.url), await startServer(1, o, redis.url)];
+  const sources = Array.from({ length: o.sources }, (_, i) => `127.0.0.${i + 1}`);
+  // The clients run in --generators processes (one event loop for 10,000 clients and their
+  // checks falls behind on a busy machine); generator g runs slots g, g + G, g + 2G, …
+  const gens = await Promise.all(Array.from({ length: o.generators }, () => startGenerator(o, servers, sources)));
+  const slotsOf = (g, n) => Array.from({ length: Math.ceil((n - g) / o.generators) }, (_, k) => g + k * o.generators).filter((i) => i < n);
+  let c = sum(await Promise.all(gens.map((g) => g.counters())));
+  const counters = async () => (c = sum(await Promise.all(gens.map((g) => g.counters()))));
+
   // Baseline: both servers after start-up, a warm-up of 200 connections and a few seconds of
   // publishing, collected.
-  await Promise.all(Array.from({ length: Math.min(200, o.connections) }, (_, i) => oneConnection(i, 1000, Infinity)));
+  await Promise.all(gens.map((g, i) => g.warmUp(slotsOf(i, Math.min(200, o.connections)))));
   await sleep(1000);
   const base = await Promise.all(servers.map((s) => s.stats(true)));
   const t0 = Date.now();
@@ -388,6 +478,7 @@ async function main() {
   const reporter = setInterval(async () => {
     try {
       const s = await Promise.all(servers.map((sv) => sv.stats(false)));
+      await counters();
       const now = Date.now();
       const dt = (now - last.t) / 1000;
       const per = (k) => Math.round((c[k] - last[k]) / dt);
@@ -407,9 +498,10 @@ async function main() {
     }
   }, o.report * 1000);
 
-  await Promise.all(Array.from({ length: o.connections }, (_, i) => slot(i, deadline)));
-  stopping = true;
+  const results = await Promise.all(gens.map((g, i) => g.run(slotsOf(i, o.connections), deadline)));
   clearInterval(reporter);
+  c = sum(results.map((r) => r.counters));
+  const violations = results.flatMap((r) => r.violations).slice(0, 50);
   const churnSeconds = (Date.now() - t0) / 1000;
 
   // Every connection and subscription is gone on both servers (bounded wait), then memory must come back.
@@ -430,14 +522,14 @@ async function main() {
   const leftoverTopics = final.reduce((n, f) => n + f.topics, 0);
   const died = servers.map((s) => s.died()).filter(Boolean);
   const ok = memoryOk && leftover === 0 && leftoverTopics === 0 && c.violations === 0 && died.length === 0 && c.opened > 0;
-  const errors = Object.fromEntries(c.errors);
+  const errors = c.errors;
   const published = final.reduce((n, f) => n + f.published, 0);
   console.log(
     `churn: ${churnSeconds.toFixed(1)} s, ${c.opened} connections opened (${(c.opened / churnSeconds).toFixed(0)}/s, ${c.failed} failed, ${c.abrupt} left abruptly), ` +
       `${c.subscribes} subscribes and ${c.unsubscribes} unsubscribes, ${published} publishes, ${c.delivered} deliveries checked (${c.local} in-process, ${c.remote} over Redis; ${(c.delivered / churnSeconds).toFixed(0)}/s), ` +
       `${c.exactPeriods} subscription periods checked exactly`,
   );
-  if (c.errors.size > 0) console.log(`client errors: ${JSON.stringify(errors)}`);
+  if (Object.keys(errors).length > 0) console.log(`client errors: ${JSON.stringify(errors)}`);
   if (violations.length > 0) console.log(`violations (first ${violations.length} of ${c.violations}):\n  ${violations.join('\n  ')}`);
   servers.forEach((s, i) =>
     console.log(
@@ -452,6 +544,7 @@ async function main() {
   if (o.json) {
     writeFileSync(o.json, JSON.stringify({ options: o, base, peak, final, churnSeconds, counters: { ...c, errors }, violations, samples, ok }, null, 2));
   }
+  for (const g of gens) g.child.kill();
   for (const s of servers) s.child.send({ type: 'exit' });
   await Promise.race([Promise.all(servers.map((s) => new Promise((r) => (s.died() ? r() : s.child.once('exit', r))))), sleep(6000)]);
   redis.child.kill('SIGKILL');
