@@ -179,15 +179,15 @@ export interface Ack {
   data: string;
 }
 
-/** Publishes `p1`, `p2`, … with `window` acknowledged publishes in flight until `total` are acknowledged. */
-export function publisher(client: TopicClient, total: number, options: { window?: number; onDrop?: () => Promise<void> } = {}) {
+/** Publishes `p1`, `p2`, … (another prefix if given: payloads must be unique per test) with `window` acknowledged publishes in flight until `total` are acknowledged. */
+export function publisher(client: TopicClient, total: number, options: { window?: number; onDrop?: () => Promise<void>; prefix?: string } = {}) {
   const acked: Ack[] = [];
   const counts = { dropped: 0, unknown: 0 };
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   let seq = 0;
   const worker = async (): Promise<void> => {
     while (acked.length < total) {
-      const data = `p${++seq}`;
+      const data = `${options.prefix ?? 'p'}${++seq}`;
       try {
         const r = await client.publish(TOPIC, data);
         acked.push({ offset: BigInt(r.position!.offset), epoch: r.position!.epoch, data });
