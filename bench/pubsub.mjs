@@ -75,7 +75,7 @@ function plan() {
 const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 function line(r) {
   const what = r.scenario === 'chat'
-    ? `chat ${r.conns} conns × ${r.rate}/s ${r.impl}: ${f(r.deliveriesPerSec)} of ${f(r.offeredPerSec)} offered deliveries/s, drain ${f(r.drainMs)} ms`
+    ? `chat ${r.conns} conns × ${r.rate}/s ${r.impl}: ${f(r.deliveriesPerSec)} of ${f(r.offeredPerSec)} offered deliveries/s${r.paused ? " (sending paused: backlog > 1 s)" : ""}, drain ${f(r.drainMs)} ms`
     : `${r.scenario} ${r.subs} subs ${r.size} B ${r.impl}: ${f(r.deliveriesPerSec)} deliveries/s`;
   return `${what}, p50 ${f(r.p50, 2)} ms p99 ${f(r.p99, 2)} ms, server ${f(r.serverCpuPct)}% CPU = ${f(r.serverUsPerDelivery, 2)} µs/delivery, ` +
     `redis ${f(r.redisCpuPct)}%, loadgen ${f(r.genCpuPct)}%, other ${f(r.otherCpuPct)}%, split ${r.split.join('/')}, ` +
@@ -116,13 +116,14 @@ async function main() {
         results.push(r);
         console.log(`round ${round + 1} ${line(r)}`);
       }
+      // After every round, so an interrupted run still leaves what it measured.
+      fs.writeFileSync(config.out, report(results, { ...config, rounds: round + 1, elapsed: (Date.now() - started) / 1000, machine }));
     }
   } finally {
     redisProc.kill('SIGTERM');
     fs.rmSync(snapshot, { recursive: true, force: true });
   }
   const elapsed = (Date.now() - started) / 1000;
-  fs.writeFileSync(config.out, report(results, { ...config, elapsed, machine }));
   if (config.json) fs.writeFileSync(config.json, JSON.stringify({ config, results }, null, 1));
   console.log(`wrote ${path.relative(process.cwd(), config.out)} after ${elapsed.toFixed(0)} s`);
 }

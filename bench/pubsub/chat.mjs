@@ -34,8 +34,15 @@ export async function measureChat({ impl, size, conns: n, rate, warmup, duration
     const perUs = (n * rate) / 1e6; // messages due per µs over all connections
     const start = nowUs();
     let k = 0;
+    // An implementation that cannot keep up would otherwise queue without bound (seen: a
+    // Socket.IO server stuck in GC for minutes). Sending pauses while more than a second of
+    // offered deliveries is in flight; the schedule goes on, so the latency (from the scheduled
+    // time) still shows how far behind it fell, and delivered/s shows what it could do.
+    const maxBacklog = Math.max(20_000, n * rate * (n - 1));
+    let paused = 0;
     const tick = () => {
       const due = Math.floor((nowUs() - start) * perUs);
+      if (k * (n - 1) - tally.delivered > maxBacklog) { paused++; return; }
       for (; k < due; k++) {
         const c = conns[k % n];
         c.socket.write(message(impl, '#', c.id, published[c.id]++, Math.round(start + k / perUs), size));
@@ -55,7 +62,7 @@ export async function measureChat({ impl, size, conns: n, rate, warmup, duration
     // not offer less, it delivered late (and its lateness is in the latency).
     const offeredPerSec = n * rate * (n - 1), sentPerSec = ((k1 - k0) * (n - 1)) / m.secs;
     return {
-      scenario: 'chat', impl, size, conns: n, rate, published: k, offeredPerSec, sentPerSec, keptUp: m.deliveriesPerSec / offeredPerSec, drainMs,
+      scenario: 'chat', impl, size, conns: n, rate, published: k, offeredPerSec, sentPerSec, paused: paused > 0, keptUp: m.deliveriesPerSec / offeredPerSec, drainMs,
       ...m, ...checks(conns, published, drained),
     };
   } finally {

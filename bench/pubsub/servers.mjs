@@ -70,8 +70,10 @@ export async function startServers(impl, redisUrl, dist) {
  * one figure per worker).
  */
 export async function serverStats(set) {
+  // A server too far behind to answer within 10 s gets NaN rather than hanging the run.
   const replies = await Promise.all(set.children.map((child) => new Promise((resolve) => {
-    const on = (m) => { if (m.stats) { child.off('message', on); resolve(m.stats); } };
+    const t = setTimeout(() => { child.off('message', on); resolve({ procs: [{ cpu: NaN, t: NaN }], conns: [NaN] }); }, 10_000);
+    const on = (m) => { if (m.stats) { clearTimeout(t); child.off('message', on); resolve(m.stats); } };
     child.on('message', on); child.send('stats');
   })));
   return { procs: replies.flatMap((r) => r.procs), conns: replies.flatMap((r) => r.conns) };
