@@ -5,7 +5,7 @@
 //   2. opening rate: WebSockets opened (and closed) per second, as streams of one HTTP/2
 //      session vs a new TCP + TLS connection each.
 // The server runs in a child process (its own event loop and CPU), the client here.
-// Writes bench/RESULTS-http2.md. Usage: npm run build && node bench/http2.mjs [--seconds N]
+// Writes bench/RESULTS-http2.md. Usage: npm run build && node bench/http2.mjs [--seconds N] [--rounds N]
 import { execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -40,6 +40,7 @@ if (process.argv[2] === '--server') {
 
 async function main() {
   const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 3;
+  const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
   const { WebSocket } = await import(dist);
   const dir = mkdtempSync(join(tmpdir(), 'sockwire-h2-bench-'));
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')], { stdio: 'ignore' });
@@ -120,16 +121,14 @@ async function main() {
   const rows = [];
   for (const [size, label] of [[16, '16 B'], [64 * 1024, '64 KiB']]) {
     for (const sockets of [1, 8]) {
-      const r = {};
-      for (const [name, options] of Object.entries(transports)) r[name] = await echo(options, size, sockets, size > 1024 ? 4 : 64);
+      const r = await medianOf(rounds, transports, (options) => echo(options, size, sockets, size > 1024 ? 4 : 64), (x) => x.msgs);
       rows.push({ label, sockets, ...r });
       console.log(`echo ${label} × ${sockets} socket(s): HTTP/1.1 ${fmt(r['HTTP/1.1'].msgs)} msg/s, HTTP/2 ${fmt(r['HTTP/2'].msgs)} msg/s`);
     }
   }
   const openRows = [];
   for (const concurrency of [1, 10]) {
-    const r = {};
-    for (const [name, options] of Object.entries(transports)) r[name] = await opens(options, concurrency);
+    const r = await medianOf(rounds, transports, (options) => opens(options, concurrency), (x) => x);
     openRows.push({ concurrency, ...r });
     console.log(`opens, ${concurrency} at a time: HTTP/1.1 (new TLS connection each) ${fmt(r['HTTP/1.1'])}/s, HTTP/2 (one session) ${fmt(r['HTTP/2'])}/s`);
   }
@@ -142,7 +141,7 @@ async function main() {
     '',
     `${m.date} · Node ${m.node} · ${m.cores} × ${m.cpu} · load average ${m.loadavg.join(' ')} · sockwire ${m.packages.sockwire}`,
     '',
-    `sockwire client and server (server in a child process), both over TLS on 127.0.0.1, permessage-deflate off, ${seconds} s per figure after a 0.3 s warm-up. The machine is shared (other processes were running): compare columns of one run, not runs.`,
+    `sockwire client and server (server in a child process), both over TLS on 127.0.0.1, permessage-deflate off; each figure is the median of ${rounds} rounds of ${seconds} s (after a 0.3 s warm-up), the two transports alternating. The machine is shared (see the load average): compare columns of one run, not runs.`,
     '',
     '## Echo',
     '',
@@ -164,6 +163,21 @@ async function main() {
   writeFileSync(new URL('./RESULTS-http2.md', import.meta.url), out);
   console.log('wrote bench/RESULTS-http2.md');
   process.exit(0);
+}
+
+/**
+ * Runs `measure` for each transport `rounds` times, alternating which goes first, and keeps
+ * the median round of each: on a shared machine one slow interval should not decide a row.
+ */
+async function medianOf(rounds, transports, measure, key) {
+  const runs = Object.fromEntries(Object.keys(transports).map((name) => [name, []]));
+  const names = Object.keys(transports);
+  for (let i = 0; i < rounds; i++) {
+    for (const name of i % 2 === 0 ? names : [...names].reverse()) runs[name].push(await measure(transports[name]));
+  }
+  const out = {};
+  for (const name of names) out[name] = runs[name].sort((a, b) => key(a) - key(b))[Math.floor(runs[name].length / 2)];
+  return out;
 }
 
 function fmt(n) {
