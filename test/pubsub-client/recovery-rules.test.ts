@@ -177,6 +177,46 @@ describe('TopicClient against a scripted server', () => {
     expect(reconnects[0]!.delay).toBeLessThanOrEqual(20);
   });
 
+  it('a WebSocket that opens without the subprotocol is given up with a protocol error; one that never opens is abandoned after openTimeout', async () => {
+    // Stand-ins for constructors that let such connections through (the WHATWG one does not).
+    const made: Array<{ url: string; closed: boolean }> = [];
+    class Opens extends EventTarget {
+      binaryType = 'blob';
+      readyState = 0;
+      protocol = '';
+      record = { url: '', closed: false };
+      constructor(url: string, readonly mode: 'opens' | 'hangs') {
+        super();
+        this.record.url = url;
+        made.push(this.record);
+        if (mode === 'opens') {
+          setImmediate(() => {
+            this.readyState = 1;
+            this.dispatchEvent(new Event('open'));
+          });
+        }
+      }
+      send(): void {}
+      close(): void {
+        this.record.closed = true;
+        this.readyState = 3;
+      }
+    }
+    const errors: TopicError[] = [];
+    const opensWrong = new TopicClient('ws://stub/', { WebSocket: class extends Opens { constructor(u: string) { super(u, 'opens'); } } as unknown as WebSocketConstructor, backoff: { min: 5, max: 10 } });
+    clients.push(opensWrong);
+    opensWrong.on('error', (e) => errors.push(e));
+    const gaveUp = new Promise((resolve) => opensWrong.on('close', resolve));
+    expect(await gaveUp).toEqual({ code: 1006, reason: 'subprotocol not selected', willReconnect: true });
+    expect(errors[0]).toMatchObject({ code: 'protocol' });
+    expect(made[0]!.closed).toBe(true);
+    const hangs = new TopicClient('ws://stub/', { WebSocket: class extends Opens { constructor(u: string) { super(u, 'hangs'); } } as unknown as WebSocketConstructor, openTimeout: 30, backoff: { min: 5, max: 10 } });
+    clients.push(hangs);
+    const timedOut = new Promise((resolve) => hangs.on('close', resolve));
+    expect(await timedOut).toEqual({ code: 1006, reason: 'open timeout', willReconnect: true });
+    expect(hangs.connected).toBe(false);
+  });
+
   it('a frame that is not v1 from the server is an error and a reconnect, never a crash', async () => {
     const s = await server();
     const c = client(s.url);
