@@ -101,20 +101,22 @@ class Http2Handshake {
   }
 
   private open(entry: PooledSession): void {
-    if (this.settled) return;
-    if (this.host.readyState !== CONNECTING) {
+    if (this.settled || this.host.readyState !== CONNECTING) {
       this.settle();
+      entry.release();
       return;
     }
     let stream: ClientHttp2Stream;
     try {
       stream = entry.session.request(this.request, { endStream: false });
     } catch (err) {
+      entry.release();
       this.fail(err as Error);
       return;
     }
     this.stream = stream;
     entry.streamOpened();
+    entry.release();
     stream.once('close', () => entry.streamClosed());
     // From here, aborting the handshake (close(), terminate()) destroys the stream: RST_STREAM.
     this.host.setConnecting(this.target.href, stream);

@@ -37,9 +37,14 @@ const TLS_KEYS = [
   'family', 'localAddress', 'lookup',
 ] as const;
 
-/** One pooled session and its bookkeeping. */
+/**
+ * One pooled session and its bookkeeping. It is busy (ref'd, never closed for idleness) while
+ * it carries streams or someone waits on it to open one: `acquire` holds it for its caller,
+ * who then opens a stream (`streamOpened`) and lets go (`release`).
+ */
 class PooledSession {
   streams = 0;
+  private waiting = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   /** Settled once the server's first SETTINGS arrived (or the session failed first). */
   readonly ready: Promise<void>;
@@ -68,7 +73,6 @@ class PooledSession {
     });
     // Nobody may be waiting on it (the attempt was aborted); the rejection is read where it matters.
     this.ready.catch(() => {});
-    this.idle();
   }
 
   /** Whether new streams may be opened on it. */
@@ -76,21 +80,32 @@ class PooledSession {
     const s = this.session;
     if (s.closed || s.destroyed) return false;
     const max = s.remoteSettings.maxConcurrentStreams;
-    return max === undefined || this.streams < max;
+    return max === undefined || this.streams + this.waiting < max;
   }
 
-  /** A stream of this session opened: keep the session (and the process) alive. */
-  streamOpened(): void {
-    this.streams++;
+  /** Someone is about to open a stream here: keep the session (and the process) alive. */
+  hold(): void {
+    this.waiting++;
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    this.session.ref();
+    if (!this.session.destroyed) this.session.ref();
+  }
+
+  /** The holder opened its stream, or gave up. */
+  release(): void {
+    this.waiting--;
+    if (this.streams + this.waiting === 0) this.idle();
+  }
+
+  /** A stream of this session opened (by a holder). */
+  streamOpened(): void {
+    this.streams++;
   }
 
   /** A stream of this session closed; the last one leaves the session idle. */
   streamClosed(): void {
     this.streams--;
-    if (this.streams === 0) this.idle();
+    if (this.streams + this.waiting === 0) this.idle();
   }
 
   private idle(): void {
@@ -98,7 +113,7 @@ class PooledSession {
     this.session.unref();
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (this.streams === 0) this.session.close();
+      if (this.streams + this.waiting === 0) this.session.close();
     }, IDLE_MS);
     this.idleTimer.unref();
   }
@@ -119,7 +134,8 @@ export class Http2Pool {
   private readonly unavailable = new Map<string, { until: number; message: string }>();
 
   /**
-   * A session to `target` able to open one more stream, once the server's SETTINGS arrived:
+   * A session to `target` able to open one more stream, once the server's SETTINGS arrived,
+   * held for the caller (who must `release()` it once its stream is open, or on giving up):
    * a pooled one, or a new connection. Rejects with Http2Unavailable when the server does not
    * speak HTTP/2 (ALPN) or does not accept extended CONNECT, else with the connection's error.
    * What was learnt that way is remembered for UNAVAILABLE_MS: `http2: 'auto'` then goes
@@ -148,11 +164,18 @@ export class Http2Pool {
         }
         entry = await pending;
       }
+    } catch (err) {
+      if (err instanceof Http2Unavailable) this.unavailable.set(key, { until: Date.now() + UNAVAILABLE_MS, message: err.message });
+      throw err;
+    }
+    entry.hold();
+    try {
       await entry.ready;
       if (entry.session.remoteSettings.enableConnectProtocol !== true) {
         throw new Http2Unavailable('The server does not accept WebSockets over HTTP/2 (it did not send SETTINGS_ENABLE_CONNECT_PROTOCOL)');
       }
     } catch (err) {
+      entry.release();
       if (err instanceof Http2Unavailable) this.unavailable.set(key, { until: Date.now() + UNAVAILABLE_MS, message: err.message });
       throw err;
     }
