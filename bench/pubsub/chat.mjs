@@ -42,8 +42,9 @@ export async function measureChat({ impl, size, conns: n, rate, warmup, duration
     let paused = 0;
     const tick = () => {
       const due = Math.floor((nowUs() - start) * perUs);
-      if (k * (n - 1) - tally.delivered > maxBacklog) { paused++; return; }
+      // Checked per message: after a pause, catching up on the schedule must not burst past the bound.
       for (; k < due; k++) {
+        if (k * (n - 1) - tally.delivered > maxBacklog) { paused++; break; }
         const c = conns[k % n];
         c.socket.write(message(impl, '#', c.id, published[c.id]++, Math.round(start + k / perUs), size));
       }
