@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { inflateRawSync, constants, deflateRawSync } from 'node:zlib';
@@ -5,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WsWebSocket from 'ws';
 import { WebSocket, type ServerOptions } from '../../src/index.js';
 import type { OutboundQueue } from '../../src/connection/outbound-queue.js';
+import { PYTHON } from '../peers/python.js';
 import { clientFrame, failOnUncaught, rawUpgrade, startServer, type Started } from './helpers.js';
 
 /*
@@ -301,4 +303,38 @@ describe('peers that read while they send never wait on each other', () => {
     expect(serverQueue!.yieldAfterMs).toBe(0);
     client.close();
   });
+
+  it("pauseReadingAbove: 0 gives ws's behaviour back: a Python websockets client that sends a 12.5 MiB burst before reading gets every echo", async () => {
+    // Such a client is, while it sends, a peer that does not read (its library stops reading
+    // once its queue of unread messages is full): against the default 1 MiB mark it waits for
+    // the server and the server for it. Servers with clients like that turn the pause off.
+    const s = await server({ pauseReadingAbove: 0 });
+    let serverQueue: OutboundQueue | null = null;
+    s.wss.on('connection', (ws) => {
+      serverQueue = queueOf(ws);
+      ws.on('message', (data: Buffer) => ws.send(data));
+    });
+    const script = [
+      'import asyncio, sys',
+      'import websockets',
+      'async def main():',
+      '    async with websockets.connect(sys.argv[1], max_size=None) as ws:',
+      '        for i in range(200):',
+      '            await ws.send(i.to_bytes(4, "big") + bytes(64 * 1024 - 4))',
+      '        got = [int.from_bytes((await ws.recv())[:4], "big") for _ in range(200)]',
+      '        print("ok" if got == list(range(200)) else "out of order", len(got))',
+      'asyncio.run(asyncio.wait_for(main(), 30))',
+    ].join('\n');
+    const child = spawn(PYTHON, ['-c', script, `ws://127.0.0.1:${s.port}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const code = await new Promise<number | null>((r) => child.once('close', r));
+    expect(err).toBe('');
+    expect(out.trim()).toBe('ok 200');
+    expect(code).toBe(0);
+    expect(serverQueue!.pauseReadsAbove).toBe(0);
+    expect(serverQueue!.readPauses).toBe(0);
+  }, 60_000);
 });
