@@ -1,4 +1,5 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { isIP } from 'node:net';
 import type { Target } from './target.js';
 import type { WireLog } from './wire.js';
 
@@ -25,7 +26,8 @@ export class H2ConnectError extends Error {}
 export function openSession(target: Target, log: WireLog, timeoutMs: number): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const authority = `${target.secure ? 'https' : 'http'}://${target.hostHeader}`;
-    const session = http2.connect(authority, { rejectUnauthorized: false, ...(target.secure ? { servername: target.host } : {}) });
+    // SNI carries host names only (RFC 6066 § 3): none for an IP literal.
+    const session = http2.connect(authority, { rejectUnauthorized: false, ...(target.secure && !isIP(target.host) ? { servername: target.host } : {}) });
     const timer = setTimeout(() => {
       session.destroy();
       reject(new H2ConnectError(`no HTTP/2 SETTINGS from ${authority} within ${timeoutMs} ms`));
