@@ -148,6 +148,20 @@ describe('sockwire client over HTTP/2 (http2 option)', () => {
     }
   });
 
+  it("http2: 'auto' keeps ws:// on HTTP/1.1 (no cleartext HTTP/2 guessing, as browsers)", async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await waitFor(wss, 'listening');
+    const versions: string[] = [];
+    wss.on('connection', (_ws, req) => versions.push(req.httpVersion));
+    try {
+      const ws = client(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, undefined, { http2: 'auto' });
+      await waitFor(ws, 'open');
+      expect(versions).toEqual(['1.1']);
+    } finally {
+      await wss.shutdown();
+    }
+  });
+
   it("http2: 'auto' uses HTTP/2 when the server offers it", async () => {
     setup = await startH2({ secure: true, allowHTTP1: true });
     const versions: string[] = [];

@@ -145,6 +145,17 @@ describe('WebSocketServer on a node:http2 server (RFC 8441)', () => {
     session.destroy();
   });
 
+  it("with a 'request' handler too, refusals are complete answers followed by RST_STREAM(NO_ERROR)", async () => {
+    setup = await startH2({ onRequest: (_req, res) => res.end('page'), wss: { path: '/ws' } });
+    const session = await rawSession(setup);
+    for (const [extra, status] of [[{ ':path': '/ws', 'sec-websocket-version': '12' }, 400], [{ ':path': '/elsewhere' }, 400]] as const) {
+      const raw = await rawConnect(session, extra);
+      await waitFor(raw.stream, 'close');
+      expect([raw.headers[':status'], raw.stream.rstCode]).toEqual([status, http2.constants.NGHTTP2_NO_ERROR]);
+    }
+    session.destroy();
+  });
+
   it("'wsClientError' listeners get the error and the stream", async () => {
     setup = await startH2();
     const got: Array<[string, boolean]> = [];
