@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import { BrokerBase, type HistoryPage, type RecoveryInfo } from '../pubsub/broker.js';
 import { encodeEnvelope, type Envelope } from '../pubsub/envelope.js';
 import type { HistoryPolicy, Position } from '../pubsub/history.js';
-import { appendToStream, historyKeys, readStream, type RedisCommandClient } from './redis-history.js';
+import { appendToStream, forgetScripts, historyKeys, readStream, type RedisCommandClient } from './redis-history.js';
 
 /** A channel listener in the `redis` client's buffer mode: the message and channel as raw bytes. */
 export type RedisBufferListener = (message: Buffer, channel: Buffer) => void;
@@ -122,6 +122,9 @@ export class RedisBroker extends BrokerBase {
       client.on('end', () => this.wentDown(new Error('redis connection ended')));
       client.on('ready', () => this.cameUp());
     }
+    // A new connection may face a restarted Redis whose script cache is empty (see forgetScripts).
+    this.pub.on('reconnecting', () => forgetScripts(this.pub as RedisCommandClient));
+    this.pub.on('ready', () => forgetScripts(this.pub as RedisCommandClient));
     this.started = Promise.all([this.pub.isOpen ? null : this.pub.connect(), this.sub.connect()]).then(
       () => undefined,
       (err: Error) => this.report(err),

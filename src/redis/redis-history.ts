@@ -80,19 +80,49 @@ export interface RedisCommandClient {
 /** Replies as Buffers: v5 reads `typeMapping` (36 is RESP's blob string), v4 `returnBuffers`. */
 const BUFFERS = { typeMapping: { 36: Buffer }, returnBuffers: true };
 
+/**
+ * Clients on which a script of ours is known to be in Redis's script cache (an EVAL or EVALSHA
+ * of it succeeded since the connection was last (re)established).
+ */
+const loadedOn = new WeakMap<RedisCommandClient, Set<string>>();
+
+/**
+ * Forgets what `client` knew of Redis's script cache: call it whenever the connection comes
+ * back (a restarted Redis has an empty cache), so the next calls use EVAL again.
+ */
+export function forgetScripts(client: RedisCommandClient): void {
+  loadedOn.delete(client);
+}
+
 class Script {
   readonly sha: string;
   constructor(readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  /** EVALSHA, and EVAL once when Redis does not have it (first use, or after a restart). */
+  /**
+   * EVAL until a reply proves the script is cached for this client, then EVALSHA. Not
+   * "EVALSHA, and EVAL on NOSCRIPT": calls are pipelined, so when a burst of EVALSHAs fails
+   * with NOSCRIPT while another node loads the script, the later ones of the burst succeed and
+   * the retried earlier ones land after them: one publisher's appends would get offsets out of
+   * its publish order. EVALs pipelined in call order keep that order. NOSCRIPT is still retried
+   * with EVAL (someone ran SCRIPT FLUSH without the connection dropping): that rare case can
+   * reorder a burst in flight.
+   */
   async run(client: RedisCommandClient, keys: string[], args: Array<string | Buffer>): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
+    let known = loadedOn.get(client);
+    if (!known?.has(this.sha)) {
+      const reply = await client.sendCommand(['EVAL', this.source, ...tail], BUFFERS);
+      if (!(known = loadedOn.get(client))) loadedOn.set(client, (known = new Set()));
+      known.add(this.sha);
+      return reply;
+    }
     try {
       return await client.sendCommand(['EVALSHA', this.sha, ...tail], BUFFERS);
     } catch (err) {
       if (!/NOSCRIPT/.test((err as Error).message)) throw err;
+      known.delete(this.sha);
       return client.sendCommand(['EVAL', this.source, ...tail], BUFFERS);
     }
   }
