@@ -15,6 +15,11 @@ import { progressLine, summaryText } from './bench/text.js';
 export { BENCH_HELP } from './bench/options.js';
 
 export async function benchCommand(argv: string[], io: Io, signal?: AbortSignal): Promise<number> {
+  // --pubsub URL[,URL...]: the delivery-checking pub/sub load generator (bench-pubsub.ts).
+  if (argv.some((a) => a === '--pubsub' || a.startsWith('--pubsub='))) {
+    const { benchPubsubCommand } = await import('./bench-pubsub.js');
+    return await benchPubsubCommand(argv, io, signal);
+  }
   const cli = parseBenchArgs(argv);
   if (cli.help || cli.options === undefined) {
     io.stdout.write(BENCH_HELP);

@@ -16,6 +16,8 @@ Commands:
   conformance    the Autobahn-style conformance suite against a server or a client
                  ('conformance drive' runs sockwire's client against a fuzzing server)
   bench URL      an echo load generator: msg/s, MB/s and latency percentiles
+  bench --pubsub URL[,URL...]
+                 a pub/sub load generator that checks delivery (gaps, duplicates, lost)
 
 Run 'sockwire <command> --help' for a command's options.
 `;

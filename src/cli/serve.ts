@@ -14,10 +14,15 @@ Runs a WebSocket server and logs connections and closes.
 Options:
   --port N            port to listen on (default 8080; 0 picks a free one)
   --host HOST         address to bind (default: all)
-  --mode MODE         echo | broadcast | chat (default echo)
+  --mode MODE         echo | broadcast | chat | pubsub (default echo)
                         echo: every message comes back with its type (for conformance runs)
                         broadcast: every message goes to every client
                         chat: like broadcast, prefixed with the sender's name
+                        pubsub: clients speak sockwire.pubsub.v1 (docs/pubsub-v1.md): subscribe,
+                        publish and resume on any topic (sockwire bench --pubsub drives it)
+  --history P=SIZE[/TTL]  with --mode pubsub: keep the last SIZE messages (each for TTL ms, if
+                        given) of topic P, or of every topic starting with P when P ends with *;
+                        repeatable (e.g. --history 'h:*=10000'); other topics keep none
   --tls-cert FILE     serve wss:// with this PEM certificate ...
   --tls-key FILE      ... and this PEM key
   --deflate           accept permessage-deflate
@@ -42,6 +47,7 @@ const SPEC = {
   'max-payload': { type: 'number' },
   workers: { type: 'number' },
   redis: { type: 'string' },
+  history: { type: 'string', repeat: true },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -68,7 +74,9 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const mode = (options.mode as string | undefined) ?? defaultMode;
-  if (!['echo', 'broadcast', 'chat'].includes(mode)) throw new UsageError(`--mode must be echo, broadcast or chat, got ${mode}`);
+  if (!['echo', 'broadcast', 'chat', 'pubsub'].includes(mode)) throw new UsageError(`--mode must be echo, broadcast, chat or pubsub, got ${mode}`);
+  const history = parseHistoryRules((options.history as string[] | undefined) ?? []);
+  if (history !== undefined && mode !== 'pubsub') throw new UsageError('--history goes with --mode pubsub');
   const cert = options['tls-cert'] as string | undefined;
   const key = options['tls-key'] as string | undefined;
   if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
@@ -108,6 +116,7 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
     perMessageDeflate: options.deflate === true,
     ...(maxPayload !== undefined ? { maxPayload } : {}),
     ...(broker ? { broker } : {}),
+    ...(mode === 'pubsub' ? { pubsub: true as const, ...(history ? { history } : {}) } : {}),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -141,7 +150,8 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
     const name = distributed ? `${process.pid}#${id}` : `#${id}`;
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const opened = `${name} open ${peer} ${req.url ?? ''}${socket.protocol ? ` protocol=${socket.protocol}` : ''}${socket.extensions ? ` extensions=${socket.extensions}` : ''}`;
-    if (mode === 'echo') {
+    if (mode === 'echo' || mode === 'pubsub') {
+      // pubsub: the server's sockwire.pubsub.v1 session handles every frame of the socket.
       log(opened);
     } else {
       // broadcast and chat are topics, so a broker carries them to every process; the log
@@ -151,6 +161,7 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
       else log(opened);
     }
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (mode === 'pubsub') return;
       if (mode === 'echo') socket.send(data, { binary: isBinary });
       else wss.publish(mode, mode === 'chat' && !isBinary ? `${name}: ${data.toString()}` : data, { binary: isBinary });
     });
@@ -173,6 +184,19 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop());
   }
   return { code: 0, server: wss, stop };
+}
+
+/** `--history P=SIZE[/TTL]` rules as the server's `history` option (undefined when none given). */
+function parseHistoryRules(rules: string[]): Record<string, { size: number; ttl?: number }> | undefined {
+  if (rules.length === 0) return undefined;
+  const out: Record<string, { size: number; ttl?: number }> = {};
+  for (const rule of rules) {
+    const m = /^(.+)=(\d+)(?:\/(\d+))?$/.exec(rule);
+    const size = m ? Number(m[2]) : 0;
+    if (!m || size < 1 || !Number.isSafeInteger(size)) throw new UsageError(`--history must look like PATTERN=SIZE or PATTERN=SIZE/TTL_MS (SIZE ≥ 1), got ${JSON.stringify(rule)}`);
+    out[m[1]!] = m[3] !== undefined ? { size, ttl: Number(m[3]) } : { size };
+  }
+  return out;
 }
 
 /**

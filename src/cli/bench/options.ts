@@ -8,6 +8,7 @@ export const BENCH_HELP = `Usage: sockwire bench URL [options]
 A load generator for any WebSocket echo server (sockwire echo, ws, Python websockets, ...).
 N connections each keep K messages in flight; every reply is timed against its send. Prints
 progress every second and a summary: round trips, msg/s, MB/s, latency p50/p90/p99/p99.9/max.
+For pub/sub servers: sockwire bench --pubsub URL[,URL...] (see sockwire bench --pubsub --help).
 
 Options:
   --connections N     connections to open (default 16, at most 10000)
