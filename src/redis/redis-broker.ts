@@ -89,7 +89,19 @@ export class RedisBroker extends BrokerBase {
   private readonly ownsPub: boolean;
   private readonly prefix: string;
   private readonly sharded: boolean;
-  private readonly channelListeners = new Map<string, RedisBufferListener>();
+  /** Topics subscribed at Redis (or on their way), for `'up'`'s count. */
+  private readonly subscribedTopics = new Set<string>();
+  /**
+   * The one listener of every channel. node-redis keeps listeners per channel and changes that
+   * set only when Redis answers; a new function per SUBSCRIBE, with UNSUBSCRIBE/SUBSCRIBE in
+   * flight (a topic's last subscriber leaves, the next arrives), could leave two functions on
+   * one channel (each message delivered twice) or one the broker had let go (the channel never
+   * unsubscribed). With one function, node-redis's set holds it at most once whatever the order
+   * of the replies, and each command's own bookkeeping ends in the state last asked for.
+   */
+  private readonly onChannelMessage: RedisBufferListener = (message, channel) => {
+    this.deliverBytes(channel.toString().slice(this.prefix.length), message);
+  };
   private readonly started: Promise<void>;
   private downSince = 0;
   private droppedAtDown = 0;
@@ -179,19 +191,16 @@ export class RedisBroker extends BrokerBase {
   }
 
   protected transportSubscribe(topic: string): Promise<void> {
-    const listener: RedisBufferListener = (message) => this.deliverBytes(topic, message);
-    this.channelListeners.set(topic, listener);
+    this.subscribedTopics.add(topic);
     const channel = this.prefix + topic;
-    return this.sharded ? this.sub.sSubscribe(channel, listener, true) : this.sub.subscribe(channel, listener, true);
+    return this.sharded ? this.sub.sSubscribe(channel, this.onChannelMessage, true) : this.sub.subscribe(channel, this.onChannelMessage, true);
   }
 
   protected transportUnsubscribe(topic: string): Promise<void> | void {
-    const listener = this.channelListeners.get(topic);
-    if (!listener) return;
-    this.channelListeners.delete(topic);
+    if (!this.subscribedTopics.delete(topic)) return;
     const channel = this.prefix + topic;
     if (!this.sub.isOpen) return;
-    return this.sharded ? this.sub.sUnsubscribe(channel, listener, true) : this.sub.unsubscribe(channel, listener, true);
+    return this.sharded ? this.sub.sUnsubscribe(channel, this.onChannelMessage, true) : this.sub.unsubscribe(channel, this.onChannelMessage, true);
   }
 
   protected async transportClose(): Promise<void> {
@@ -221,7 +230,7 @@ export class RedisBroker extends BrokerBase {
     const info: RecoveryInfo = {
       downMs: Date.now() - this.downSince,
       dropped: this.stats.dropped - this.droppedAtDown,
-      resubscribed: this.channelListeners.size,
+      resubscribed: this.subscribedTopics.size,
     };
     this.downSince = 0;
     this.emit('up', info);
