@@ -12,8 +12,12 @@ import { encodeMessageFrame } from './subprotocol.js';
 export interface TopicSocket {
   readonly readyState: number;
   readonly socket: Duplex | null;
-  /** Above its high-water mark, counting deliveries held behind its open fragmented message (the `slow` policy's test). */
-  readonly sharedBackedUp: boolean;
+  /**
+   * Optional: above its high-water mark, counting deliveries held behind its open fragmented
+   * message (the `slow` policy's test; sockwire's WebSocket has it). Without it, the test is
+   * `socket.writableNeedDrain`.
+   */
+  readonly sharedBackedUp?: boolean;
   sendShared(message: PreparedMessage, compress?: boolean): boolean;
   terminate(): void;
   once(event: 'close', listener: () => void): unknown;
@@ -310,7 +314,7 @@ export class TopicHub implements BrokerSink {
           continue;
         }
       }
-      if (slow !== 'queue' && socket.sharedBackedUp) {
+      if (slow !== 'queue' && (socket.sharedBackedUp ?? socket.socket?.writableNeedDrain === true)) {
         if (slow === 'terminate') {
           stats.terminated++;
           this.totals.terminated++;
