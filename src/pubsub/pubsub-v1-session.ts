@@ -26,7 +26,8 @@ export interface PubSubV1Options {
 
 /** What the session needs of a server-side socket (the `ws` face's WebSocket has it). */
 export interface V1Socket extends TopicSocket {
-  on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
+  /** The connection's hook for each whole message, before any `'message'` event: the session takes it over. */
+  onMessage(data: Buffer, isBinary: boolean): void;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
@@ -104,9 +105,12 @@ export function servePubSubV1(socket: V1Socket, hub: TopicHub, options: PubSubV1
     });
   };
 
-  socket.on('message', (data, isBinary) => {
+  // The session is the only consumer of the client's frames: every one is a v1 request or
+  // publish (nothing else may be sent on a v1 connection), answered here. Taking the hook the
+  // 'message' event is emitted from keeps them from application listeners, which could only
+  // misread them (and would see them as Buffers or not depending on binaryType).
+  socket.onMessage = (bytes: Buffer, isBinary: boolean): void => {
     if (broken) return;
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     try {
       if (isBinary) publish(decodePublishFrame(bytes));
       else {
@@ -127,5 +131,5 @@ export function servePubSubV1(socket: V1Socket, hub: TopicHub, options: PubSubV1
         socket.close(1002, 'not a sockwire.pubsub.v1 frame');
       } else fail(err.id, err.topic, err.code, err.message);
     }
-  });
+  };
 }
