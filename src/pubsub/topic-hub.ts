@@ -183,7 +183,9 @@ export class TopicHub implements BrokerSink {
 
   /**
    * Publishes to every local subscriber of `topic` (but `exceptSocket`) and, through the
-   * broker, to every other process's. Returns how many local subscribers it was queued for.
+   * broker, to every other process's. Returns how many local subscribers it was queued for
+   * before returning: on a history topic with a remote sequencer (cluster primary, Redis), 0 —
+   * they get it when the sequencer hands it back (see `append` for a promise of its position).
    */
   publish(topic: string, data: string | Buffer | ArrayBuffer | ArrayBufferView, options: PublishOptions = {}): number {
     const payload = typeof data === 'string' || Buffer.isBuffer(data) ? data : toBuffer(data);

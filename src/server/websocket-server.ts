@@ -304,7 +304,12 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   /**
    * Publishes to every subscriber of `topic` — here, framed once for all local subscribers,
    * and through the `broker` on every other process or machine. Returns how many local
-   * sockets the message was handed to. `slow` as for `broadcast`.
+   * sockets the message was handed to before this call returned: not a count of deliveries
+   * elsewhere, nor a receipt. On a topic with history, local subscribers get the message only
+   * once its sequencer positioned it: at once with the in-process broker (the count is
+   * accurate), after the round trip with `ClusterBroker` or `RedisBroker` — then this returns 0
+   * although they will get it (see `topicStats(topic).delivered`), and if the broker is down
+   * nobody does (`broker.stats.dropped`). `slow` as for `broadcast`.
    */
   publish(topic: string, data: string | Buffer | ArrayBuffer | ArrayBufferView, options: { binary?: boolean; compress?: boolean; slow?: SlowPolicy } = {}): number {
     return this.hub.publish(topic, data, options);

@@ -317,7 +317,8 @@ export class WebSocket extends BrowserEventTarget {
   /**
    * Publishes to every subscriber of `topic` but this socket, on every process the server's
    * broker reaches; `send` and `publish` to one socket keep their order. Returns how many
-   * local sockets the message was handed to.
+   * local sockets the message was handed to before this call returned (0 on a history topic
+   * whose sequencer is remote, though they will get it: see `WebSocketServer#publish`).
    */
   publish(topic: string, data: string | Buffer | ArrayBuffer | ArrayBufferView, options?: { binary?: boolean; compress?: boolean }): number {
     return this.topicOwner().hub.publish(topic, data, { ...options, exceptSocket: this });
