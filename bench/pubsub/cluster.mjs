@@ -19,6 +19,8 @@ const isBench = (m) => typeof m === 'object' && m !== null && m.bench !== undefi
 const sample = () => { const u = process.cpuUsage(); return { cpu: (u.user + u.system) / 1e6, t: performance.now() / 1000 }; };
 
 if (cluster.isPrimary) {
+  // As `sockwire serve --workers` forks them; PUBSUB_IPC=json measures the default JSON channel.
+  cluster.setupPrimary({ serialization: process.env.PUBSUB_IPC === 'json' ? 'json' : 'advanced' });
   new ClusterRelay();
   const workers = Array.from({ length: Number(countArg) }, () => cluster.fork());
   await Promise.all(workers.map((w) => new Promise((resolve, reject) => {

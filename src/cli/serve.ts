@@ -238,7 +238,8 @@ async function loadRedisBroker(url: string, io: Io): Promise<Broker | undefined>
  */
 async function runPrimary(count: number, relay: boolean, io: Io, banner: string): Promise<Served> {
   if (relay) new ClusterRelay();
-  cluster.setupPrimary({ exec: process.argv[1]!, args: process.argv.slice(2) });
+  // 'advanced' IPC: the cluster broker's batches cross as bytes, not base64 text (see cluster-broker.ts).
+  cluster.setupPrimary({ exec: process.argv[1]!, args: process.argv.slice(2), serialization: 'advanced' });
   let stopping = false;
   const forked = Array.from({ length: count }, () => cluster.fork({ [WORKER_ENV]: '1' }));
   // A worker that cannot listen says why (e.g. the port is in use); the first reason is reported.

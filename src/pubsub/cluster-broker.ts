@@ -1,20 +1,29 @@
 import cluster, { type Worker } from 'node:cluster';
 import { BrokerBase, type HistoryPage, type PositionedEnvelope } from './broker.js';
+import { BatchWriter, readBatch } from './cluster-batch.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
 import { MemoryHistory, checkPolicy, type HistoryPolicy, type Position } from './history.js';
 
 type Bytes = Uint8Array | string;
+/** Which serialization a worker's IPC channel uses (see `advanced` below). */
+type Ipc = 'advanced' | 'json';
 
 /**
- * The IPC messages between workers and the primary; `sockwire` marks them as ours. History
- * topics (issue 13): a worker's 'append' is sequenced by the primary, which sends the 'pub'
- * with its offset and epoch to every subscribed worker — the publisher too, so all agree on
- * one order — then 'appended' to the publisher; 'read' pages through the primary's history.
- * Offsets travel as decimal strings (JSON has no u64).
+ * The IPC messages between workers and the primary; `sockwire` marks them as ours. Plain
+ * messages travel as 'batch': every message a process publishes (or the primary relays to one
+ * worker) within one event-loop turn, as records (see cluster-batch.ts). A worker says which
+ * serialization its channel has in each 'sub', so the primary sends it bytes it can read.
+ * History topics (issue 13): a worker's 'append' is sequenced by the primary, which sends the
+ * 'pub' with its offset and epoch to every subscribed worker — the publisher too, so all agree
+ * on one order — then 'appended' to the publisher; 'read' pages through the primary's history.
+ * Offsets travel as decimal strings (JSON has no u64). Every other message to a channel first
+ * flushes that channel's pending batch, so a channel carries everything in the order it was
+ * sent, batched or not.
  */
 type Wire =
-  | { sockwire: 'pubsub'; op: 'sub' | 'unsub'; topic: string; id: number }
+  | { sockwire: 'pubsub'; op: 'sub' | 'unsub'; topic: string; id: number; ipc?: Ipc }
   | { sockwire: 'pubsub'; op: 'ack'; id: number }
+  | { sockwire: 'pubsub'; op: 'batch'; bytes: Bytes }
   | { sockwire: 'pubsub'; op: 'pub'; topic: string; bytes: Bytes; offset?: string; epoch?: string }
   | { sockwire: 'pubsub'; op: 'append'; topic: string; bytes: Bytes; id: number; size: number; ttl?: number }
   | { sockwire: 'pubsub'; op: 'appended'; id: number; offset: string; epoch: string }
@@ -24,7 +33,25 @@ type Wire =
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-const toBytes = (bytes: Bytes): Uint8Array => (typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : bytes);
+/**
+ * A batch holds at most about this many bytes before it is sent without waiting for the end of
+ * the turn: memory stays bounded however much one turn publishes.
+ */
+const MAX_BATCH_BYTES = 1 << 20;
+
+/**
+ * Bytes as they arrived over IPC: a Buffer or Uint8Array (advanced serialization), base64 text
+ * (JSON), or a Buffer that crossed a JSON channel as `{ type: 'Buffer', data: [...] }`.
+ */
+function fromWire(bytes: unknown): Buffer {
+  if (typeof bytes === 'string') return Buffer.from(bytes, 'base64');
+  if (Buffer.isBuffer(bytes)) return bytes;
+  if (bytes instanceof Uint8Array) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const json = bytes as { type?: unknown; data?: unknown } | null;
+  if (typeof json === 'object' && json !== null && json.type === 'Buffer' && Array.isArray(json.data)) return Buffer.from(json.data as number[]);
+  throw new TypeError('cluster IPC message without bytes');
+}
+const toWire = (bytes: Buffer, binary: boolean): Bytes => (binary ? bytes : bytes.toString('base64'));
 const policyFields = (policy: HistoryPolicy): { size: number; ttl?: number } => (policy.ttl === undefined ? { size: policy.size } : { size: policy.size, ttl: policy.ttl });
 
 function isWire(msg: unknown): msg is Wire {
@@ -34,11 +61,12 @@ function isWire(msg: unknown): msg is Wire {
 /**
  * Envelope bytes cross IPC as they are under `serialization: 'advanced'` (structured clone),
  * and as base64 under Node's default JSON serialization (a Buffer would otherwise become a
- * JSON array of numbers). Measured on Node 20 (20,000 messages relayed worker → primary →
- * worker): JSON+base64 is about 2× faster at 64 B and 1 KiB (≈25–35 k vs ≈15 k msg/s at
- * 64 B), advanced about 1.6× faster at 16 KiB. So the default JSON channel suits chat-sized
- * messages, and `serialization: 'advanced'` large payloads; the broker follows whichever
- * mode the channel has, so the two ends always agree.
+ * JSON array of numbers). Message by message, JSON+base64 was the faster of the two for small
+ * payloads (Node 20: ≈25–35 k vs ≈15 k relayed msg/s at 64 B); batched, one IPC message carries
+ * a turn's worth of envelopes and advanced passes that buffer without a base64 pass each way —
+ * so `sockwire serve --workers` forks with 'advanced' (bench/RESULTS-pubsub.md has the figures).
+ * Workers forked with the default JSON channel work too: the broker follows whichever mode its
+ * channel has, and tells the primary, so both ends always agree.
  */
 const advanced = (): boolean => process.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced';
 
@@ -46,13 +74,23 @@ const advanced = (): boolean => process.env.NODE_CHANNEL_SERIALIZATION_MODE === 
  * A dependency-free broker for the workers of one `node:cluster` (all cores of one machine
  * sharing a port and the topics). Use it in workers; the primary runs a `ClusterRelay`,
  * which tells each published message to the workers that subscribed to its topic. Workers
- * subscribe at the primary only for topics with local subscribers. Messages keep their
- * order per publishing worker and topic (one IPC channel each way, relayed in order).
- * Works with either IPC serialization (see `advanced` above for which suits what).
+ * subscribe at the primary only for topics with local subscribers. A worker's own subscribers
+ * get its publishes at once (the topic hub delivers them before the broker sees them); what
+ * it publishes within one event-loop turn crosses to the primary as one IPC message. Messages
+ * keep their order per publishing worker and topic (one IPC channel each way, relayed in
+ * order). Fork the workers with `serialization: 'advanced'` (as `sockwire serve --workers`
+ * does): envelopes then cross as bytes, not base64; the default JSON channel works too.
  */
 export class ClusterBroker extends BrokerBase {
   private readonly binary: boolean;
   private nextId = 1;
+  /** Publishes of this turn, not yet sent to the primary. */
+  private readonly out = new BatchWriter();
+  private flushQueued = false;
+  private readonly flushNow = (): void => {
+    this.flushQueued = false;
+    this.flush();
+  };
   /** Requests waiting for the primary's answer: (un)subscriptions, appends, reads. */
   private readonly acks = new Map<number, (msg: Wire | null) => void>();
   private readonly onMessage = (msg: unknown): void => {
@@ -60,9 +98,19 @@ export class ClusterBroker extends BrokerBase {
     if (msg.op === 'ack' || msg.op === 'appended' || msg.op === 'page' || msg.op === 'fail') {
       this.acks.get(msg.id)?.(msg);
       this.acks.delete(msg.id);
-    } else if (msg.op === 'pub') {
-      const position = msg.offset !== undefined && msg.epoch !== undefined ? { offset: BigInt(msg.offset), epoch: msg.epoch } : undefined;
-      this.deliverBytes(msg.topic, toBytes(msg.bytes), position);
+      return;
+    }
+    try {
+      if (msg.op === 'batch') {
+        readBatch(fromWire(msg.bytes), (topic, envelope) => this.deliverBytes(topic, envelope));
+      } else if (msg.op === 'pub') {
+        const position = msg.offset !== undefined && msg.epoch !== undefined ? { offset: BigInt(msg.offset), epoch: msg.epoch } : undefined;
+        this.deliverBytes(msg.topic, fromWire(msg.bytes), position);
+      }
+    } catch (err) {
+      // Bytes that are not a batch or an envelope (the records before the damage were delivered).
+      this.stats.malformed++;
+      this.report(err as Error);
     }
   };
 
@@ -78,16 +126,39 @@ export class ClusterBroker extends BrokerBase {
     return !this.closed && process.connected;
   }
 
+  /** Adds the message to this turn's batch, sent once the turn ends (or at once when it is large). */
   protected transportPublish(topic: string, envelope: Envelope): boolean {
     if (!process.connected) return false;
-    const bytes = encodeEnvelope(envelope);
-    process.send!({ sockwire: 'pubsub', op: 'pub', topic, bytes: this.binary ? bytes : bytes.toString('base64') } satisfies Wire);
+    this.out.add(topic, encodeEnvelope(envelope));
+    if (this.out.bytes >= MAX_BATCH_BYTES) this.flush();
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flushNow);
+    }
     return true;
+  }
+
+  /** Sends the pending batch. If the channel closed meanwhile, its messages count as dropped. */
+  private flush(): void {
+    const count = this.out.count;
+    const batch = this.out.take();
+    if (!batch) return;
+    if (!process.connected) {
+      this.stats.dropped += count;
+      return;
+    }
+    process.send!({ sockwire: 'pubsub', op: 'batch', bytes: toWire(batch, this.binary) } satisfies Wire);
+  }
+
+  /** Sends any other message, after the pending batch (so the channel keeps the order of sending). */
+  private send(msg: Wire): void {
+    this.flush();
+    process.send!(msg);
   }
 
   protected override transportAppend(topic: string, envelope: Envelope, policy: HistoryPolicy): Promise<Position> {
     const bytes = encodeEnvelope(envelope);
-    return this.ask({ op: 'append', topic, bytes: this.binary ? bytes : bytes.toString('base64'), ...policyFields(policy) }).then((msg) => {
+    return this.ask({ op: 'append', topic, bytes: toWire(bytes, this.binary), ...policyFields(policy) }).then((msg) => {
       if (msg.op !== 'appended') throw new Error(msg.op === 'fail' ? msg.message : 'unexpected answer from the primary');
       return { offset: BigInt(msg.offset), epoch: msg.epoch };
     });
@@ -96,7 +167,7 @@ export class ClusterBroker extends BrokerBase {
   protected override transportRead(topic: string, policy: HistoryPolicy, after: bigint, limit: number): Promise<HistoryPage> {
     return this.ask({ op: 'read', topic, after: after.toString(), limit, ...policyFields(policy) }).then((msg) => {
       if (msg.op !== 'page') throw new Error(msg.op === 'fail' ? msg.message : 'unexpected answer from the primary');
-      const messages: PositionedEnvelope[] = msg.entries.map((e) => ({ ...decodeEnvelope(toBytes(e.bytes)), position: { offset: BigInt(e.offset), epoch: msg.epoch } }));
+      const messages: PositionedEnvelope[] = msg.entries.map((e) => ({ ...decodeEnvelope(fromWire(e.bytes)), position: { offset: BigInt(e.offset), epoch: msg.epoch } }));
       return { epoch: msg.epoch, top: BigInt(msg.top), messages };
     });
   }
@@ -107,7 +178,7 @@ export class ClusterBroker extends BrokerBase {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.acks.set(id, (msg) => (msg ? resolve(msg) : reject(new Error('cluster broker closed'))));
-      process.send!({ sockwire: 'pubsub', id, ...body } as Wire);
+      this.send({ sockwire: 'pubsub', id, ...body } as Wire);
     });
   }
 
@@ -120,6 +191,7 @@ export class ClusterBroker extends BrokerBase {
   }
 
   protected async transportClose(): Promise<void> {
+    if (process.connected) this.flush();
     process.off('message', this.onMessage);
     for (const answer of this.acks.values()) answer(null);
     this.acks.clear();
@@ -131,38 +203,70 @@ export class ClusterBroker extends BrokerBase {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.acks.set(id, () => resolve());
-      process.send!({ sockwire: 'pubsub', op, topic, id } satisfies Wire);
+      this.send({ sockwire: 'pubsub', op, topic, id, ipc: this.binary ? 'advanced' : 'json' } satisfies Wire);
     });
   }
 }
 
+/** What the primary holds for one worker's channel. */
+interface Channel {
+  /** Records relayed to this worker in this turn, not yet sent. */
+  out: BatchWriter;
+  /** Whether the channel passes bytes as they are (advanced serialization), else base64. */
+  binary: boolean;
+}
+
 /**
  * The primary's side of `ClusterBroker`: which worker subscribed to which topic, and the
- * relay of each published message to the subscribed workers other than its publisher,
- * as the bytes came (never decoded here). A worker that exits leaves its topics.
+ * relay of each published message to the subscribed workers other than its publisher — and
+ * to no other worker — as the bytes came (only the topic is read here). What arrives within
+ * one event-loop turn for one worker leaves as one IPC message. A worker that exits leaves
+ * its topics.
  */
 export class ClusterRelay {
   private readonly subscribers = new Map<string, Set<Worker>>();
+  private readonly channels = new Map<Worker, Channel>();
+  private flushQueued = false;
+  private readonly flushNow = (): void => {
+    this.flushQueued = false;
+    for (const worker of this.channels.keys()) this.flush(worker);
+  };
+  /** Batches or messages that could not be read (ignored). */
+  malformed = 0;
   /** The sequencer of every history topic of the cluster: envelope bytes as the workers sent them. */
-  private readonly history = new MemoryHistory<Bytes>();
+  private readonly history = new MemoryHistory<Buffer>();
   private readonly onMessage = (worker: Worker, msg: unknown): void => {
     if (!isWire(msg)) return;
-    if (msg.op === 'append' || msg.op === 'read') {
-      this.sequence(worker, msg);
-    } else if (msg.op === 'pub') {
-      const set = this.subscribers.get(msg.topic);
-      if (set) for (const w of set) if (w !== worker && w.isConnected()) w.send(msg);
-    } else if (msg.op === 'sub' || msg.op === 'unsub') {
-      let set = this.subscribers.get(msg.topic);
-      if (msg.op === 'sub') {
-        if (!set) this.subscribers.set(msg.topic, (set = new Set()));
-        set.add(worker);
-      } else if (set?.delete(worker) && set.size === 0) this.subscribers.delete(msg.topic);
-      if (worker.isConnected()) worker.send({ sockwire: 'pubsub', op: 'ack', id: msg.id } satisfies Wire);
+    try {
+      if (msg.op === 'batch') {
+        readBatch(fromWire(msg.bytes), (topic, _envelope, record) => {
+          const set = this.subscribers.get(topic);
+          if (set) for (const w of set) if (w !== worker) this.relay(w, (out) => out.addRecord(record));
+        });
+      } else if (msg.op === 'pub') {
+        // One message on its own (a worker of an earlier version): relayed in the batches.
+        const set = this.subscribers.get(msg.topic);
+        const bytes = fromWire(msg.bytes);
+        if (set) for (const w of set) if (w !== worker) this.relay(w, (out) => out.add(msg.topic, bytes));
+      } else if (msg.op === 'append' || msg.op === 'read') {
+        this.sequence(worker, msg);
+      } else if (msg.op === 'sub' || msg.op === 'unsub') {
+        if (msg.ipc !== undefined) this.channel(worker).binary = msg.ipc === 'advanced';
+        let set = this.subscribers.get(msg.topic);
+        if (msg.op === 'sub') {
+          if (!set) this.subscribers.set(msg.topic, (set = new Set()));
+          set.add(worker);
+        } else if (set?.delete(worker) && set.size === 0) this.subscribers.delete(msg.topic);
+        this.send(worker, { sockwire: 'pubsub', op: 'ack', id: msg.id });
+      }
+    } catch {
+      // A batch cut short or bytes of the wrong type: the records before the damage went on.
+      this.malformed++;
     }
   };
   private readonly onExit = (worker: Worker): void => {
     for (const [topic, set] of this.subscribers) if (set.delete(worker) && set.size === 0) this.subscribers.delete(topic);
+    this.channels.delete(worker);
   };
 
   /** Starts relaying for every worker of this primary, present and future. Throws outside the primary. */
@@ -172,26 +276,60 @@ export class ClusterRelay {
     cluster.on('exit', this.onExit);
   }
 
+  /** This worker's channel state; until its first 'sub' says, assume the cluster's setting. */
+  private channel(worker: Worker): Channel {
+    let ch = this.channels.get(worker);
+    if (!ch) this.channels.set(worker, (ch = { out: new BatchWriter(), binary: cluster.settings.serialization === 'advanced' }));
+    return ch;
+  }
+
+  /** Adds to a worker's batch, sent at the end of this turn (at once when large). */
+  private relay(worker: Worker, add: (out: BatchWriter) => void): void {
+    if (!worker.isConnected()) return;
+    const ch = this.channel(worker);
+    add(ch.out);
+    if (ch.out.bytes >= MAX_BATCH_BYTES) this.flush(worker);
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
+  private flush(worker: Worker): void {
+    const ch = this.channels.get(worker);
+    const batch = ch?.out.take();
+    if (ch && batch && worker.isConnected()) worker.send({ sockwire: 'pubsub', op: 'batch', bytes: toWire(batch, ch.binary) } satisfies Wire);
+  }
+
+  /** Sends a message after what is pending for the worker, so its channel keeps the order. */
+  private send(worker: Worker, msg: Wire): void {
+    this.flush(worker);
+    if (worker.isConnected()) worker.send(msg);
+  }
+
   /** Appends and relays a history message, or answers a history read. */
   private sequence(worker: Worker, msg: Extract<Wire, { op: 'append' | 'read' }>): void {
-    const answer = (reply: Wire): void => {
-      if (worker.isConnected()) worker.send(reply);
-    };
     try {
       const policy = checkPolicy({ size: msg.size, ttl: msg.ttl });
       if (msg.op === 'append') {
-        const { offset, epoch } = this.history.append(msg.topic, policy, msg.bytes);
-        const out: Wire = { sockwire: 'pubsub', op: 'pub', topic: msg.topic, bytes: msg.bytes, offset: offset.toString(), epoch };
+        const bytes = fromWire(msg.bytes);
+        const { offset, epoch } = this.history.append(msg.topic, policy, bytes);
         const set = this.subscribers.get(msg.topic);
-        if (set) for (const w of set) if (w.isConnected()) w.send(out);
-        answer({ sockwire: 'pubsub', op: 'appended', id: msg.id, offset: offset.toString(), epoch });
+        if (set) {
+          for (const w of set) {
+            const bytesFor = toWire(bytes, this.channel(w).binary);
+            this.send(w, { sockwire: 'pubsub', op: 'pub', topic: msg.topic, bytes: bytesFor, offset: offset.toString(), epoch });
+          }
+        }
+        this.send(worker, { sockwire: 'pubsub', op: 'appended', id: msg.id, offset: offset.toString(), epoch });
       } else {
         const slice = this.history.read(msg.topic, policy, BigInt(msg.after), msg.limit);
-        const entries = slice.entries.map((e) => ({ offset: e.offset.toString(), bytes: e.item }));
-        answer({ sockwire: 'pubsub', op: 'page', id: msg.id, epoch: slice.epoch, top: slice.top.toString(), entries });
+        const binary = this.channel(worker).binary;
+        const entries = slice.entries.map((e) => ({ offset: e.offset.toString(), bytes: toWire(e.item, binary) }));
+        this.send(worker, { sockwire: 'pubsub', op: 'page', id: msg.id, epoch: slice.epoch, top: slice.top.toString(), entries });
       }
     } catch (err) {
-      answer({ sockwire: 'pubsub', op: 'fail', id: msg.id, message: (err as Error).message });
+      this.send(worker, { sockwire: 'pubsub', op: 'fail', id: msg.id, message: (err as Error).message });
     }
   }
 
@@ -200,10 +338,12 @@ export class ClusterRelay {
     return this.subscribers.get(topic)?.size ?? 0;
   }
 
-  /** Stops relaying. */
+  /** Sends what is pending, then stops relaying. */
   close(): void {
+    for (const worker of this.channels.keys()) this.flush(worker);
     cluster.off('message', this.onMessage);
     cluster.off('exit', this.onExit);
     this.subscribers.clear();
+    this.channels.clear();
   }
 }
