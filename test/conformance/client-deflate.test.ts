@@ -12,11 +12,15 @@ import { buildFrame, FrameReader } from '../../src/conformance/frames.js';
 import type { CaseResult } from '../../src/conformance/types.js';
 
 const DEFLATE_GROUPS = ['12', '13'];
+// A liveness bound, not a timing check: 12.5.1 sends 64 KiB compressed in 1-byte fragments (thousands of
+// async inflate steps), which on a loaded 2-core CI machine took over 3 s for ws's client and ours alike.
+// The driver waits longer than the server side so the server's verdict, not the driver's, is what we read.
+const CASE_MS = 15_000;
 const notOk = (cases: CaseResult[]): string[] => cases.filter((c) => c.verdict !== 'OK').map((c) => `${c.id} ${c.verdict}: ${c.reason}`);
 const verdicts = (cases: CaseResult[]): Record<string, string> => Object.fromEntries(cases.map((c) => [c.id, c.verdict]));
 
 async function withFuzzer(cases: string[], fn: (f: ClientFuzzer, url: string) => Promise<void>): Promise<void> {
-  const fuzzer = await startClientFuzzer({ port: 0, timeoutMs: 3000, cases, quick: true });
+  const fuzzer = await startClientFuzzer({ port: 0, timeoutMs: CASE_MS, cases, quick: true });
   try {
     await fn(fuzzer, `ws://127.0.0.1:${fuzzer.port}`);
   } finally {
@@ -27,7 +31,7 @@ async function withFuzzer(cases: string[], fn: (f: ClientFuzzer, url: string) =>
 async function drive(Ctor: unknown, agent: string, cases = DEFLATE_GROUPS): Promise<CaseResult[]> {
   let out: CaseResult[] = [];
   await withFuzzer(cases, async (fuzzer, url) => {
-    await runClientDriver({ url, agent, WebSocket: Ctor as BrowserLikeWebSocketCtor, caseTimeoutMs: 5000 });
+    await runClientDriver({ url, agent, WebSocket: Ctor as BrowserLikeWebSocketCtor, caseTimeoutMs: CASE_MS + 5000 });
     out = fuzzer.results(agent).cases;
     expect(out.length).toBe(fuzzer.cases.length);
   });
@@ -151,13 +155,13 @@ describe('client mode, permessage-deflate (groups 12 and 13)', () => {
   it('sockwire\'s client: every case OK except the not-applicable 13.14.6', async () => {
     const cases = await drive(WebSocket, 'sockwire');
     expect(notOk(cases)).toEqual([expect.stringMatching(/^13\.14\.6 UNIMPLEMENTED: not applicable/)]);
-  }, 30_000);
+  }, 90_000);
 
   it('ws\'s client: no FAILED and no NON-STRICT', async () => {
     const cases = await drive(WsWebSocket, 'ws');
     expect(cases.filter((c) => c.verdict === 'FAILED' || c.verdict === 'NON-STRICT').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
     expect(cases.filter((c) => c.verdict === 'OK').length).toBeGreaterThan(60);
-  }, 30_000);
+  }, 90_000);
 
   it('a client without deflate: the positive cases are UNIMPLEMENTED, the bad answers are refused (OK)', async () => {
     class PlainWebSocket extends WebSocket {
@@ -172,7 +176,7 @@ describe('client mode, permessage-deflate (groups 12 and 13)', () => {
     const rest = cases.filter((c) => !c.id.startsWith('13.14.'));
     expect(rest.filter((c) => c.verdict !== 'UNIMPLEMENTED').map((c) => c.id)).toEqual([]);
     expect(rest[0]!.reason).toMatch(/did not offer permessage-deflate/);
-  }, 30_000);
+  }, 90_000);
 
   it('catches a client whose echoes do not match (a wrong payload, compressed correctly)', async () => {
     class WrongEcho extends WsWebSocket {
@@ -183,7 +187,7 @@ describe('client mode, permessage-deflate (groups 12 and 13)', () => {
     const cases = await drive(WrongEcho, 'wrong-echo', ['12.1.5', '12.2.6', '13.2', '13.14.1']);
     expect(verdicts(cases)).toEqual({ '12.1.5': 'FAILED', '12.2.6': 'FAILED', '13.2': 'FAILED', '13.14.1': 'OK' });
     expect(cases[0]!.reason).toMatch(/expected text message of 4096 bytes, got text of 4097 bytes/);
-  }, 30_000);
+  }, 90_000);
 
   it('catches a client that keeps its context after client_no_context_takeover, or ignores client_max_window_bits', async () => {
     const ids = ['12.1.5', '13.1', '13.2', '13.7', '13.10', '13.11'];
@@ -201,5 +205,5 @@ describe('client mode, permessage-deflate (groups 12 and 13)', () => {
       expect(win).toEqual({ '12.1.5': 'OK', '13.1': 'OK', '13.2': 'OK', '13.7': 'FAILED', '13.10': 'FAILED', '13.11': 'FAILED' });
       expect(fuzzer.results('big-window').cases.find((c) => c.id === '13.7')!.reason).toMatch(/too far back/);
     });
-  }, 30_000);
+  }, 90_000);
 });

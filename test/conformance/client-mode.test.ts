@@ -18,9 +18,9 @@ describe('client mode', () => {
 
   it('drives ws\'s client through every case with no FAILED and writes reports', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sw-client-'));
-    const fuzzer = await startClientFuzzer({ port: 0, timeoutMs: 8000, reportDir: dir });
+    const fuzzer = await startClientFuzzer({ port: 0, timeoutMs: 15_000, reportDir: dir });
     try {
-      const { caseCount } = await runClientDriver({ url: `ws://127.0.0.1:${fuzzer.port}`, agent: 'ws-client', WebSocket: WebSocket as unknown as BrowserLikeWebSocketCtor, caseTimeoutMs: 5000 });
+      const { caseCount } = await runClientDriver({ url: `ws://127.0.0.1:${fuzzer.port}`, agent: 'ws-client', WebSocket: WebSocket as unknown as BrowserLikeWebSocketCtor, caseTimeoutMs: 20_000 });
       expect(caseCount).toBe(fuzzer.cases.length);
       const r = fuzzer.results('ws-client');
       expect(r.cases.length).toBe(caseCount);

@@ -49,17 +49,17 @@ describe('sockwire against its own conformance suite', () => {
   it('server with permessage-deflate: groups 12 and 13 all OK', async () => {
     const r = await runServerSuite({ url: deflate.url, cases: ['12', '13'], quick: true, timeoutMs: 4000 });
     expect(r.cases.filter((c) => c.verdict !== 'OK').map((c) => `${c.id} ${c.verdict}: ${c.reason}`)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('client: no FAILED and no NON-STRICT through the browser-API driver', async () => {
-    const fuzzer = await startClientFuzzer({ port: 0, timeoutMs: 8000 });
+    const fuzzer = await startClientFuzzer({ port: 0, timeoutMs: 15_000 });
     try {
-      await runClientDriver({ url: `ws://127.0.0.1:${fuzzer.port}`, agent: 'sockwire', WebSocket: WebSocket as unknown as BrowserLikeWebSocketCtor, caseTimeoutMs: 5000 });
+      await runClientDriver({ url: `ws://127.0.0.1:${fuzzer.port}`, agent: 'sockwire', WebSocket: WebSocket as unknown as BrowserLikeWebSocketCtor, caseTimeoutMs: 20_000 });
       const r = fuzzer.results('sockwire');
       expect(r.cases.length).toBe(fuzzer.cases.length);
       expect(notOk(r.cases)).toEqual([]);
     } finally {
       await fuzzer.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
