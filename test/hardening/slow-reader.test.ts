@@ -140,8 +140,11 @@ describe('a peer that sends to an echo handler and does not read the replies', (
       expect(echoed).toEqual(Array.from({ length: count }, (_, i) => i));
       expect(maxBuffered).toBeLessThanOrEqual(1 * MiB + slack);
       // Messages delivered while held: those whose bytes had been read already (the rest of
-      // the chunk that crossed the mark; with deflate, the input held behind inflation).
-      expect(readWhileHeld).toBeLessThanOrEqual(deflate ? Math.ceil(slack / MESSAGE) + 1 : 1);
+      // the chunk that crossed the mark; with deflate, the input held behind inflation — up to
+      // the core's 1 MiB, and on a loaded machine once more that much already inside the
+      // socket's stream when the hold began: 31 of these 64 KiB messages were seen once). Still
+      // a bound: without the hold, all 400 are read.
+      expect(readWhileHeld).toBeLessThanOrEqual(deflate ? 2 * Math.ceil(slack / MESSAGE) + 2 : 1);
       expect(queue!.readsHeld).toBe(false);
       socket.destroy();
     }, 60_000);
