@@ -1,7 +1,7 @@
 // Batched relay across a real 2-worker cluster (the built package: `npm test` builds first):
 // what a worker publishes in one event-loop turn crosses to the primary as one IPC message and
 // reaches every subscriber, local and on the other worker, in publish order; large turns are
-// split (bounded memory) without reordering; JSON IPC channels (the fallback for workers forked
+// split (bounded batches) without reordering; JSON IPC channels (the fallback for workers forked
 // without `serialization: 'advanced'`) and a cluster mixing both carry the same.
 import { existsSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +40,7 @@ async function count(c: Client): Promise<[number, number]> {
 
 describe('ClusterBroker batches: one IPC message per turn, order kept', () => {
   for (const mode of ['advanced', 'json', 'mixed'] as const) {
-    it(`a turn's publishes on 3 topics reach local and remote subscribers in order; a 3 MiB turn is split (${mode} IPC)`, async () => {
+    it(`a turn's publishes on 3 topics reach local and remote subscribers in order; a 192 KiB turn is split (${mode} IPC)`, async () => {
       primary = runExample('test/pubsub/fixtures/cluster-batch-primary.mjs', [mode]);
       const m = await primary.waitFor(/PORTS (\d+),(\d+)/, 15_000);
       const ports = [Number(m[1]), Number(m[2])];
@@ -69,10 +69,10 @@ describe('ClusterBroker batches: one IPC message per turn, order kept', () => {
         expect(batchesAfter - batchesBefore).toBe(1);
       }
 
-      // 48 × 64 KiB in one turn: sent in several batches of about 1 MiB, still in order.
+      // 48 × 4 KiB in one turn: sent in several batches of about 32 KiB, still in order.
       const [before] = await count(pubs[0]!);
-      pubs[0]!.ws.send('burst 48 65536 t2');
-      const big = burst(48, 65536, ['t2']);
+      pubs[0]!.ws.send('burst 48 4096 t2');
+      const big = burst(48, 4096, ['t2']);
       for (const c of all) expect((await c.until(3 + seen + 48, 15_000)).slice(3 + seen)).toEqual(big);
       const [after] = await count(pubs[0]!);
       expect(after - before).toBeGreaterThanOrEqual(3);
