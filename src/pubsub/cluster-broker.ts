@@ -64,12 +64,13 @@ function isWire(msg: unknown): msg is Wire {
 /**
  * Envelope bytes cross IPC as they are under `serialization: 'advanced'` (structured clone),
  * and as base64 under Node's default JSON serialization (a Buffer would otherwise become a
- * JSON array of numbers). Message by message, JSON+base64 was the faster of the two for small
- * payloads (Node 20: ≈25–35 k vs ≈15 k relayed msg/s at 64 B); batched, one IPC message carries
- * a turn's worth of envelopes and advanced passes that buffer without a base64 pass each way —
- * so `sockwire serve --workers` forks with 'advanced' (bench/RESULTS-pubsub.md has the figures).
- * Workers forked with the default JSON channel work too: the broker follows whichever mode its
- * channel has, and tells the primary, so both ends always agree.
+ * JSON array of numbers). Message by message, JSON+base64 was the cheaper of the two (Node 20,
+ * bench/pubsub/relay.mjs: ≈60 vs ≈105 µs of CPU per relayed 64 B message on a loaded machine).
+ * Batched, the two cost about the same at 64 B (≈44 vs ≈45) and JSON still less at 1 KiB (≈75 vs
+ * ≈88): Node's per-message overhead, not base64, dominates. `sockwire serve --workers` forks
+ * with 'advanced' (no base64 pass, smaller messages); workers forked with the default JSON
+ * channel work as well. The broker follows whichever mode its channel has and tells the
+ * primary, so both ends always agree, even in a cluster that mixes the two.
  */
 const advanced = (): boolean => process.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced';
 
