@@ -6,7 +6,7 @@ import { WebSocket as WebWebSocket } from '../../src/web/index.js';
 import { envProxyRequested } from '../../src/web/connect.js';
 import { selfSignedCert, startServer, waitFor, type Started } from '../server/helpers.js';
 import { rawHttp, settle, type RawHttp } from './helpers.js';
-import { scriptedProxy, type ProxyRequest, type ScriptedProxy } from './proxy-helpers.js';
+import { echoServer as echo, roundTrip, scriptedProxy, type ProxyRequest, type ScriptedProxy } from './proxy-helpers.js';
 
 /**
  * The `proxy` option against a CONNECT proxy written here, so every step can fail on purpose:
@@ -19,26 +19,6 @@ const pair = selfSignedCert();
 let plain: Started & { requests: UpgradeRequest[] };
 /** A 127.0.0.1 port with nothing listening. */
 let deadPort: number;
-
-async function echo(tls?: { cert: Buffer; key: Buffer }): Promise<Started & { requests: UpgradeRequest[] }> {
-  const s = await startServer({ heartbeat: 0, ...(tls ? { tls } : {}) });
-  const requests: UpgradeRequest[] = [];
-  s.wss.on('connection', (ws: WebSocket, req: UpgradeRequest) => {
-    requests.push(req);
-    ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
-  });
-  return Object.assign(s, { requests });
-}
-
-async function echoes(ws: WebSocket, text: string): Promise<string> {
-  await waitFor(ws, 'open');
-  ws.send(text);
-  const [data] = await waitFor<[Buffer]>(ws, 'message');
-  const closed = waitFor<[number]>(ws, 'close');
-  ws.close(1000);
-  expect((await closed)[0]).toBe(1000);
-  return data.toString();
-}
 
 /** Resolves when the proxy's side of the connection has closed. */
 const closedAtProxy = (req: ProxyRequest): Promise<void> => (req.client.destroyed ? Promise.resolve() : waitFor(req.client, 'close').then(() => undefined));
@@ -69,7 +49,7 @@ describe('what the proxy is sent, and what reaches the origin', () => {
   it('CONNECT host:port with Host, Proxy-Authorization from the percent-decoded credentials; none of it reaches the origin', async () => {
     const before = proxy.requests.length;
     const url = proxy.url.replace('http://', 'http://al%69ce:p%40ss%3Aw%C3%B6rd@');
-    expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/path?q=1`, { proxy: url, headers: { 'X-App': 'yes' } }), 'x')).toBe('x');
+    expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/path?q=1`, { proxy: url, headers: { 'X-App': 'yes' } }), 'x')).toBe('x');
     const req = proxy.requests[before]!;
     expect(req.head.split('\r\n')[0]).toBe(`CONNECT 127.0.0.1:${plain.port} HTTP/1.1`);
     expect(req.header('host')).toBe(`127.0.0.1:${plain.port}`);
@@ -86,7 +66,7 @@ describe('what the proxy is sent, and what reaches the origin', () => {
   it('a slow proxy: its answer arriving a byte at a time, with headers, HTTP/1.0', async () => {
     const slow = await scriptedProxy((_req, { relay }) => relay({ trickle: true, answer: 'HTTP/1.0 200 Tunnel ready\r\nProxy-Agent: slow/1\r\n\r\n' }));
     try {
-      expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: slow.url }), 'slow')).toBe('slow');
+      expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: slow.url }), 'slow')).toBe('slow');
       expect(slow.requests).toHaveLength(1);
     } finally {
       await slow.close();
@@ -95,7 +75,7 @@ describe('what the proxy is sent, and what reaches the origin', () => {
 
   it('no credentials, no Proxy-Authorization', async () => {
     const before = proxy.requests.length;
-    expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: proxy.url }), 'y')).toBe('y');
+    expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: proxy.url }), 'y')).toBe('y');
     expect(proxy.requests[before]!.header('proxy-authorization')).toBeUndefined();
   });
 
@@ -105,7 +85,7 @@ describe('what the proxy is sent, and what reaches the origin', () => {
     try {
       v6.wss.on('connection', (ws: WebSocket) => ws.on('message', (d: Buffer) => ws.send(d.toString())));
       const before = proxy.requests.length;
-      expect(await echoes(new WebSocket(`ws://[::1]:${v6.port}/`, { proxy: proxy.url }), 'v6')).toBe('v6');
+      expect(await roundTrip(new WebSocket(`ws://[::1]:${v6.port}/`, { proxy: proxy.url }), 'v6')).toBe('v6');
       expect(proxy.requests[before]!.target).toBe(`[::1]:${v6.port}`);
       expect(proxy.requests[before]!.header('host')).toBe(`[::1]:${v6.port}`);
     } finally {
@@ -213,13 +193,13 @@ describe.skipIf(pair === null)('TLS: wss:// in the tunnel, and https:// proxies'
 
   it('ws:// through an https:// proxy (TLS to the proxy, checked with the same ca)', async () => {
     const before = tlsProxy.requests.length;
-    expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: tlsProxy.url, ca: pair!.cert }), 'p')).toBe('p');
+    expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: tlsProxy.url, ca: pair!.cert }), 'p')).toBe('p');
     expect(tlsProxy.requests.slice(before).map((r) => r.target)).toEqual([`127.0.0.1:${plain.port}`]);
   });
 
   it('wss:// through an https:// proxy: TLS inside TLS, the inner one checked as the origin (localhost)', async () => {
     const proxy = tlsProxy.url.replace('127.0.0.1', 'localhost');
-    expect(await echoes(new WebSocket(`wss://localhost:${secure.port}/`, { proxy, ca: pair!.cert, family: 4 }), 'tt')).toBe('tt');
+    expect(await roundTrip(new WebSocket(`wss://localhost:${secure.port}/`, { proxy, ca: pair!.cert, family: 4 }), 'tt')).toBe('tt');
     expect(tlsProxy.requests.at(-1)!.target).toBe(`localhost:${secure.port}`);
   });
 
@@ -286,14 +266,14 @@ describe('redirects re-decide the proxy per hop', () => {
   it('both hops through the proxy when nothing exempts the second', async () => {
     const before = proxy.requests.length;
     const ws = new WebSocket(`ws://127.0.0.1:${redirector.port}/`, { proxy: proxy.url, followRedirects: true, family: 4 });
-    expect(await echoes(ws, 'r')).toBe('r');
+    expect(await roundTrip(ws, 'r')).toBe('r');
     expect(proxy.requests.slice(before).map((r) => r.target)).toEqual([`127.0.0.1:${redirector.port}`, `localhost:${plain.port}`]);
   });
 
   it('a redirect to a NO_PROXY host goes direct', async () => {
     const before = proxy.requests.length;
     const ws = new WebSocket(`ws://127.0.0.1:${redirector.port}/`, { proxy: { httpProxy: proxy.url, noProxy: 'localhost' }, followRedirects: true, family: 4 });
-    expect(await echoes(ws, 'd')).toBe('d');
+    expect(await roundTrip(ws, 'd')).toBe('d');
     expect(proxy.requests.slice(before).map((r) => r.target)).toEqual([`127.0.0.1:${redirector.port}`]);
     expect(plain.requests.at(-1)!.url).toBe('/moved');
   });
@@ -301,7 +281,7 @@ describe('redirects re-decide the proxy per hop', () => {
   it('the first hop exempt, the second through the proxy: the table is applied per hop', async () => {
     const before = proxy.requests.length;
     const ws = new WebSocket(`ws://127.0.0.1:${redirector.port}/`, { proxy: { httpProxy: proxy.url, noProxy: '127.0.0.1' }, followRedirects: true, family: 4 });
-    expect(await echoes(ws, 'e')).toBe('e');
+    expect(await roundTrip(ws, 'e')).toBe('e');
     expect(proxy.requests.slice(before).map((r) => r.target)).toEqual([`localhost:${plain.port}`]);
   });
 
@@ -334,9 +314,9 @@ describe("the environment: read only with 'env'", () => {
   it("without the option the environment is ignored (as in ws), with 'env' it is followed", async () => {
     process.env['HTTP_PROXY'] = proxy.url;
     const before = proxy.requests.length;
-    expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`), 'direct')).toBe('direct');
+    expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`), 'direct')).toBe('direct');
     expect(targets(before)).toEqual([]);
-    expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' }), 'proxied')).toBe('proxied');
+    expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' }), 'proxied')).toBe('proxied');
     expect(targets(before)).toEqual([`127.0.0.1:${plain.port}`]);
   });
 
@@ -346,10 +326,10 @@ describe("the environment: read only with 'env'", () => {
     process.env['NO_PROXY'] = `localhost, 127.0.0.1:${plain.port}`;
     const before = proxy.requests.length;
     // Exempt by host:port.
-    expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' }), 'a')).toBe('a');
+    expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' }), 'a')).toBe('a');
     expect(targets(before)).toEqual([]);
     delete process.env['NO_PROXY'];
-    expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' }), 'b')).toBe('b');
+    expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' }), 'b')).toBe('b');
     expect(targets(before)).toEqual([`127.0.0.1:${plain.port}`]);
   });
 
@@ -359,7 +339,7 @@ describe("the environment: read only with 'env'", () => {
       process.env['HTTPS_PROXY'] = proxy.url;
       process.env['HTTP_PROXY'] = `http://127.0.0.1:${deadPort}`;
       const before = proxy.requests.length;
-      expect(await echoes(new WebSocket(`wss://localhost:${secure.port}/`, { proxy: 'env', ca: pair!.cert, family: 4 }), 's')).toBe('s');
+      expect(await roundTrip(new WebSocket(`wss://localhost:${secure.port}/`, { proxy: 'env', ca: pair!.cert, family: 4 }), 's')).toBe('s');
       expect(targets(before)).toEqual([`localhost:${secure.port}`]);
     } finally {
       await secure.close();
@@ -370,12 +350,12 @@ describe("the environment: read only with 'env'", () => {
     const dead = `http://127.0.0.1:${deadPort}`;
     const agent = new Agent();
     try {
-      expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: dead, agent }), 'agent')).toBe('agent');
+      expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: dead, agent }), 'agent')).toBe('agent');
     } finally {
       agent.destroy();
     }
     const createConnection = (): ReturnType<typeof connect> => connect(plain.port, '127.0.0.1');
-    expect(await echoes(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: dead, createConnection }), 'cc')).toBe('cc');
+    expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: dead, createConnection }), 'cc')).toBe('cc');
   });
 
   it('an unusable proxy URL throws from the constructor (SyntaxError), as a bad URL does', () => {

@@ -9,6 +9,9 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
+import { expect } from 'vitest';
+import type { UpgradeRequest, WebSocket } from '../../src/index.js';
+import { startServer, waitFor, type Started } from '../server/helpers.js';
 
 /** Whether the `tinyproxy` binary can be run here. */
 export const HAVE_TINYPROXY = spawnSync('tinyproxy', ['-v'], { stdio: 'ignore' }).status === 0;
@@ -236,4 +239,26 @@ function relay(client: Socket, target: string, rest: Buffer, opts: RelayOptions)
     client.on('close', drop);
     upstream.on('close', drop);
   };
+}
+
+/** An echo server that keeps each upgrade request (to check what reached the origin). */
+export async function echoServer(tls?: { cert: Buffer; key: Buffer }): Promise<Started & { requests: UpgradeRequest[] }> {
+  const s = await startServer({ heartbeat: 0, ...(tls ? { tls } : {}) });
+  const requests: UpgradeRequest[] = [];
+  s.wss.on('connection', (ws: WebSocket, req: UpgradeRequest) => {
+    requests.push(req);
+    ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
+  });
+  return Object.assign(s, { requests });
+}
+
+/** Opens, sends `text`, awaits the echo and closes 1000; returns what came back. */
+export async function roundTrip(ws: WebSocket, text: string): Promise<string> {
+  await waitFor(ws, 'open');
+  ws.send(text);
+  const [data] = await waitFor<[Buffer]>(ws, 'message');
+  const closed = waitFor<[number]>(ws, 'close');
+  ws.close(1000);
+  expect((await closed)[0]).toBe(1000);
+  return data.toString();
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, type UpgradeRequest } from '../../src/index.js';
-import { selfSignedCert, startServer, waitFor, type Started } from '../server/helpers.js';
+import { selfSignedCert, startServer, type Started } from '../server/helpers.js';
 import { settle } from './helpers.js';
-import { HAVE_TINYPROXY, startTinyproxy, type Tinyproxy } from './proxy-helpers.js';
+import { echoServer as echo, HAVE_TINYPROXY, roundTrip, startTinyproxy, type Tinyproxy } from './proxy-helpers.js';
 
 /**
  * The `proxy` option through a real proxy: Debian's tinyproxy, started by the test with its own
@@ -10,27 +10,6 @@ import { HAVE_TINYPROXY, startTinyproxy, type Tinyproxy } from './proxy-helpers.
  * went through the proxy is tinyproxy's own log of the CONNECT request.
  */
 const pair = selfSignedCert();
-
-/** An echo server that keeps each upgrade request (to check what reached the origin). */
-async function echo(tls?: { cert: Buffer; key: Buffer }): Promise<Started & { requests: UpgradeRequest[] }> {
-  const s = await startServer({ heartbeat: 0, ...(tls ? { tls } : {}) });
-  const requests: UpgradeRequest[] = [];
-  s.wss.on('connection', (ws: WebSocket, req: UpgradeRequest) => {
-    requests.push(req);
-    ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
-  });
-  return Object.assign(s, { requests });
-}
-
-async function roundTrip(ws: WebSocket, text: string): Promise<string> {
-  await waitFor(ws, 'open');
-  ws.send(text);
-  const [data] = await waitFor<[Buffer]>(ws, 'message');
-  const closed = waitFor<[number]>(ws, 'close');
-  ws.close(1000);
-  expect((await closed)[0]).toBe(1000);
-  return data.toString();
-}
 
 describe.skipIf(!HAVE_TINYPROXY || pair === null)('through tinyproxy', () => {
   let plain: Started & { requests: UpgradeRequest[] };
