@@ -12,8 +12,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from '../../src/index.js';
 import { testCert } from './helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../peers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PAGE = `<!doctype html><meta charset="utf-8"><title>h2</title><script>
 async function openSocket(path) {
   const ws = new WebSocket(new URL(path, location.href.replace(/^http/, 'ws')));
@@ -52,13 +52,7 @@ describe.skipIf(!available)('Chromium opens its WebSockets over the page\'s HTTP
       headless: true,
       timeout: 30_000,
       args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...CHROMIUM_ARGS,
         // Trust exactly the throwaway certificate's key (rather than every certificate).
         `--ignore-certificate-errors-spki-list=${spkiHash(testCert().cert)}`,
       ],

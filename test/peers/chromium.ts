@@ -10,7 +10,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Scenario, ScenarioResult } from './scenario.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
+/** The flags every test launches Debian's Chromium with here (a closed network, root, no GPU). */
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',

@@ -10,9 +10,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from '../../src/index.js';
-import { CHROMIUM } from '../peers/chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../peers/chromium.js';
 
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MODULE = ts.transpileModule(readFileSync(new URL('../../src/pubsub-client/topic-client.ts', import.meta.url), 'utf8'), {
   compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
 }).outputText;
@@ -48,7 +47,7 @@ describe('sockwire/pubsub-client in Chromium', () => {
     wss = new WebSocketServer({ port: 0, host: '127.0.0.1', pubsub: true, history: { 'h:*': { size: 100 } } });
     await new Promise((r) => wss.once('listening', r));
     wsUrl = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
     page = await browser.newPage();
   }, 60_000);
   afterAll(async () => {
