@@ -14,19 +14,26 @@ import { newEpoch, type HistoryPolicy, type Position } from '../pubsub/history.j
  */
 
 /**
+ * Lua shared by both scripts: the topic's epoch, or a new life of its history when the meta hash
+ * is gone (Redis flushed or restarted without persistence): the stale stream is dropped and the
+ * offsets start again. `freshEpochArg` is the ARGV index carrying the epoch to start with.
+ */
+const ensureEpoch = (freshEpochArg: number): string => `local epoch = redis.call('HGET', KEYS[2], 'e')
+if not epoch then
+  epoch = ARGV[${freshEpochArg}]
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[2], 'e', epoch, 'o', 0)
+end
+`;
+
+/**
  * Appends and publishes in one step, so the offset order is the publish order everywhere.
  * KEYS: stream, meta. ARGV: channel, envelope head (flags with the position bit), payload,
  * size, ttl ms (0: none), a fresh epoch (used only if the meta hash is absent).
  * Returns { offset (decimal string), epoch }.
  */
 const APPEND = `
-local epoch = redis.call('HGET', KEYS[2], 'e')
-if not epoch then
-  epoch = ARGV[6]
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[2], 'e', epoch, 'o', 0)
-end
-local offset = redis.call('HINCRBY', KEYS[2], 'o', 1)
+${ensureEpoch(6)}local offset = redis.call('HINCRBY', KEYS[2], 'o', 1)
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local pos = struct.pack('>I4I4B', math.floor(offset / 4294967296), offset % 4294967296, #epoch) .. epoch
@@ -44,13 +51,7 @@ return { string.format('%d', offset), epoch }
  * Returns { epoch, top, envelope… } (top as a decimal string).
  */
 const READ = `
-local epoch = redis.call('HGET', KEYS[2], 'e')
-if not epoch then
-  epoch = ARGV[5]
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[2], 'e', epoch, 'o', 0)
-end
-local top = tonumber(redis.call('HGET', KEYS[2], 'o'))
+${ensureEpoch(5)}local top = tonumber(redis.call('HGET', KEYS[2], 'o'))
 local out = { epoch, string.format('%d', top) }
 local limit = tonumber(ARGV[2])
 if limit > 0 and top > 0 then
