@@ -273,16 +273,15 @@ export class Connection {
     const held = this.held!;
     this.held = null;
     for (let i = 0; i < held.length; i++) {
-      const h = held[i]!;
-      this.out.buffered -= h.message.size;
-      // A refusal (over maxBufferedAmount) was reported by overflow(); one that can no longer
-      // be written (overflow closed the connection) is dropped with the rest.
+      // A refusal (over maxBufferedAmount) was reported by overflow(); what can no longer be
+      // written (overflow closed the connection) is dropped with the rest, still counted.
       if (!core.writable || this.lifecycle.state !== ReadyState.OPEN) {
         this.held = held.slice(i);
-        for (const rest of this.held) this.out.buffered += rest.message.size;
         this.dropHeld();
         return;
       }
+      const h = held[i]!;
+      this.out.buffered -= h.message.size;
       this.deliverShared(core, h.message, h.compress, h.cb);
     }
   }
