@@ -22,6 +22,12 @@ export interface Tinyproxy {
   port: number;
   /** Targets of the CONNECT requests tinyproxy logged so far (`host:port`). */
   connects(): string[];
+  /**
+   * Resolves once tinyproxy has logged at least `count` CONNECT requests. Its log reaches us
+   * through a pipe, which can be read after the proxy's answer on the socket: a test that
+   * counts what went through waits for the log instead of reading it early.
+   */
+  logged(count: number, timeoutMs?: number): Promise<string[]>;
   /** Stops the process and waits for it to exit. */
   close(): Promise<void>;
 }
@@ -88,12 +94,28 @@ export async function startTinyproxy(config: TinyproxyConfig = {}, attempts = 3)
         if (attempt >= attempts) throw new Error(`tinyproxy did not start:\n${log}`);
         continue;
       }
-      return {
-        url: `http://127.0.0.1:${port}`,
-        port,
-        connects: () => [...log.matchAll(/Request \(file descriptor \d+\): CONNECT (\S+) HTTP/g)].map((m) => m[1]!),
-        close: () => stop(child),
-      };
+      const connects = (): string[] => [...log.matchAll(/Request \(file descriptor \d+\): CONNECT (\S+) HTTP/g)].map((m) => m[1]!);
+      const logged = (count: number, timeoutMs = 5000): Promise<string[]> =>
+        new Promise((resolve, reject) => {
+          const check = (): void => {
+            const seen = connects();
+            if (seen.length < count) return;
+            clearTimeout(timer);
+            child.stdout!.off('data', check);
+            child.stderr!.off('data', check);
+            resolve(seen);
+          };
+          const timer = setTimeout(() => {
+            child.stdout!.off('data', check);
+            child.stderr!.off('data', check);
+            reject(new Error(`tinyproxy logged ${connects().length} CONNECT requests, not ${count}:\n${log}`));
+          }, timeoutMs);
+          // Registered after the collecting listener, so `log` already holds the chunk.
+          child.stdout!.on('data', check);
+          child.stderr!.on('data', check);
+          check();
+        });
+      return { url: `http://127.0.0.1:${port}`, port, connects, logged, close: () => stop(child) };
     }
   } finally {
     // The configuration is read at start-up; the directory is not needed afterwards.

@@ -40,7 +40,7 @@ describe.skipIf(!HAVE_TINYPROXY || pair === null)('through tinyproxy', () => {
     const before = open.connects().length;
     const ws = new WebSocket(`ws://127.0.0.1:${plain.port}/chat`, { proxy: open.url });
     expect(await roundTrip(ws, 'through tinyproxy')).toBe('through tinyproxy');
-    expect(open.connects().slice(before)).toEqual([`127.0.0.1:${plain.port}`]);
+    expect((await open.logged(before + 1)).slice(before)).toEqual([`127.0.0.1:${plain.port}`]);
     // The origin got the request in origin form, its own Host, and nothing meant for the proxy.
     const req = plain.requests.at(-1)!;
     expect(req.url).toBe('/chat');
@@ -52,7 +52,7 @@ describe.skipIf(!HAVE_TINYPROXY || pair === null)('through tinyproxy', () => {
     const before = open.connects().length;
     const ws = new WebSocket(`wss://localhost:${secure.port}/s`, { proxy: open.url, ca: pair!.cert });
     expect(await roundTrip(ws, 'tls in the tunnel')).toBe('tls in the tunnel');
-    expect(open.connects().slice(before)).toEqual([`localhost:${secure.port}`]);
+    expect((await open.logged(before + 1)).slice(before)).toEqual([`localhost:${secure.port}`]);
   });
 
   it('wss:// through the proxy still rejects a certificate it does not trust', async () => {
@@ -64,7 +64,7 @@ describe.skipIf(!HAVE_TINYPROXY || pair === null)('through tinyproxy', () => {
     const before = guarded.connects().length;
     expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: withAuth(guarded) }), 'a')).toBe('a');
     expect(await roundTrip(new WebSocket(`wss://localhost:${secure.port}/`, { proxy: new URL(withAuth(guarded)), ca: pair!.cert }), 'b')).toBe('b');
-    expect(guarded.connects().slice(before)).toEqual([`127.0.0.1:${plain.port}`, `localhost:${secure.port}`]);
+    expect((await guarded.logged(before + 2)).slice(before)).toEqual([`127.0.0.1:${plain.port}`, `localhost:${secure.port}`]);
   });
 
   it('refused credentials: an error naming the proxy status (never the password), then close 1006', async () => {
@@ -83,6 +83,7 @@ describe.skipIf(!HAVE_TINYPROXY || pair === null)('through tinyproxy', () => {
   });
 
   it('403 for a port outside ConnectPort, 500 when the proxy cannot reach the origin', async () => {
+    const before = guarded.connects().length;
     const refused = await settle(new WebSocket(`ws://127.0.0.1:${open.port}/`, { proxy: withAuth(guarded) }));
     expect(refused.error).toMatchObject({ code: 'ERR_PROXY_TUNNEL', statusCode: 403 });
     expect(refused.events.at(-1)).toBe('close 1006');
@@ -90,6 +91,8 @@ describe.skipIf(!HAVE_TINYPROXY || pair === null)('through tinyproxy', () => {
     const unreachable = await settle(new WebSocket(`ws://127.0.0.1:${deadPort}/`, { proxy: withAuth(guarded) }));
     expect(unreachable.error).toMatchObject({ code: 'ERR_PROXY_TUNNEL', statusCode: 500 });
     expect(unreachable.error!.message).toMatch(/: 500 Unable to connect$/);
+    // Both requests reached the proxy (and are in its log before the next test counts).
+    expect((await guarded.logged(before + 2)).slice(before)).toEqual([`127.0.0.1:${open.port}`, `127.0.0.1:${deadPort}`]);
   });
 
   it("'env': HTTPS_PROXY (with credentials) carries wss://, HTTP_PROXY ws://, NO_PROXY exempts a host", async () => {
@@ -103,10 +106,15 @@ describe.skipIf(!HAVE_TINYPROXY || pair === null)('through tinyproxy', () => {
       const [g, o] = [guarded.connects().length, open.connects().length];
       expect(await roundTrip(new WebSocket(`wss://localhost:${secure.port}/`, { proxy: 'env', ca: pair!.cert }), 'e1')).toBe('e1');
       expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' }), 'e2')).toBe('e2');
-      expect(guarded.connects().slice(g)).toEqual([`localhost:${secure.port}`]);
-      expect(open.connects().slice(o)).toEqual([`127.0.0.1:${plain.port}`]);
+      expect((await guarded.logged(g + 1)).slice(g)).toEqual([`localhost:${secure.port}`]);
+      expect((await open.logged(o + 1)).slice(o)).toEqual([`127.0.0.1:${plain.port}`]);
       process.env['NO_PROXY'] = `127.0.0.1:${plain.port}`;
-      expect(await roundTrip(new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' }), 'e3')).toBe('e3');
+      const exempt = new WebSocket(`ws://127.0.0.1:${plain.port}/`, { proxy: 'env' });
+      let peerPort: number | undefined;
+      exempt.once('open', () => (peerPort = (exempt._socket as import('node:net').Socket | undefined)?.remotePort));
+      expect(await roundTrip(exempt, 'e3')).toBe('e3');
+      // Exempt: the socket's peer is the origin itself, not a proxy, and no proxy logged it.
+      expect(peerPort).toBe(plain.port);
       expect(open.connects().slice(o)).toEqual([`127.0.0.1:${plain.port}`]);
     } finally {
       for (const [n, v] of saved) {
@@ -121,6 +129,6 @@ describe.skipIf(!HAVE_TINYPROXY || pair === null)('through tinyproxy', () => {
     const sockets = Array.from({ length: 8 }, (_, i) => new WebSocket(`ws://127.0.0.1:${plain.port}/n${i}`, { proxy: open.url }));
     const replies = await Promise.all(sockets.map((ws, i) => roundTrip(ws, `n${i}`)));
     expect(replies).toEqual(sockets.map((_, i) => `n${i}`));
-    expect(open.connects().length - before).toBe(8);
+    expect((await open.logged(before + 8)).length - before).toBe(8);
   });
 });
