@@ -27,6 +27,9 @@ export interface ClosingPort {
  * A Close frame is sent at most once. After the handshake the server closes the TCP
  * connection first (§7.1.1) so that it, not the client, holds TIME_WAIT; the client waits
  * for that (the adapter bounds the wait). A failed connection is closed at once by either side.
+ *
+ * The protocol core creates it when closing begins, not with the connection: an OPEN
+ * connection with no Close sent is all it would say before that (idle memory, issue 16).
  */
 export class ClosingHandshake {
   state: ReadyStateValue = ReadyState.OPEN;

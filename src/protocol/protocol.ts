@@ -67,7 +67,14 @@ export class Protocol {
   readonly role: ProtocolOptions['role'];
   readonly #handler: ProtocolHandler;
   readonly #decoder: FrameDecoder;
-  readonly #closing: ClosingHandshake;
+  /** The decoder's and the closing handshake's callbacks (see `#Port`). */
+  readonly #port: DecoderHandler & ClosingPort;
+  /**
+   * The closing handshake, created when closing begins (our close, the peer's Close, a
+   * failure, the transport gone): until then it would only say OPEN and "no Close sent", and
+   * an idle connection should not pay for an object that says so (see `#closing`).
+   */
+  #closingState: ClosingHandshake | null = null;
   readonly #maxPayload: number;
   readonly #autoPong: boolean;
   readonly #fragmentSize: number;
@@ -87,8 +94,12 @@ export class Protocol {
   #inflating = false;
   /** The transport ended while input was held back behind an inflation; act on it once that input is processed. */
   #eofPending = false;
-  /** Outgoing frames queued behind a compression in progress, to keep wire order. */
-  readonly #pending: Pending[] = [];
+  /**
+   * Outgoing frames queued behind a compression in progress, to keep wire order. Starts as
+   * the shared empty queue (never pushed to: see `#queue`), so a connection that never
+   * compresses never allocates one.
+   */
+  #pending: Pending[] = NO_PENDING;
   /** Opcode of an outgoing message sent in pieces with `fin: false`, 0 when none is open. */
   #sendingOpcode = 0;
   #closeInfo: CloseInfo | null = null;
@@ -155,6 +166,7 @@ export class Protocol {
     this.#compressThreshold = options.compressThreshold ?? this.#codec?.threshold ?? DEFAULT_COMPRESS_THRESHOLD;
     this.#validateUtf8 = options.validateUtf8 ?? true;
     const port = new Protocol.#Port(this);
+    this.#port = port;
     this.#decoder = new FrameDecoder(port, {
       role: options.role,
       maxPayload: this.#maxPayload,
@@ -162,12 +174,22 @@ export class Protocol {
       validateUtf8: this.#validateUtf8,
       ...(options.maxFragments !== undefined ? { maxFragments: options.maxFragments } : {}),
     });
-    this.#closing = new ClosingHandshake(options.role, port);
+  }
+
+  /** The closing handshake, made on first use: everything that starts closing goes through here. */
+  get #closing(): ClosingHandshake {
+    return (this.#closingState ??= new ClosingHandshake(this.role, this.#port));
+  }
+
+  /** Queues an item behind a compression in progress (the first one gets the connection its own queue). */
+  #queue(item: Pending): void {
+    if (this.#pending === NO_PENDING) this.#pending = [item];
+    else this.#pending.push(item);
   }
 
   /** `OPEN` (1), `CLOSING` (2) or `CLOSED` (3). */
   get readyState(): ReadyStateValue {
-    return this.#draining !== null ? ReadyState.CLOSING : this.#closing.state;
+    return this.#draining !== null ? ReadyState.CLOSING : (this.#closingState?.state ?? ReadyState.OPEN);
   }
 
   /** How the connection closed, once it is CLOSED. */
@@ -254,7 +276,8 @@ export class Protocol {
    * (an end held back behind an inflating message counts as ended for writing).
    */
   get #canWrite(): boolean {
-    return !this.#closing.closeSent && !this.#eofPending;
+    const closing = this.#closingState;
+    return (closing === null || !closing.closeSent) && !this.#eofPending;
   }
 
   /** Frames may still be written: no Close frame was sent and the transport has not ended. */
@@ -301,7 +324,7 @@ export class Protocol {
   sendDeferred(cb?: WriteCallback): ((err: Error | null, frames?: readonly Buffer[]) => void) | null {
     if (!this.#canWrite || this.#sendingOpcode !== 0) return null;
     const item: Pending = { frames: null, cb };
-    this.#pending.push(item);
+    this.#queue(item);
     return (err, frames) => {
       // Nothing to do once the connection is over or the item was dropped with the rest.
       if (this.#closeInfo !== null || !this.#pending.includes(item)) return;
@@ -374,7 +397,7 @@ export class Protocol {
 
   #sendCloseFrame(code: number | undefined, reason: string): void {
     const frames = encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.#frameMask() });
-    if (this.#pending.length > 0) this.#pending.push({ frames, cb: undefined, close: true });
+    if (this.#pending.length > 0) this.#queue({ frames, cb: undefined, close: true });
     else this.#writeFrames(frames, undefined);
   }
 
@@ -438,7 +461,7 @@ export class Protocol {
     this.#inflating = true;
     const inflated = (err: (Error & { closeCode?: number }) | null, out?: Buffer): void => {
       this.#inflating = false;
-      if (this.#closing.state === ReadyState.CLOSED) return;
+      if (this.#closingState?.state === ReadyState.CLOSED) return;
       if (err) {
         this.#closing.fail(codecFailure(err, CloseCode.ProtocolError));
         return;
@@ -466,7 +489,7 @@ export class Protocol {
 
   #sendCompressed(data: Buffer, opcode: number, cb: WriteCallback | undefined): void {
     const item: Pending = { frames: null, cb };
-    this.#pending.push(item);
+    this.#queue(item);
     this.#codec!.compress(data, (err, out) => {
       if (this.#closeInfo !== null) return;
       if (err || !out) {
@@ -522,7 +545,7 @@ export class Protocol {
   /** Writes frames now, or queues them behind a message still being compressed. */
   #output(frames: Buffer[], cb: WriteCallback | undefined): void {
     if (this.#pending.length > 0) {
-      this.#pending.push({ frames, cb });
+      this.#queue({ frames, cb });
       return;
     }
     this.#writeFrames(frames, cb);
@@ -547,6 +570,8 @@ export class Protocol {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The queue of every connection with nothing waiting for a compression; never pushed to (`#queue`). */
+const NO_PENDING: Pending[] = [];
 
 /**
  * A codec's decompression error as the connection fails with it: a ProtocolError passes
