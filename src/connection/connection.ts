@@ -1,12 +1,12 @@
 import type { ClientRequest } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Protocol, ReadyState, type CloseInfo, type ProtocolOptions, type ReadyStateValue, type SendOptions as CoreSendOptions } from '../protocol/index.js';
+import { Protocol, ReadyState, type CloseInfo, type ProtocolHandler, type ProtocolOptions, type ReadyStateValue, type SendOptions as CoreSendOptions } from '../protocol/index.js';
 import { isBlob, toPayload, type SendData } from './data.js';
 import { Lifecycle } from './lifecycle.js';
 import { CONNECTION_DEFAULTS } from './options.js';
 import { CLIENT_YIELD_MS, OutboundQueue, type WriteCallback } from './outbound-queue.js';
 import type { PreparedMessage } from './prepared.js';
-import { CoreEvents, kConnection, socketOnClose, socketOnData, socketOnDrain, socketOnEnd, socketOnError, type SocketWithConnection } from './socket-events.js';
+import { kConnection, socketOnClose, socketOnData, socketOnDrain, socketOnEnd, socketOnError, type SocketWithConnection } from './socket-events.js';
 
 /** Input held behind an inflating message beyond which reading from the socket stops. */
 const MAX_HELD_INPUT = 1024 * 1024;
@@ -62,7 +62,7 @@ export type ConnectionSendOptions = CoreSendOptions;
  * what the core must not own — timers (in `Lifecycle`), the outgoing queue (`OutboundQueue`),
  * inbound backpressure. The faces are thin layers that translate its events.
  */
-export class Connection {
+export class Connection implements ProtocolHandler {
   readonly lifecycle = new Lifecycle(this);
   readonly out = new OutboundQueue(this);
   url = '';
@@ -132,11 +132,11 @@ export class Connection {
       this.rejectSend(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length, cb);
       return false;
     }
-    return this.write(payload, binary, options, cb);
+    return this.writeMessage(payload, binary, options, cb);
   }
 
   /** Hands a message to the core, unless the core can no longer send (closing began there). */
-  private write(payload: string | Buffer, binary: boolean, options: ConnectionSendOptions | undefined, cb: WriteCallback | undefined): boolean {
+  private writeMessage(payload: string | Buffer, binary: boolean, options: ConnectionSendOptions | undefined, cb: WriteCallback | undefined): boolean {
     const core = this.core;
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     if (core === null || core.readyState !== ReadyState.OPEN) {
@@ -337,7 +337,7 @@ export class Connection {
   }
 
   /** @internal The core wrote every message it was compressing. */
-  _onSendsFlushed(): void {
+  onSendsFlushed(): void {
     if (this.out.ordering) this.readNext();
   }
 
@@ -354,7 +354,7 @@ export class Connection {
       switch (entry.kind) {
         case 'message':
           if (entry.options instanceof SharedSend) this.sendQueuedShared(entry.options, entry.cb);
-          else this.write(data, entry.binary, entry.options, entry.cb);
+          else this.writeMessage(data, entry.binary, entry.options, entry.cb);
           break;
         case 'close':
           this.core!.close(entry.code ?? (data === '' ? undefined : 1000), data as string);
@@ -566,7 +566,9 @@ export class Connection {
     this.out.yieldAfterMs = options.role === 'client' ? CLIENT_YIELD_MS : 0;
     // Pongs are answered here rather than by the core: only the adapter can see that the
     // socket is backed up, and a ping flood from a peer that does not read must not grow it.
-    this.core = new Protocol({ ...options, autoPong: false }, new CoreEvents(this, socket));
+    // The connection is the core's handler itself (the methods under "core events" below):
+    // no separate object per connection to carry the core's events.
+    this.core = new Protocol({ ...options, autoPong: false }, this);
     (socket as { setTimeout?: (ms: number) => void }).setTimeout?.(0);
     (socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
     // Shared listener functions find their connection on the socket: no closures per connection.
@@ -596,7 +598,7 @@ export class Connection {
     else socket.unshift(head);
   }
 
-  // ── Socket and core events (through socket-events.ts) ──────────────────────
+  // ── Socket events (through socket-events.ts) ────────────────────────────────
 
   /** @internal Socket 'data': feed the core, batching the replies it writes. */
   _onData(chunk: Buffer): void {
@@ -641,14 +643,31 @@ export class Connection {
     this.lifecycle.transportClosed(core === null || core.closed !== null);
   }
 
+  // ── Core events (the connection is its core's ProtocolHandler) ───────────────
+
+  /** @internal The core's bytes go to the socket as they are (batching is the outgoing queue's corking). */
+  write(chunk: Buffer, cb?: (err?: Error | null) => void): void {
+    this.socket!.write(chunk, cb);
+  }
+
   /** @internal */
-  _onCorePing(payload: Buffer): void {
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.events.onMessage(data, isBinary);
+  }
+
+  /** @internal The peer's Close arrived: CLOSING from now, as in ws and browsers. */
+  onCloseFrame(): void {
+    this.lifecycle.closing();
+  }
+
+  /** @internal */
+  onPing(payload: Buffer): void {
     if (this.autoPong) this.answerPing(payload);
     this.events.onPing(payload);
   }
 
   /** @internal */
-  _onCorePong(payload: Buffer): void {
+  onPong(payload: Buffer): void {
     if (this.awaitingPong) {
       this.awaitingPong = false;
       this.latency = Date.now() - this.pingSentAt;
@@ -657,7 +676,7 @@ export class Connection {
   }
 
   /** @internal */
-  _onCoreResumed(): void {
+  onReceiveResumed(): void {
     if (!this.inputHeld) return;
     this.inputHeld = false;
     if (!this.appPaused && !this.out.readsHeld) this.socket!.resume();
@@ -676,7 +695,7 @@ export class Connection {
   }
 
   /** @internal */
-  _onCoreClosed(info: CloseInfo): void {
+  onClose(info: CloseInfo): void {
     this.dropHeld();
     // A Blob that waited for a compression the core has now abandoned is read all the same:
     // its send, and those behind it, then learn that they will never leave.
@@ -690,7 +709,7 @@ export class Connection {
   }
 
   /** @internal */
-  _onCoreEndTransport(): void {
+  endTransport(): void {
     this.socket!.end();
     this.lifecycle.closingWithDeadline();
   }

@@ -1,12 +1,12 @@
 import type { Duplex } from 'node:stream';
-import type { CloseInfo, ProtocolHandler } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 
 /**
- * How a connection is wired to its socket and to its core without a closure per event per
- * connection: the socket listeners are shared functions that find their Connection on the
- * socket, and the core's events go through one small object. With tens of thousands of idle
- * connections, those closures were a good part of the memory each one cost.
+ * How a connection is wired to its socket without a closure per event per connection: the
+ * socket listeners are shared functions that find their Connection on the socket. (The core's
+ * events need no wiring object either: the Connection is its core's ProtocolHandler.) With
+ * tens of thousands of idle connections, such closures and small objects were a good part of
+ * the memory each one cost.
  */
 export const kConnection = Symbol('sockwire.connection');
 export type SocketWithConnection = Duplex & { [kConnection]: Connection };
@@ -26,39 +26,4 @@ export function socketOnError(): void {
 }
 export function socketOnDrain(this: SocketWithConnection): void {
   this[kConnection]._onDrain();
-}
-
-/** The core's events for one connection: one small object rather than a closure per event. */
-export class CoreEvents implements ProtocolHandler {
-  constructor(
-    private readonly conn: Connection,
-    private readonly socket: Duplex,
-  ) {}
-  write(chunk: Buffer, cb?: (err?: Error | null) => void): void {
-    this.socket.write(chunk, cb);
-  }
-  onMessage(data: Buffer, isBinary: boolean): void {
-    this.conn.events.onMessage(data, isBinary);
-  }
-  onPing(payload: Buffer): void {
-    this.conn._onCorePing(payload);
-  }
-  onPong(payload: Buffer): void {
-    this.conn._onCorePong(payload);
-  }
-  onReceiveResumed(): void {
-    this.conn._onCoreResumed();
-  }
-  onSendsFlushed(): void {
-    this.conn._onSendsFlushed();
-  }
-  onCloseFrame(): void {
-    this.conn.lifecycle.closing();
-  }
-  onClose(info: CloseInfo): void {
-    this.conn._onCoreClosed(info);
-  }
-  endTransport(): void {
-    this.conn._onCoreEndTransport();
-  }
 }
