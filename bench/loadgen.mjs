@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildFrame, buildBatch, deflateMessage, makePayload, FrameCounter, acceptKey } from './lib/frames.mjs';
+import { buildFrame, buildBatch, deflateMessage, makePayload, makeJsonPayload, FrameCounter, acceptKey } from './lib/frames.mjs';
 import { openRaw, openMany, upgradeRequest } from './lib/handshake.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
@@ -58,8 +58,8 @@ async function connect(deflate) {
   return conn;
 }
 
-function clientFrame({ size, text, compress }) {
-  const payload = makePayload(size, text);
+function clientFrame({ size, text, compress, json }) {
+  const payload = json ? makeJsonPayload(size) : makePayload(size, text);
   if (!compress) return buildFrame(opcodeFor(text), payload);
   return buildFrame(opcodeFor(text), deflateMessage(payload), { rsv1: true });
 }
@@ -75,8 +75,8 @@ function watch(socket, state) {
 }
 
 async function echo() {
-  const { conns, size, text, window: inFlight, compress, warmupMs, durationMs } = config;
-  const frame = clientFrame({ size, text, compress });
+  const { conns, size, text, window: inFlight, compress, json, warmupMs, durationMs } = config;
+  const frame = clientFrame({ size, text, compress, json });
   const batch = buildBatch(frame, inFlight);
   const refillAt = Math.max(1, inFlight >> 1);
   const state = { running: true, error: undefined, received: 0 };
@@ -276,6 +276,7 @@ async function broadcast() {
 async function sink() {
   const { size, warmupMs, durationMs } = config;
   const counter = new FrameCounter();
+  let negotiated = false;
   let first;
   const firstConnection = new Promise((resolve) => (first = resolve));
   const server = net.createServer({ noDelay: true }, (socket) => {
@@ -286,9 +287,15 @@ async function sink() {
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) return;
       socket.off('data', onHead);
-      const key = /\r\nsec-websocket-key:\s*([^\r\n]+)/i.exec(head.subarray(0, end).toString('latin1'))?.[1]?.trim() ?? '';
+      const headText = head.subarray(0, end).toString('latin1');
+      const key = /\r\nsec-websocket-key:\s*([^\r\n]+)/i.exec(headText)?.[1]?.trim() ?? '';
+      // Compressed scenarios accept the client's permessage-deflate offer with both contexts
+      // kept (the default a browser gets); the sink counts frames and never inflates them.
+      const deflate = !!config.compress && /\r\nsec-websocket-extensions:[^\r\n]*permessage-deflate/i.test(headText);
+      if (deflate) negotiated = true;
       socket.write(
         'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          (deflate ? 'Sec-WebSocket-Extensions: permessage-deflate\r\n' : '') +
           `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`,
       );
       socket.on('data', (c) => counter.push(c));
@@ -307,6 +314,7 @@ async function sink() {
   const b = await mark('end');
   const m1 = counter.messages;
   server.close();
+  if (config.compress && !negotiated) throw new Skip('the client did not offer permessage-deflate');
   const w = window(a, b);
   const rate = (m1 - m0) / w.seconds;
   return { metrics: { msgsPerSec: rate, mbPerSec: (rate * size) / 1e6 }, loadgenCpu: w.cpuPercent };

@@ -89,6 +89,43 @@ export function makePayload(size, text) {
   return out;
 }
 
+/**
+ * Exactly `size` bytes of valid JSON (ASCII, so valid UTF-8): an array of records such as an
+ * API or a chat feed sends, with field values drawn from a fixed-seed generator, padded with
+ * spaces before the closing bracket. Deterministic, so every process and every run compresses
+ * the same bytes; redundant the way real JSON is (repeated keys, similar values), unlike
+ * random bytes or one repeated string.
+ */
+export function makeJsonPayload(size) {
+  if (size < 2) return Buffer.from('[]'.slice(0, size));
+  let seed = 0x2545f491;
+  const next = (n) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const ops = ['create', 'update', 'delete', 'move', 'comment', 'react'];
+  const names = ['ada', 'grace', 'linus', 'margaret', 'ken', 'barbara', 'dennis', 'frances', 'edsger', 'donald'];
+  const words = ['alpha', 'beta', 'release', 'draft', 'review', 'merge', 'build', 'deploy', 'fix', 'docs', 'perf', 'test'];
+  let text = '[';
+  for (let id = 1; ; id++) {
+    const tags = Array.from({ length: 1 + next(3) }, () => words[next(words.length)]);
+    const record = JSON.stringify({
+      id: 100000 + id * 7 + next(7),
+      user: `${names[next(names.length)]}-${next(1000)}`,
+      op: ops[next(ops.length)],
+      ts: 1767225600000 + id * 1000 + next(1000),
+      tags,
+      score: next(100000) / 1000,
+      ok: next(4) !== 0,
+      text: Array.from({ length: 2 + next(6) }, () => words[next(words.length)]).join(' '),
+    });
+    const sep = id === 1 ? '' : ',';
+    if (text.length + sep.length + record.length + 1 > size) break;
+    text += sep + record;
+  }
+  return Buffer.from(text.padEnd(size - 1, ' ') + ']', 'latin1');
+}
+
 /** Header size implied by the second header byte (length code and mask bit). */
 function headerLength(b1) {
   const len7 = b1 & 0x7f;

@@ -30,13 +30,25 @@ function echo(conns, size, text) {
   };
 }
 
+/** Compressed scenarios send deterministic generated JSON (`makeJsonPayload`), as APIs and chats do. */
 function compressed(conns, size) {
   return {
     id: `deflate echo c${conns} ${sizeLabel(size)} text`,
     kind: 'echo',
     mode: 'echo',
     compress: true,
-    loadgen: { kind: 'echo', conns, size, text: true, window: pipelineWindow(size, conns), compress: true },
+    loadgen: { kind: 'echo', conns, size, text: true, json: true, window: pipelineWindow(size, conns), compress: true },
+    metrics: THROUGHPUT,
+  };
+}
+
+/** The library's client compressing (context kept, as negotiated by default) to a sink that only counts. */
+function clientCompressed(size) {
+  return {
+    id: `client deflate send ${sizeLabel(size)} text`,
+    kind: 'client',
+    loadgen: { kind: 'sink', size, compress: true },
+    client: { size, text: true, json: true, compress: true },
     metrics: THROUGHPUT,
   };
 }
@@ -129,6 +141,7 @@ export function scenarios({ quick, idleConns }) {
   list.push(broadcast(100, 128), broadcast(1000, 128));
   for (const size of [16, KiB, 64 * KiB, MiB]) list.push(clientSend(size, false));
   list.push(clientSend(KiB, true));
-  list.push(compressed(16, KiB), compressed(16, 64 * KiB));
+  list.push(compressed(16, KiB), compressed(16, 16 * KiB), compressed(16, 64 * KiB));
+  list.push(clientCompressed(KiB), clientCompressed(16 * KiB), clientCompressed(64 * KiB));
   return list;
 }

@@ -2,8 +2,8 @@
 // core) and answers the harness over IPC: readiness, CPU time and memory.
 //
 //   node --expose-gc bench/servers/host.mjs '<json config>'
-//   config: { name, role: 'probe' | 'server' | 'client', port, mode, compress, url, size, text }
-import { makePayload } from '../lib/frames.mjs';
+//   config: { name, role: 'probe' | 'server' | 'client', port, mode, compress, url, size, text, json }
+import { makeJsonPayload, makePayload } from '../lib/frames.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 const send = (msg) => process.send?.(msg);
@@ -35,7 +35,7 @@ try {
     } else {
       await adapter.createClient({
         url: config.url,
-        payload: makePayload(config.size, config.text),
+        payload: config.json ? makeJsonPayload(config.size) : makePayload(config.size, config.text),
         binary: !config.text,
         compress: !!config.compress,
       });
