@@ -10,6 +10,7 @@ import {
 } from './deflate-options.js';
 import { PERMESSAGE_DEFLATE, type DeflateAgreement } from './deflate-params.js';
 import { SerialQueue } from './serial-queue.js';
+import { SlidingWindow } from './sliding-window.js';
 import type { SharedCompressor } from '../protocol/types.js';
 import { sharedDeflater } from './shared-deflate.js';
 import type { CodecError, MessageCodec } from './types.js';
@@ -20,6 +21,16 @@ const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 /** Below this, copying a frame to append TRAILER is cheaper than a second zlib round trip. */
 const APPEND_COPY_LIMIT = 64 * 1024;
+
+/**
+ * A message that arrives whole (one frame) with at most this many compressed bytes is inflated
+ * synchronously, with zlib's one-shot API: a thread-pool round trip, a stream and its events
+ * cost more than inflating a few KiB. The bounds keep the event loop's stall short — and a
+ * bomb's: its output stops at SYNC_INFLATE_MAX_OUTPUT (or maxPayload, if lower).
+ */
+const SYNC_INFLATE_MAX_INPUT = 32 * 1024;
+/** A message inflating beyond this (and within maxPayload) starts over on the thread pool. */
+const SYNC_INFLATE_MAX_OUTPUT = 256 * 1024;
 
 /**
  * zlib's deflate never emits a distance beyond 2^windowBits - 262 (MAX_DIST), so a 9-bit
@@ -53,6 +64,17 @@ function join(chunks: Buffer[], length: number): Buffer {
     return only.length * 2 >= only.buffer.byteLength ? only : Buffer.from(only);
   }
   return Buffer.concat(chunks, length);
+}
+
+/**
+ * zlib's output chunk for a one-shot inflate of `input` compressed bytes: room for what text
+ * usually inflates to (about 4×), so the message mostly comes out as one chunk, no larger than
+ * it needs to be (a small message must not come out of a 16 KiB slab).
+ */
+function outputChunkSize(input: number): number {
+  let size = 1024;
+  while (size < input * 4 && size < 64 * 1024) size *= 2;
+  return size;
 }
 
 /**
@@ -93,6 +115,12 @@ class PerMessageDeflateCodec implements MessageCodec {
   private messageLength = 0;
   /** Compressed bytes of the message being received, across its frames. */
   private messageInput = 0;
+  /**
+   * With the peer's context takeover: a copy of the inflater's window (the text received so
+   * far), so whole small messages inflate synchronously and a new stream resumes the context.
+   */
+  private readonly received: SlidingWindow | null;
+  private readonly syncInflateOptions: zlib.ZlibOptions;
 
   private closed = false;
 
@@ -121,6 +149,8 @@ class PerMessageDeflateCodec implements MessageCodec {
       windowBits: agreed[`${theirs}MaxWindowBits`],
       flush: zlib.constants.Z_SYNC_FLUSH,
     };
+    this.received = this.inflateTakeover ? new SlidingWindow(2 ** agreed[`${theirs}MaxWindowBits`]) : null;
+    this.syncInflateOptions = { windowBits: agreed[`${theirs}MaxWindowBits`], finishFlush: zlib.constants.Z_SYNC_FLUSH, info: true };
     const concurrencyLimit = options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT;
     this.shared = this.deflateTakeover
       ? null
@@ -149,6 +179,17 @@ class PerMessageDeflateCodec implements MessageCodec {
   decompress(data: Buffer, fin: boolean, maxPayload: number, cb: Callback): void {
     if (this.closed) {
       process.nextTick(cb, codecError('codec is closed'));
+      return;
+    }
+    if (
+      fin &&
+      this.messageInput === 0 &&
+      data.length > 0 &&
+      data.length <= SYNC_INFLATE_MAX_INPUT &&
+      this.inflateFailure === null &&
+      this.decompressQueue.idle &&
+      this.inflateWhole(data, maxPayload, cb)
+    ) {
       return;
     }
     this.decompressQueue.push((done) => {
@@ -215,6 +256,51 @@ class PerMessageDeflateCodec implements MessageCodec {
     });
   }
 
+  /**
+   * Inflates a whole message now, on this thread (nothing else of this connection's input is
+   * queued, so the order holds). It takes no limiter slot: the limiter bounds zlib work on the
+   * thread pool and the memory it holds meanwhile, and this work ends before anything else runs.
+   * Returns false, having changed nothing, when the message inflates beyond the synchronous
+   * bound but within maxPayload: the caller queues it as usual.
+   */
+  private inflateWhole(data: Buffer, maxPayload: number, cb: Callback): boolean {
+    const limit = maxPayload > 0 && maxPayload <= SYNC_INFLATE_MAX_OUTPUT ? maxPayload : SYNC_INFLATE_MAX_OUTPUT;
+    const window = this.received;
+    const options: zlib.ZlibOptions = { ...this.syncInflateOptions, maxOutputLength: limit, chunkSize: outputChunkSize(data.length) };
+    if (window !== null && window.length > 0) options.dictionary = window.view();
+    const input = Buffer.allocUnsafe(data.length + TRAILER.length);
+    data.copy(input, 0);
+    TRAILER.copy(input, data.length);
+    let out: Buffer;
+    let ended: boolean;
+    try {
+      const result = zlib.inflateRawSync(input, options) as unknown as { buffer: Buffer; engine: zlib.InflateRaw };
+      out = result.buffer;
+      // After a BFINAL block zlib ignores further input (our trailer): as on the stream path, the
+      // next message starts from an empty window.
+      ended = result.engine.bytesWritten !== input.length;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        if (limit !== maxPayload) return false;
+        this.failInflate(messageTooBig());
+      } else {
+        // RFC 7692 §8: data that does not inflate fails the connection (1002, zlib's code and errno).
+        this.failInflate(invalidCompressedData(err as Error));
+      }
+      cb(this.inflateFailure);
+      return true;
+    }
+    if (window !== null) {
+      if (ended) window.clear();
+      else window.append(out);
+      // A stream kept from an earlier message no longer holds the current context.
+      if (this.inflater !== null) this.dropInflater();
+    }
+    // A small message in a large output chunk would pin the chunk for as long as it is kept.
+    cb(null, out.length * 2 >= out.buffer.byteLength ? out : Buffer.from(out));
+    return true;
+  }
+
   private runDecompress(data: Buffer, fin: boolean, maxPayload: number, finish: Callback): void {
     if (this.inflateFailure !== null) {
       finish(this.inflateFailure);
@@ -242,12 +328,14 @@ class PerMessageDeflateCodec implements MessageCodec {
       if (this.inflateJob !== job) return; // failed or closed meanwhile
       this.inflateJob = null;
       const out = job.length === 0 ? Buffer.alloc(0) : join(job.chunks, job.length);
+      this.received?.append(out);
       if (fin) {
         this.messageLength = 0;
         this.messageInput = 0;
         // After a BFINAL block zlib ignores further input, so such a stream cannot carry the
         // next message; a fresh inflater is the only way to keep decoding.
         const ended = inflater.bytesWritten !== this.inflateFed;
+        if (ended) this.received?.clear();
         if (ended || (!this.inflateTakeover && !this.decompressQueue.hasWaiting)) {
           this.dropInflater();
         } else if (!this.inflateTakeover) {
@@ -288,7 +376,10 @@ class PerMessageDeflateCodec implements MessageCodec {
   }
 
   private createInflater(): zlib.InflateRaw {
-    const inflater = zlib.createInflateRaw(this.inflateOptions);
+    // With takeover, a new stream resumes the context from the copy of the window.
+    const window = this.received;
+    const options = window !== null && window.length > 0 ? { ...this.inflateOptions, dictionary: window.view() } : this.inflateOptions;
+    const inflater = zlib.createInflateRaw(options);
     this.inflateFed = 0;
     inflater.on('data', (chunk: Buffer) => {
       const job = this.inflateJob;

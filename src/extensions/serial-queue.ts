@@ -19,6 +19,11 @@ export class SerialQueue {
     this.limiter = limiter;
   }
 
+  /** Whether nothing runs or waits: work done now, synchronously, keeps the order. */
+  get idle(): boolean {
+    return !this.busy && this.jobs.length === 0 && !this.cancelled;
+  }
+
   /** Whether jobs are waiting behind the running one. */
   get hasWaiting(): boolean {
     return this.jobs.length > 0;

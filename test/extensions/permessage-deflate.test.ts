@@ -21,6 +21,11 @@ function streams(c: MessageCodec): { deflater: unknown; inflater: unknown } {
   return c as unknown as { deflater: unknown; inflater: unknown };
 }
 
+/** Bytes of the peer's text the codec keeps as its inflate context (null: no takeover, none kept). */
+function keptWindow(c: MessageCodec): number | null {
+  return (c as unknown as { received: { length: number } | null }).received?.length ?? null;
+}
+
 describe('RFC 7692 §7.2.3 examples', () => {
   test('§7.2.3.1: "Hello" compresses to f2 48 cd c9 c9 07 00', async () => {
     const server = codec('server', agreement());
@@ -119,7 +124,9 @@ describe('context takeover', () => {
     expect(sameBytes(await decompress(client, first), text)).toBe(true);
     expect(sameBytes(await decompress(client, second), text)).toBe(true);
     expect(streams(server).deflater).not.toBeNull();
-    expect(streams(client).inflater).not.toBeNull();
+    // Whole small messages inflate in one shot: the context kept is a copy of the window, no stream.
+    expect(streams(client).inflater).toBeNull();
+    expect(keptWindow(client)).toBe(text.length * 2);
   });
 
   test('without takeover, zlib contexts are released after every message', async () => {
@@ -174,10 +181,11 @@ describe('context takeover', () => {
     const client = codec('client', a);
     await decompress(client, await compress(server, text));
     expect(streams(server).deflater).not.toBeNull();
-    expect(streams(client).inflater).not.toBeNull();
+    expect(keptWindow(client)).toBe(text.length);
     await decompress(server, await compress(client, text));
     expect(streams(client).deflater).toBeNull();
     expect(streams(server).inflater).toBeNull();
+    expect(keptWindow(server)).toBeNull();
   });
 });
 
@@ -366,7 +374,8 @@ describe('close', () => {
   test('frees zlib streams and makes later calls fail', async () => {
     const c = createDeflateCodec('server', agreement());
     await compress(c, Buffer.from('x'.repeat(100)));
-    await decompress(c, hex('f2 48 cd c9 c9 07 00'));
+    // A message in two frames goes through an inflate stream (a whole one inflates in one shot).
+    await decompressFrames(c, [hex('f2 48 cd'), hex('c9 c9 07 00')]);
     expect(streams(c).deflater).not.toBeNull();
     expect(streams(c).inflater).not.toBeNull();
     c.close();
@@ -386,7 +395,8 @@ describe('close', () => {
     const big = Buffer.alloc(1 << 20, 'q');
     for (const c of codecs) {
       for (let i = 0; i < 3; i++) c.compress(big, () => called++);
-      c.decompress(hex('f2 48 cd c9 c9 07 00'), true, 0, () => called++);
+      // A first frame: whole small messages would inflate at once, without the pool.
+      c.decompress(hex('f2 48 cd'), false, 0, () => called++);
     }
     expect(limiter.active).toBe(3);
     for (const c of codecs) c.close();

@@ -44,7 +44,9 @@ beforeAll(async () => {
     peer.on('close', (code, reason) => log.push(`close ${code} ${reason.toString()}`));
     if (req.url!.startsWith('/bad-opcode')) (peer as unknown as { _socket: { write(b: Buffer): void } })._socket.write(Buffer.from([0x85, 0x00]));
     if (req.url!.startsWith('/bad-after-inflating')) {
-      (peer as unknown as { _socket: { write(b: Buffer): void } })._socket.write(Buffer.from('c10100'.repeat(5) + '8500', 'hex'));
+      // Five compressed "Hello"s, each in two frames: a first frame always inflates on zlib's
+      // thread pool (a whole small message may inflate at once), so the bad opcode waits behind them.
+      (peer as unknown as { _socket: { write(b: Buffer): void } })._socket.write(Buffer.from('4103f248cd8004c9c90700'.repeat(5) + '8500', 'hex'));
     }
     if (req.url!.startsWith('/hang-up')) (peer as unknown as { _socket: { end(): void } })._socket.end();
   });
