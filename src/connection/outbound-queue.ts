@@ -59,13 +59,14 @@ export class OutboundQueue {
   /** Most bytes that may wait unsent (0 = unlimited). */
   limit = CONNECTION_DEFAULTS.maxBufferedAmount;
   socket: Duplex | null = null;
-  /** Sizes and callbacks of written messages, in write order. */
-  private readonly inFlight: Array<number | WriteCallback | undefined> = [];
+  /**
+   * Sizes and callbacks of written messages, in write order. The shared empty list until the
+   * first send (never pushed to: see `admit`), so a connection that never sends has none.
+   */
+  private inFlight: Array<number | WriteCallback | undefined> = NONE_IN_FLIGHT;
   private settle: WriteCallback | null = null;
   /** Sends waiting behind a Blob being read, in order. */
   private waiting: Waiting[] | null = null;
-  /** Bytes of the sends in `waiting` (already part of `buffered`). */
-  private waitingBytes = 0;
   private corked = false;
   /**
    * Reading from the peer stops while more than this many bytes wait unsent (0 = never), and
@@ -76,17 +77,26 @@ export class OutboundQueue {
   pauseReadsAbove = 0;
   /** Give way after this long without any output leaving (0 = never): see CLIENT_YIELD_MS. */
   yieldAfterMs = 0;
-  /** Reading is held because too much output waits unsent. */
-  readsHeld = false;
-  /** How many times reading was held for that reason (for tests and monitoring). */
-  readPauses = 0;
-  /** How many times held reading gave way after yieldAfterMs without output leaving. */
-  readYields = 0;
-  /** Held reading gave way (yieldAfterMs); no new hold until the output falls back under the resume mark. */
-  private yielded = false;
-  private yieldTimer: NodeJS.Timeout | null = null;
+  /**
+   * The state of holding reading for our output, made the first time reading is held: most
+   * connections never hold it, and an idle one should not carry five fields that say so.
+   */
+  private readHold: ReadHold | null = null;
 
   constructor(private readonly gate: ReadGate | null = null) {}
+
+  /** Reading is held because too much output waits unsent. */
+  get readsHeld(): boolean {
+    return this.readHold?.held ?? false;
+  }
+  /** How many times reading was held for that reason (for tests and monitoring). */
+  get readPauses(): number {
+    return this.readHold?.pauses ?? 0;
+  }
+  /** How many times held reading gave way after yieldAfterMs without output leaving. */
+  get readYields(): number {
+    return this.readHold?.yields ?? 0;
+  }
 
   /** Whether later sends must wait behind a Blob being read, to keep their order. */
   get ordering(): boolean {
@@ -103,37 +113,45 @@ export class OutboundQueue {
   admit(size: number, cb: WriteCallback | undefined): boolean {
     if (this.limit > 0 && this.buffered + size > this.limit) return false;
     this.buffered += size;
-    this.inFlight.push(size, cb);
-    if (this.pauseReadsAbove > 0 && this.buffered > this.pauseReadsAbove && !this.readsHeld && !this.yielded) this.holdReads();
+    if (this.inFlight === NONE_IN_FLIGHT) this.inFlight = [size, cb];
+    else this.inFlight.push(size, cb);
+    if (this.pauseReadsAbove > 0 && this.buffered > this.pauseReadsAbove) {
+      const hold = this.readHold;
+      if (hold === null || (!hold.held && !hold.yielded)) this.holdReads();
+    }
     return true;
   }
 
   private holdReads(): void {
-    this.readsHeld = true;
-    this.readPauses++;
+    const hold = (this.readHold ??= { held: false, pauses: 0, yields: 0, yielded: false, timer: null });
+    hold.held = true;
+    hold.pauses++;
     if (this.yieldAfterMs > 0) {
-      this.yieldTimer ??= setTimeout(giveWay, this.yieldAfterMs, this);
-      this.yieldTimer.unref?.();
+      hold.timer ??= setTimeout(giveWay, this.yieldAfterMs, this);
+      hold.timer.unref?.();
     }
     this.gate?._holdReads();
   }
 
   /** Stops holding reading for our output (closing began, the output drained, or giving way). */
   releaseReads(): void {
-    if (this.yieldTimer !== null) {
-      clearTimeout(this.yieldTimer);
-      this.yieldTimer = null;
+    const hold = this.readHold;
+    if (hold === null) return;
+    if (hold.timer !== null) {
+      clearTimeout(hold.timer);
+      hold.timer = null;
     }
-    if (!this.readsHeld) return;
-    this.readsHeld = false;
+    if (!hold.held) return;
+    hold.held = false;
     this.gate?._releaseReads();
   }
 
   /** @internal Held reading saw no output leave for yieldAfterMs. */
   _giveWay(): void {
-    this.yieldTimer = null;
-    this.yielded = true;
-    this.readYields++;
+    const hold = this.readHold!;
+    hold.timer = null;
+    hold.yielded = true;
+    hold.yields++;
     this.releaseReads();
   }
 
@@ -146,17 +164,18 @@ export class OutboundQueue {
       const size = this.inFlight.shift() as number;
       const cb = this.inFlight.shift() as WriteCallback | undefined;
       this.buffered -= size;
-      if (this.readsHeld || this.yielded) this.outputLeft();
+      const hold = this.readHold;
+      if (hold !== null && (hold.held || hold.yielded)) this.outputLeft(hold);
       cb?.(err ?? null);
     });
   }
 
   /** Some output reached the kernel while reading is held (or gave way). */
-  private outputLeft(): void {
+  private outputLeft(hold: ReadHold): void {
     if (this.buffered <= this.pauseReadsAbove / 4) {
-      this.yielded = false;
+      hold.yielded = false;
       this.releaseReads();
-    } else this.yieldTimer?.refresh();
+    } else hold.timer?.refresh();
   }
 
   /** Data offered after closing began: WHATWG still counts it in bufferedAmount; it is never sent. */
@@ -220,7 +239,6 @@ export class OutboundQueue {
    */
   enqueue(entry: Waiting): void {
     this.buffered += entry.size;
-    this.waitingBytes += entry.size;
     (this.waiting ??= []).push(entry);
   }
 
@@ -241,7 +259,6 @@ export class OutboundQueue {
     queue.shift();
     if (queue.length === 0) this.waiting = null;
     this.buffered -= first.size;
-    this.waitingBytes -= first.size;
     return first;
   }
 
@@ -253,10 +270,26 @@ export class OutboundQueue {
   takeWaiting(): Waiting[] {
     const queue = this.waiting ?? [];
     this.waiting = null;
-    this.waitingBytes = 0;
     return queue;
   }
 }
+
+/** Holding reading for our output (see OutboundQueue.pauseReadsAbove and CLIENT_YIELD_MS). */
+interface ReadHold {
+  /** Reading is held now. */
+  held: boolean;
+  /** How many times reading was held. */
+  pauses: number;
+  /** How many times held reading gave way after yieldAfterMs without output leaving. */
+  yields: number;
+  /** Held reading gave way; no new hold until the output falls back under the resume mark. */
+  yielded: boolean;
+  /** Gives way after yieldAfterMs without output leaving (clients only). */
+  timer: NodeJS.Timeout | null;
+}
+
+/** Every queue's list of written messages until its first send; never pushed to. */
+const NONE_IN_FLIGHT: Array<number | WriteCallback | undefined> = [];
 
 function giveWay(queue: OutboundQueue): void {
   queue._giveWay();
