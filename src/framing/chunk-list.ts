@@ -60,6 +60,19 @@ export class ChunkList {
     this.length -= n;
   }
 
+  /** Drops the next `n` bytes (the caller has checked `length`). */
+  discard(n: number): void {
+    let left = n;
+    while (left > 0) {
+      const chunk = this.chunks[0]!;
+      const take = Math.min(left, chunk.length - this.head);
+      left -= take;
+      this.head += take;
+      if (this.head === chunk.length) this.dropFirst();
+    }
+    this.length -= n;
+  }
+
   /** Calls `fn`, in order, on views of unread bytes [from, to) without consuming them. */
   forEachView(from: number, to: number, fn: (view: Buffer) => void): void {
     let pos = 0;

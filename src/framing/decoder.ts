@@ -269,7 +269,10 @@ export class FrameDecoder {
    */
   private startPartialPayload(): void {
     if (this.payloadLength >= EAGER_THRESHOLD) {
-      if (this.acc === null) this.startAccumulator();
+      if (this.acc === null) {
+        this.startAccumulator();
+        if (this.state === State.Failed) return;
+      }
       this.processPiece(this.acc!.subarray(this.processed, this.accLength));
       return;
     }
@@ -295,8 +298,9 @@ export class FrameDecoder {
         this.chunks.push(part);
         if (take < missing && this.chunks.count > MAX_CHUNKS) this.startAccumulator();
       }
-      if (this.eager && take < missing) {
-        const view = this.acc !== null ? this.acc.subarray(this.accLength - take, this.accLength) : part;
+      // Starting the accumulator may have unmasked and checked `part` already.
+      if (this.eager && take < missing && this.processed < this.processedTotal()) {
+        const view = this.acc !== null ? this.acc.subarray(this.processed, this.accLength) : part;
         this.processPiece(view);
         if (this.state === State.Failed) return false;
       }
@@ -322,9 +326,30 @@ export class FrameDecoder {
     // buffer doubles as bytes arrive, so a peer announcing a huge frame costs only what it sends.
     const capacity = this.payloadLength <= PREALLOCATE_MAX ? this.payloadLength : Math.min(this.payloadLength, Math.max(16384, have * 2));
     const acc = Buffer.allocUnsafe(capacity);
-    this.chunks.copyOut(acc, 0, have);
     this.acc = acc;
     this.accLength = have;
+    if (this.eager && this.masked && this.processed < have) this.gatherUnmasking(acc, have);
+    else this.chunks.copyOut(acc, 0, have);
+  }
+
+  /**
+   * Moves the `have` buffered bytes of an eagerly processed masked frame into `acc`, unmasking
+   * what is still masked on the way (one pass per byte through the SIMD module rather than a
+   * copy and then an unmasking pass over the copy), and validates them when they are text.
+   */
+  private gatherUnmasking(acc: Buffer, have: number): void {
+    const from = this.processed;
+    let at = 0;
+    this.chunks.forEachView(0, have, (view) => {
+      // Bytes before `from` were unmasked in place already (while they sat in the list).
+      const plain = Math.min(view.length, Math.max(0, from - at));
+      if (plain > 0) acc.set(plain === view.length ? view : view.subarray(0, plain), at);
+      if (plain < view.length) copyMaskedAt(plain === 0 ? view : view.subarray(plain), acc, at + plain, this.maskKey, at + plain);
+      at += view.length;
+    });
+    this.chunks.discard(have);
+    this.processed = have;
+    if (this.frameValidating) this.checkText(acc.subarray(from, have));
   }
 
   private appendToAccumulator(part: Buffer): void {
