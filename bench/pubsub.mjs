@@ -78,7 +78,7 @@ function line(r) {
     ? `chat ${r.conns} conns × ${r.rate}/s ${r.impl}: ${f(r.deliveriesPerSec)} of ${f(r.offeredPerSec)} offered deliveries/s${r.paused ? " (sending paused: backlog > 1 s)" : ""}, drain ${f(r.drainMs)} ms`
     : `${r.scenario} ${r.subs} subs ${r.size} B ${r.impl}: ${f(r.deliveriesPerSec)} deliveries/s`;
   return `${what}, p50 ${f(r.p50, 2)} ms p99 ${f(r.p99, 2)} ms, server ${f(r.serverCpuPct)}% CPU = ${f(r.serverUsPerDelivery, 2)} µs/delivery, ` +
-    `redis ${f(r.redisCpuPct)}%, loadgen ${f(r.genCpuPct)}%, other ${f(r.otherCpuPct)}%, split ${r.split.join('/')}, ` +
+    `redis ${f(r.redisCpuPct)}%, loadgen ${f(r.genCpuPct)}%, server writes/delivery ${f(r.serverWritesPerDelivery, 3)}, loadgen reads/delivery ${f(r.genReadsPerDelivery, 3)}, other ${f(r.otherCpuPct)}%, split ${r.split.join('/')}, ` +
     `lost ${r.lost}, dups ${r.dups}, undelivered ${r.undelivered}${r.drained ? '' : ' (drain timed out)'} (Node ${process.version})`;
 }
 

@@ -25,6 +25,12 @@ export const procCpu = (pid) => {
   return (Number(p[11]) + Number(p[12])) / 100;
 };
 
+/** Read and write syscalls a process made so far (/proc/<pid>/io: readv/writev count too). */
+export const procSyscalls = (pid) => {
+  const io = fs.readFileSync(`/proc/${pid}/io`, 'latin1');
+  return { reads: Number(/syscr: (\d+)/.exec(io)[1]), writes: Number(/syscw: (\d+)/.exec(io)[1]) };
+};
+
 function forkServer(file, argv, dist) {
   const child = fork(path.join(here, file), argv, {
     env: { ...process.env, SOCKWIRE_DIST: dist, WS_NO_BUFFER_UTIL: undefined }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

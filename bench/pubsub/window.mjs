@@ -4,17 +4,26 @@
 // was competing for the 2 cores while the row was measured.
 import { performance } from 'node:perf_hooks';
 import { tally } from './load.mjs';
-import { machineBusy, procCpu, serverCores, serverStats } from './servers.mjs';
+import { machineBusy, procCpu, procSyscalls, serverCores, serverStats } from './servers.mjs';
+
+/** Write syscalls of every server process (direct children: a cluster primary's workers are not counted). */
+const serverWrites = (set) => set.children.reduce((a, c) => a + procSyscalls(c.pid).writes, 0);
 
 export async function openWindow(set, redis) {
   const s = await serverStats(set);
   tally.histOn = true;
-  return { s, redis: redis.pid ? procCpu(redis.pid) : 0, gen: process.cpuUsage(), busy: machineBusy(), d: tally.delivered, t: performance.now() };
+  return {
+    s, redis: redis.pid ? procCpu(redis.pid) : 0, gen: process.cpuUsage(), busy: machineBusy(), d: tally.delivered, t: performance.now(),
+    writes: serverWrites(set), reads: procSyscalls('self').reads,
+  };
 }
 
 export async function closeWindow(w, set, redis) {
   tally.histOn = false;
   const d = tally.delivered, t = performance.now(), gen = process.cpuUsage(w.gen), busy = machineBusy();
+  // Syscalls, counted by the kernel: how many writes the servers needed per delivery, and how
+  // many reads the generator needed to take them in (fewer, larger segments cost both less).
+  const writes = serverWrites(set) - w.writes, reads = procSyscalls('self').reads - w.reads;
   const redisCpu = redis.pid ? procCpu(redis.pid) - w.redis : 0;
   const s = await serverStats(set);
   const secs = (t - w.t) / 1000, deliveries = d - w.d, cores = serverCores(w.s, s);
@@ -26,5 +35,6 @@ export async function closeWindow(w, set, redis) {
     redisCpuPct: redisCores * 100, genCpuPct: genCores * 100,
     otherCpuPct: Math.max(0, ((busy - w.busy) / secs - cores - redisCores - genCores) * 100),
     split: s.conns,
+    serverWritesPerDelivery: writes / deliveries, genReadsPerDelivery: reads / deliveries,
   };
 }
