@@ -10,6 +10,11 @@ export interface LifecycleHost {
   ended(info: CloseInfo): void;
 }
 
+/** `Lifecycle.bits`: the readyState (0–3), then the flags. */
+const STATE = 0b11;
+const TRANSPORT_GONE = 0b100;
+const DONE = 0b1000;
+
 /** How a connection that never completed its closing handshake is reported (RFC 6455 §7.1.5). */
 const ABNORMAL: CloseInfo = Object.freeze({ code: 1006, reason: '', wasClean: false, remoteInitiated: false });
 
@@ -25,13 +30,35 @@ const ABNORMAL: CloseInfo = Object.freeze({ code: 1006, reason: '', wasClean: fa
  * handshake. Whichever comes second ends it; the close timer bounds the wait for TCP.
  */
 export class Lifecycle {
-  state: ReadyStateValue = ReadyState.CONNECTING;
+  /**
+   * The readyState (low two bits) and the TRANSPORT_GONE and DONE flags in one small integer:
+   * every connection holds a Lifecycle for as long as it lives, and three fields for what fits
+   * in one cost an idle connection 16 bytes more.
+   */
+  private bits: number = ReadyState.CONNECTING;
   private timer: NodeJS.Timeout | null = null;
-  private transportGone = false;
   private info: CloseInfo | null = null;
-  private done = false;
 
   constructor(private readonly host: LifecycleHost) {}
+
+  /** CONNECTING, OPEN, CLOSING or CLOSED. */
+  get state(): ReadyStateValue {
+    return (this.bits & STATE) as ReadyStateValue;
+  }
+
+  private set state(state: ReadyStateValue) {
+    this.bits = (this.bits & ~STATE) | state;
+  }
+
+  /** The transport has closed (or never existed and was given up). */
+  private get transportGone(): boolean {
+    return (this.bits & TRANSPORT_GONE) !== 0;
+  }
+
+  /** The end was reported; nothing more happens. */
+  private get done(): boolean {
+    return (this.bits & DONE) !== 0;
+  }
 
   /** The opening handshake succeeded. */
   opened(): void {
@@ -40,7 +67,8 @@ export class Lifecycle {
 
   /** Closing began: our close(), the peer's Close, a failure, terminate() or an aborted handshake. */
   closing(): void {
-    if (this.state === ReadyState.OPEN || this.state === ReadyState.CONNECTING) this.state = ReadyState.CLOSING;
+    const state = this.state;
+    if (state === ReadyState.OPEN || state === ReadyState.CONNECTING) this.state = ReadyState.CLOSING;
   }
 
   /** Closing began and the transport must not outlive `closeTimeout` (a peer that never answers). */
@@ -64,7 +92,7 @@ export class Lifecycle {
    * may still hold input behind an inflating message, whose outcome comes by `coreClosed`).
    */
   transportClosed(coreDone: boolean): void {
-    this.transportGone = true;
+    this.bits |= TRANSPORT_GONE;
     if (coreDone) this.end();
   }
 
@@ -84,7 +112,7 @@ export class Lifecycle {
 
   private end(): void {
     if (this.done) return;
-    this.done = true;
+    this.bits |= DONE;
     if (this.timer !== null) clearTimeout(this.timer);
     this.state = ReadyState.CLOSED;
     this.host.ended(normalize(this.info ?? ABNORMAL));
