@@ -21,7 +21,7 @@ export {
 export { headerTable, type HeaderTable } from './header-table.js';
 export { checkUpgradeRequest, type RequestLine } from './upgrade-checks.js';
 export { parseOffer, selectSubprotocol, type ClientOffer, type SubprotocolChooser } from './offer.js';
-export { acceptLines, refusalResponse, serializeResponse, type ResponseHeaders } from './server-responses.js';
+export { acceptLines, refusalResponse, serializeResponse, serializeResponseText, type ResponseHeaders } from './server-responses.js';
 export {
   buildUpgradeRequest,
   validateNegotiation,

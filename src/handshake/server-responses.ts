@@ -25,12 +25,20 @@ export function acceptLines(key: string, protocol: string, extensions: string): 
  * TypeError: nothing is produced.
  */
 export function serializeResponse(lines: readonly unknown[]): Buffer {
+  return Buffer.from(serializeResponseText(lines), 'utf8');
+}
+
+/**
+ * `serializeResponse` as a string (same checks), for a socket that takes strings: Node's sockets
+ * write one as UTF-8 straight from the string, without a Buffer made for it first.
+ */
+export function serializeResponseText(lines: readonly unknown[]): string {
   let out = '';
   for (const line of lines) {
     if (typeof line !== 'string' || hasUnsafeHeaderChars(line)) throw new TypeError(`Invalid response header line: ${JSON.stringify(line)}`);
     out += `${line}\r\n`;
   }
-  return Buffer.from(`${out}\r\n`, 'utf8');
+  return `${out}\r\n`;
 }
 
 /** Response headers as ws's `verifyClient` callback and 'wsClientError' users pass them. */

@@ -1,5 +1,6 @@
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { acceptLines, serializeResponse, type ResponseHeaders } from '../handshake/index.js';
+import { acceptLines, serializeResponse, serializeResponseText, type ResponseHeaders } from '../handshake/index.js';
 import { abortHandshake } from './responses.js';
 
 /**
@@ -37,6 +38,8 @@ export class Http1Reply implements HandshakeReply {
   }
 
   accept(lines: readonly unknown[]): void {
-    this.socket.write(serializeResponse(lines));
+    // Any Duplex may be handed to handleUpgrade; only Node's own sockets are known to take a string.
+    if (this.socket instanceof Socket) this.socket.write(serializeResponseText(lines), 'utf8');
+    else this.socket.write(serializeResponse(lines));
   }
 }
