@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { HandshakeError, HeadParser, type HeaderTable, type ParsedRequest } from '../handshake/index.js';
+import { DeadlineQueue, type Deadline } from './deadline-queue.js';
 import { KEEP_ALIVE_TIMEOUT, abortHttp, upgradeRequired } from './responses.js';
 import { toIncomingMessage } from './upgrade-request.js';
 
@@ -36,11 +37,15 @@ export class HttpFront {
   private readonly idle = new Set<Socket>();
   /** Every connection the front still owns (not yet a WebSocket, not yet dropped). */
   readonly owned = new Set<Socket>();
+  /** The request heads' deadlines: one timer for the front, not one per connection. */
+  readonly heads: DeadlineQueue;
 
   constructor(
     readonly host: FrontHost,
     readonly limits: FrontLimits,
-  ) {}
+  ) {
+    this.heads = new DeadlineQueue(limits.handshakeTimeout);
+  }
 
   /** A new TCP (or TLS) connection. */
   handle(socket: Socket): void {
@@ -70,11 +75,15 @@ export class HttpFront {
 }
 
 /** One connection's HTTP/1.1 state: the head being read, or a body being skipped. */
-class FrontConnection {
+class FrontConnection implements Deadline {
   private parser: HeadParser<'request'> | null = null;
   /** Bytes of a plain request's body still to skip. */
   private skip = 0;
+  /** The keep-alive timer between requests (the head's deadline is in the front's queue). */
   private timer: NodeJS.Timeout | null = null;
+  deadlinePrev: Deadline | null = null;
+  deadlineNext: Deadline | null = null;
+  deadlineAt = -1;
   private readonly onData = (chunk: Buffer): void => this.data(chunk);
   private readonly onClose = (): void => this.release();
 
@@ -137,9 +146,15 @@ class FrontConnection {
     if (headers['upgrade'] !== undefined && hasToken(connection, 'upgrade')) {
       const socket = this.socket;
       this.release();
-      socket.pause();
+      // Bytes behind the head are given back to the socket (unshift) and must wait there for
+      // the WebSocket's listener; without them nothing can be read before upgrade() returns.
+      if (req.rest.length > 0) socket.pause();
       const request = toIncomingMessage(req, socket, true);
       this.front.host.upgrade(request, headers, socket, req.rest);
+      // Not a WebSocket yet (an asynchronous hook decides, or a 'wsClientError' listener has
+      // the socket): nothing must be read, and lost, until someone listens. Pausing only here
+      // spares an accepted socket the pause and the resume (a tick) of its WebSocket.
+      if (!socket.destroyed && socket.listenerCount('data') === 0) socket.pause();
       return false;
     }
     const http11 = req.httpVersion !== '1.0';
@@ -178,8 +193,12 @@ class FrontConnection {
 
   private armHeadTimer(): void {
     this.clearTimer();
-    this.timer = setTimeout(() => this.fail(new HandshakeError(408, 'Request head timed out')), this.front.limits.handshakeTimeout);
-    this.timer.unref();
+    this.front.heads.set(this);
+  }
+
+  /** The head's deadline passed (called by the front's queue). */
+  expire(): void {
+    this.fail(new HandshakeError(408, 'Request head timed out'));
   }
 
   private fail(err: HandshakeError): void {
@@ -190,6 +209,7 @@ class FrontConnection {
   }
 
   private clearTimer(): void {
+    this.front.heads.clear(this);
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
