@@ -115,7 +115,9 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       this.front = front;
       this.handshaking = front.owned;
       const onConnection = (socket: Socket): void => front.handle(socket);
-      const server = options.tls ? createTlsServer(options.tls, onConnection) : createNetServer(onConnection);
+      // TCP_NODELAY set as each connection is accepted (as http.Server does by default), so the
+      // WebSocket's own setNoDelay(true) finds it done instead of making a call of its own.
+      const server = options.tls ? createTlsServer(options.tls, onConnection) : createNetServer({ noDelay: true }, onConnection);
       // A TLS handshake that fails never reaches the front; http.Server drops those silently too.
       if (options.tls) server.on('tlsClientError', () => {});
       this.server = server;
