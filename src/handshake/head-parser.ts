@@ -69,6 +69,12 @@ export interface ParsedResponse extends ParsedHeadCommon {
 
 export type ParsedHead<K extends HeadKind> = K extends 'request' ? ParsedRequest : ParsedResponse;
 
+/** Offset of the first LF at or after `from`, relative to `from` (as a view's indexOf would give), or -1. */
+function indexFrom(chunk: Buffer, from: number): number {
+  const at = chunk.indexOf(0x0a, from);
+  return at === -1 ? -1 : at - from;
+}
+
 const DEFAULT_MAX_HEADER_BYTES = 16384;
 const DEFAULT_MAX_HEADERS = 100;
 const EMPTY = Buffer.alloc(0);
@@ -127,7 +133,9 @@ export class HeadParser<K extends HeadKind = HeadKind> {
       // The line's LF must fall within the remaining byte budget, so never search further.
       const budget = this.maxHeaderBytes - this.consumed - this.partialLength;
       const searchEnd = Math.min(chunk.length, pos + budget);
-      const idx = chunk.subarray(pos, searchEnd).indexOf(0x0a);
+      // Searching the chunk itself spares a view per line; a view only bounds a search that
+      // must stop short of the chunk's end.
+      const idx = searchEnd === chunk.length ? indexFrom(chunk, pos) : chunk.subarray(pos, searchEnd).indexOf(0x0a);
       if (this.guard !== null) {
         const why = this.guard.check(chunk, pos, idx === -1 ? searchEnd : pos + idx);
         if (why !== null) this.malformed(why);
@@ -139,25 +147,29 @@ export class HeadParser<K extends HeadKind = HeadKind> {
         return null;
       }
       const lf = pos + idx;
-      let line = chunk.subarray(pos, lf);
+      let done: boolean;
       if (this.partialLength > 0) {
-        this.partial.push(line);
-        line = Buffer.concat(this.partial, this.partialLength + line.length);
+        this.partial.push(chunk.subarray(pos, lf));
+        const line = Buffer.concat(this.partial, this.partialLength + idx);
         this.partial = [];
         this.partialLength = 0;
+        this.consumed += line.length + 1;
+        done = this.line(line, 0, line.length);
+      } else {
+        this.consumed += idx + 1;
+        done = this.line(chunk, pos, lf);
       }
-      this.consumed += line.length + 1;
       pos = lf + 1;
-      if (this.line(line)) return this.finish(chunk.subarray(pos));
+      if (done) return this.finish(chunk.subarray(pos));
     }
     return null;
   }
 
-  /** Handles one line without its LF; returns true when it was the head's final empty line. */
-  private line(bytes: Buffer): boolean {
-    let end = bytes.length;
-    if (end > 0 && bytes[end - 1] === 0x0d) end--;
-    const text = bytes.toString('latin1', 0, end);
+  /** Handles one line, `bytes[start, lf)` without its LF; returns true when it was the head's final empty line. */
+  private line(bytes: Buffer, start: number, lf: number): boolean {
+    let end = lf;
+    if (end > start && bytes[end - 1] === 0x0d) end--;
+    const text = bytes.toString('latin1', start, end);
     if (text.includes('\r')) this.malformed('bare CR in header section');
     if (this.state === 'start') {
       if (text.length === 0) return false;
