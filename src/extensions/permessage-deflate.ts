@@ -33,6 +33,16 @@ const SYNC_INFLATE_MAX_INPUT = 32 * 1024;
 const SYNC_INFLATE_MAX_OUTPUT = 256 * 1024;
 
 /**
+ * Without context takeover on our side, a message of at most this many bytes is compressed in
+ * one shot (zlib's sync API) when nothing of ours is queued: each message starts from an empty
+ * window anyway, so no stream is needed, and compressing 16 KiB of text stalls the event loop
+ * for less than the thread-pool round trip it saves costs in CPU. With takeover the window
+ * would have to be re-hashed as a preset dictionary for every message, which costs more than
+ * the round trip (measured), so those messages keep their stream.
+ */
+const SYNC_DEFLATE_MAX_INPUT = 16 * 1024;
+
+/**
  * zlib's deflate never emits a distance beyond 2^windowBits - 262 (MAX_DIST), so a 9-bit
  * compressor stays within 250 bytes and honours an agreed 8-bit window. zlib refuses 8 for
  * raw deflate, so a negotiated 8 is compressed with 9. Inflating uses the agreed value as is.
@@ -74,6 +84,14 @@ function join(chunks: Buffer[], length: number): Buffer {
 function outputChunkSize(input: number): number {
   let size = 1024;
   while (size < input * 4 && size < 64 * 1024) size *= 2;
+  return size;
+}
+
+/** zlib's output chunk for a one-shot deflate: the user's size, else room for the whole output of text. */
+function deflateChunkSize(input: number, configured: number | undefined): number {
+  if (configured !== undefined) return configured;
+  let size = 1024;
+  while (size < (input >> 1) + 64 && size < 16 * 1024) size *= 2;
   return size;
 }
 
@@ -121,6 +139,7 @@ class PerMessageDeflateCodec implements MessageCodec {
    */
   private readonly received: SlidingWindow | null;
   private readonly syncInflateOptions: zlib.ZlibOptions;
+  private readonly syncDeflateOptions: zlib.ZlibOptions;
 
   private closed = false;
 
@@ -151,6 +170,8 @@ class PerMessageDeflateCodec implements MessageCodec {
     };
     this.received = this.inflateTakeover ? new SlidingWindow(2 ** agreed[`${theirs}MaxWindowBits`]) : null;
     this.syncInflateOptions = { windowBits: agreed[`${theirs}MaxWindowBits`], finishFlush: zlib.constants.Z_SYNC_FLUSH, info: true };
+    this.syncDeflateOptions = { ...this.deflateOptions, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+    delete this.syncDeflateOptions.flush;
     const concurrencyLimit = options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT;
     this.shared = this.deflateTakeover
       ? null
@@ -164,6 +185,13 @@ class PerMessageDeflateCodec implements MessageCodec {
     if (this.closed) {
       process.nextTick(cb, codecError('codec is closed'));
       return;
+    }
+    if (!this.deflateTakeover && this.deflateFailure === null && this.compressQueue.idle) {
+      const input = Buffer.isBuffer(data) ? data : data.length === 1 ? (data[0] as Buffer) : null;
+      if (input !== null && input.length > 0 && input.length <= SYNC_DEFLATE_MAX_INPUT) {
+        this.deflateWhole(input, cb);
+        return;
+      }
     }
     this.compressQueue.push((done) => {
       this.runCompress(data, (err, out) => {
@@ -257,6 +285,31 @@ class PerMessageDeflateCodec implements MessageCodec {
   }
 
   /**
+   * Compresses a message now, on this thread, from an empty window (no takeover on our side):
+   * the bytes are those of the stream path (same zlib, same parameters, a fresh state, one sync
+   * flush). Like a one-shot inflate it takes no limiter slot: it holds no zlib memory past the call.
+   */
+  private deflateWhole(input: Buffer, cb: Callback): void {
+    let out: Buffer;
+    try {
+      out = zlib.deflateRawSync(input, { ...this.syncDeflateOptions, chunkSize: deflateChunkSize(input.length, this.deflateOptions.chunkSize) });
+    } catch (err) {
+      // Out of memory in zlib's init, typically: the stream path would fail alike.
+      this.deflateFailure = codecError(`compression failed: ${(err as Error).message}`, err as Error);
+      cb(this.deflateFailure);
+      return;
+    }
+    if (out.length < TRAILER.length || !out.subarray(out.length - TRAILER.length).equals(TRAILER)) {
+      this.deflateFailure = codecError('zlib output lacks the sync flush marker');
+      cb(this.deflateFailure);
+      return;
+    }
+    // §7.2.1: the marker is implied on the wire. A small output is copied out of zlib's chunk.
+    const payload = out.subarray(0, out.length - TRAILER.length);
+    cb(null, payload.length * 2 >= payload.buffer.byteLength ? payload : Buffer.from(payload));
+  }
+
+  /**
    * Inflates a whole message now, on this thread (nothing else of this connection's input is
    * queued, so the order holds). It takes no limiter slot: the limiter bounds zlib work on the
    * thread pool and the memory it holds meanwhile, and this work ends before anything else runs.
@@ -280,12 +333,16 @@ class PerMessageDeflateCodec implements MessageCodec {
       // next message starts from an empty window.
       ended = result.engine.bytesWritten !== input.length;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      const { code, errno } = err as NodeJS.ErrnoException;
+      if (code === 'ERR_BUFFER_TOO_LARGE') {
         if (limit !== maxPayload) return false;
         this.failInflate(messageTooBig());
-      } else {
+      } else if (typeof errno === 'number') {
         // RFC 7692 §8: data that does not inflate fails the connection (1002, zlib's code and errno).
         this.failInflate(invalidCompressedData(err as Error));
+      } else {
+        // Not zlib's verdict on the data (out of memory, a stack overflow in the caller): ours, 1011.
+        this.failInflate(codecError(`cannot decompress: ${(err as Error).message}`, err as Error));
       }
       cb(this.inflateFailure);
       return true;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -6,7 +7,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { createDeflateCodec } from '../../src/extensions/permessage-deflate.js';
 import { SlidingWindow } from '../../src/extensions/sliding-window.js';
 import type { CodecError, MessageCodec } from '../../src/extensions/types.js';
-import { agreement, decompress, decompressFrames, sameBytes } from './helpers.js';
+import { agreement, compress, decompress, decompressFrames, sameBytes } from './helpers.js';
 
 // Whole small messages are inflated in one shot (zlib's sync API, the kept window as the preset
 // dictionary with takeover); the rest go through a zlib stream. These tests hold the two paths
@@ -174,5 +175,93 @@ describe('one-shot inflate of whole messages', () => {
     const call = decompressNow(ours, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00]));
     expect(call.sync).toBe(true);
     await expect(call.result).rejects.toMatchObject({ closeCode: 1002, code: 'Z_DATA_ERROR' });
+  });
+});
+
+/** Decodes each payload with Python websockets' own permessage-deflate extension (no takeover). */
+function pythonDecode(payloads: Buffer[]): Buffer[] {
+  const script = [
+    'import sys',
+    'from websockets.extensions.permessage_deflate import PerMessageDeflate',
+    'from websockets.frames import Frame, Opcode',
+    'ext = PerMessageDeflate(True, True, 15, 15)',
+    'for line in sys.stdin:',
+    '    frame = ext.decode(Frame(Opcode.TEXT, bytes.fromhex(line.strip()), rsv1=True))',
+    '    print(frame.data.hex())',
+  ].join('\n');
+  const r = spawnSync('/usr/bin/python3', ['-c', script], { input: payloads.map((p) => p.toString('hex')).join('\n') + '\n', encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
+  return r.stdout.trim().split('\n').map((h) => Buffer.from(h, 'hex'));
+}
+
+describe('one-shot deflate without context takeover', () => {
+  const noTakeover = agreement({ serverNoContextTakeover: true, clientNoContextTakeover: true });
+
+  /** Calls compress and reports whether its callback ran before compress returned. */
+  function compressNow(c: MessageCodec, data: Buffer): { sync: boolean; result: Promise<Buffer> } {
+    let called = false;
+    const result = new Promise<Buffer>((resolve, reject) => {
+      c.compress(data, (err, out) => {
+        called = true;
+        if (err) reject(err);
+        else resolve(out!);
+      });
+    });
+    return { sync: called, result };
+  }
+
+  test('a message of at most 16 KiB compresses before compress returns, to the bytes the stream path makes', async () => {
+    const ours = codec('server', noTakeover);
+    for (const text of [Buffer.from('Hello'), jsonText(1, 30), jsonText(2, 300).subarray(0, 16 * 1024)]) {
+      const now = compressNow(ours, text);
+      expect(now.sync).toBe(true);
+      // The same message queued behind a large one goes through a zlib stream.
+      const busy = codec('server', noTakeover);
+      const large = compressNow(busy, Buffer.alloc(100_000, 'a'));
+      const queued = compressNow(busy, text);
+      expect([large.sync, queued.sync]).toEqual([false, false]);
+      await large.result;
+      expect(sameBytes(await now.result, await queued.result)).toBe(true);
+    }
+    // RFC 7692 §7.2.3.1's example, one shot.
+    expect((await compressNow(ours, Buffer.from('Hello')).result).toString('hex')).toBe('f248cdc9c90700');
+  });
+
+  test('with takeover on our side, compress keeps its stream (the window is not re-hashed per message)', () => {
+    const ours = codec('server', agreement({ clientNoContextTakeover: true }));
+    expect(compressNow(ours, jsonText(3, 10)).sync).toBe(false);
+  });
+
+  test('one-shot output decodes as sent by ws and by Python websockets', async () => {
+    const messages = fc.sample(
+      fc.oneof(
+        fc.nat(2000).map((seed) => jsonText(seed, 1 + (seed % 150))),
+        fc.uint8Array({ minLength: 1, maxLength: 16 * 1024 }).map((a) => Buffer.from(a)),
+        fc.string({ minLength: 1, maxLength: 3000 }).map((t) => Buffer.from(t)),
+      ),
+      { numRuns: 60, seed: 16 },
+    );
+    const ours = codec('server', noTakeover);
+    const wire: Buffer[] = [];
+    for (const m of messages) {
+      const now = compressNow(ours, m);
+      expect(now.sync).toBe(m.length <= 16 * 1024);
+      wire.push(await now.result);
+    }
+    const wsClient = new WsPerMessageDeflate({ isServer: false }) as WsPmd & {
+      decompress(data: Buffer, fin: boolean, cb: (err: Error | null, out?: Buffer) => void): void;
+    };
+    wsClient.accept([{ server_no_context_takeover: [true], client_no_context_takeover: [true] }]);
+    open.push({ close: () => wsClient.cleanup() });
+    const fromPython = pythonDecode(wire);
+    for (let i = 0; i < messages.length; i++) {
+      const viaWs = await new Promise<Buffer>((resolve, reject) => wsClient.decompress(wire[i]!, true, (err, out) => (err ? reject(err) : resolve(out!))));
+      expect(sameBytes(viaWs, messages[i]!)).toBe(true);
+      expect(sameBytes(fromPython[i]!, messages[i]!)).toBe(true);
+      expect(sameBytes(await decompress(codec('client', noTakeover), wire[i]!), messages[i]!)).toBe(true);
+    }
+    // Round trip through our own codecs in both roles, as a sequence.
+    const client = codec('client', noTakeover);
+    for (const m of messages) expect(sameBytes(await decompress(ours, await compress(client, m)), m)).toBe(true);
   });
 });
