@@ -4,7 +4,11 @@
 // round by round, the minimum over rounds reported: on a shared machine the minimum is the
 // figure least disturbed by other work.
 //
-//   node bench/large-path.mjs [--rounds N] [--only mask|decode] DIST[,DIST…]
+// A third part, `send`, is a client core sending large binary messages to a transport that
+// completes its writes 16 at a time (as a socket's writev does), against ws's Sender.frame:
+// it shows what masking into a fresh buffer per message costs against reused blocks.
+//
+//   node bench/large-path.mjs [--rounds N] [--only mask|decode|send] DIST[,DIST…]
 //   DIST: a build output (`npx tsc -p tsconfig.build.json --outDir /tmp/x`); labelled by
 //   what follows "-dist-" in its path, else by its last path segment.
 import { createRequire } from 'node:module';
@@ -21,7 +25,12 @@ const dists = (positionals[0] ?? `${new URL('../dist', import.meta.url).pathname
 const label = (d) => (d.includes('-dist-') ? d.replace(/.*-dist-/, '') : d.replace(/\/+$/, '').split('/').pop());
 const builds = [];
 for (const d of dists) {
-  builds.push({ name: label(d), mask: await import(`${d}/framing/mask.js`), framing: await import(`${d}/framing/index.js`) });
+  builds.push({
+    name: label(d),
+    mask: await import(`${d}/framing/mask.js`),
+    framing: await import(`${d}/framing/index.js`),
+    protocol: await import(`${d}/protocol/index.js`),
+  });
 }
 let bufferutil = null;
 try {
@@ -109,7 +118,31 @@ function decodeRound() {
   }
 }
 
+function sendRound() {
+  for (const size of SIZES) {
+    const payload = makePayload(size, false);
+    const n = Math.max(64, (64 << 20) / size);
+    const id = `client send ${kib(size)}`;
+    let held = [];
+    note(`${id} | ws`, timed(n, () => {
+      held.push(wsLib.Sender.frame(payload, { fin: true, opcode: 2, mask: true, readOnly: true, rsv1: false }));
+      if (held.length === 16) held = [];
+    }));
+    for (const x of builds) {
+      const pending = [];
+      const core = new x.protocol.Protocol({ role: 'client', recycleWrites: true }, { write: (chunk, cb) => void pending.push(chunk, cb) });
+      note(`${id} | ${x.name}`, timed(n, () => {
+        core.send(payload, true);
+        if (pending.length < 32) return;
+        for (let i = 1; i < pending.length; i += 2) pending[i]?.(null);
+        pending.length = 0;
+      }));
+    }
+  }
+}
+
 for (let r = 0; r < rounds; r++) {
+  if (!args.only || args.only === 'send') sendRound();
   if (!args.only || args.only === 'mask') maskRound();
   if (!args.only || args.only === 'decode') decodeRound();
 }

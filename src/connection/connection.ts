@@ -1,4 +1,5 @@
 import type { ClientRequest } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Protocol, ReadyState, type CloseInfo, type ProtocolHandler, type ProtocolOptions, type ReadyStateValue, type SendOptions as CoreSendOptions } from '../protocol/index.js';
 import { isBlob, toPayload, type SendData } from './data.js';
@@ -568,7 +569,9 @@ export class Connection implements ProtocolHandler {
     // socket is backed up, and a ping flood from a peer that does not read must not grow it.
     // The connection is the core's handler itself (the methods under "core events" below):
     // no separate object per connection to carry the core's events.
-    this.core = new Protocol({ ...options, autoPong: false }, this);
+    // A net or tls socket is done with a chunk once its write callback reports success: a
+    // client's large masked payloads may then be masked into reused blocks.
+    this.core = new Protocol({ ...options, autoPong: false, recycleWrites: socket instanceof Socket }, this);
     (socket as { setTimeout?: (ms: number) => void }).setTimeout?.(0);
     (socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
     // Shared listener functions find their connection on the socket: no closures per connection.

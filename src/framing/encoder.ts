@@ -1,5 +1,6 @@
 import { cutCloseReason } from './close-frame.js';
-import { copyMasked, maskFramePayload, writeMaskKey } from './mask.js';
+import { BLOCK_SIZE, takeBlock } from './block-pool.js';
+import { copyMasked, copyMaskedAt, maskFramePayload, writeMaskKey } from './mask.js';
 import { Opcode } from './opcodes.js';
 
 /** Largest header: 2 bytes + 8-byte length + 4-byte mask. */
@@ -97,6 +98,36 @@ export function encodeFrame(opcode: number, payload: Uint8Array, options: FrameO
   const header = Buffer.allocUnsafe(hlen);
   writeHeader(header, 0, opcode, len, fin, rsv1, null);
   return [header, toBuffer(payload)];
+}
+
+/**
+ * Encodes one masked frame as its header and then the masked payload in pieces of pooled
+ * blocks (see block-pool.ts), each filled in one pass through the SIMD loop. The blocks used
+ * are appended to `blocks`: the caller hands them back with `giveBlocks` once the transport
+ * reports every piece written, and not before.
+ */
+export function encodeMaskedBlocks(
+  opcode: number,
+  payload: Uint8Array,
+  fin: boolean,
+  mask: true | Uint8Array,
+  blocks: Buffer[],
+): Buffer[] {
+  const len = payload.length;
+  const hlen = headerSize(len, true);
+  const header = Buffer.allocUnsafe(hlen);
+  writeHeader(header, 0, opcode, len, fin, false, mask);
+  const key = header.subarray(hlen - 4);
+  const frames: Buffer[] = [header];
+  for (let off = 0; off < len; off += BLOCK_SIZE) {
+    const n = Math.min(BLOCK_SIZE, len - off);
+    const block = takeBlock();
+    blocks.push(block);
+    // Pieces start at multiples of the block size, a multiple of 4: the key's phase is 0.
+    copyMaskedAt(payload.subarray(off, off + n), block, 0, key, 0);
+    frames.push(n === BLOCK_SIZE ? block : block.subarray(0, n));
+  }
+  return frames;
 }
 
 /**

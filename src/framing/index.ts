@@ -9,6 +9,7 @@ export {
   encodeFrame,
   encodeTextFrame,
   encodeFragments,
+  encodeMaskedBlocks,
   encodeClosePayload,
   writeHeader,
   headerSize,
@@ -16,6 +17,7 @@ export {
   COPY_THRESHOLD,
 } from './encoder.js';
 export type { FrameOptions } from './encoder.js';
+export { BLOCK_SIZE, giveBlocks } from './block-pool.js';
 export { FrameDecoder, DEFAULT_MAX_FRAGMENTS } from './decoder.js';
 export type { DecoderOptions, DecoderHandler } from './decoder.js';
 export { MAX_CLOSE_REASON_BYTES, cutCloseReason, parseClosePayload } from './close-frame.js';

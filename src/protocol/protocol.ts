@@ -5,10 +5,13 @@ import {
   Opcode,
   ProtocolError,
   cutCloseReason,
+  BLOCK_SIZE,
   encodeClosePayload,
   encodeFragments,
   encodeFrame,
+  encodeMaskedBlocks,
   encodeTextFrame,
+  giveBlocks,
   isValidWireCloseCode,
   parseClosePayload,
   type DecoderHandler,
@@ -78,7 +81,8 @@ export class Protocol {
   readonly #maxPayload: number;
   readonly #autoPong: boolean;
   readonly #fragmentSize: number;
-  readonly #mask: boolean;
+  /** NO_MASK (server), MASK (client), or MASK_IN_BLOCKS (a client whose transport lets written blocks be reused). */
+  readonly #mask: number;
   /** A client's own source of masking keys (ws's `generateMask`), filling `#maskKey` for each frame; null: random keys. */
   readonly #generateMask: ((mask: Buffer) => void) | null;
   readonly #maskKey: Buffer | null;
@@ -159,7 +163,7 @@ export class Protocol {
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.#autoPong = options.autoPong ?? true;
     this.#fragmentSize = options.fragmentSize ?? 0;
-    this.#mask = options.role === 'client';
+    this.#mask = options.role !== 'client' ? NO_MASK : options.recycleWrites === true ? MASK_IN_BLOCKS : MASK;
     this.#generateMask = this.#mask ? (options.generateMask ?? null) : null;
     this.#maskKey = this.#generateMask === null ? null : Buffer.alloc(4);
     this.#codec = options.codec ?? null;
@@ -254,6 +258,10 @@ export class Protocol {
       frames = [encodeTextFrame(data, { fin, mask: this.#frameMask() }, opcode, byteLength)];
     } else {
       const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      if (this.#mask === MASK_IN_BLOCKS && payload.length >= BLOCK_SIZE && this.#fragmentSize === 0) {
+        this.#sendInBlocks(opcode, payload, fin, cb);
+        return true;
+      }
       frames = encodeFragments(opcode, payload, this.#fragmentSize, { fin, mask: this.#frameMask() });
     }
     this.#output(frames, cb);
@@ -503,6 +511,21 @@ export class Protocol {
     });
   }
 
+  /**
+   * A large client message masked into pooled blocks rather than a fresh buffer: the blocks go
+   * back to the pool once the transport reports the whole frame written (its last piece
+   * carries the callback; callbacks come in write order). A failed or abandoned write keeps
+   * them: the transport may not be done with them, so they are left to the GC.
+   */
+  #sendInBlocks(opcode: number, payload: Buffer, fin: boolean, cb: WriteCallback | undefined): void {
+    const blocks: Buffer[] = [];
+    const frames = encodeMaskedBlocks(opcode, payload, fin, this.#frameMask() as true | Uint8Array, blocks);
+    this.#output(frames, (err) => {
+      if (err == null) giveBlocks(blocks);
+      cb?.(err);
+    });
+  }
+
   /** Whether a message is large enough to compress: its size in bytes (as ws counts it), text as UTF-8. */
   #atThreshold(data: string | Buffer, byteLength: number | undefined): boolean {
     const threshold = this.#compressThreshold;
@@ -537,7 +560,7 @@ export class Protocol {
    */
   #frameMask(): boolean | Uint8Array {
     const generate = this.#generateMask;
-    if (generate === null) return this.#mask;
+    if (generate === null) return this.#mask !== NO_MASK;
     generate(this.#maskKey!);
     return this.#maskKey!;
   }
@@ -570,6 +593,9 @@ export class Protocol {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_MASK = 0;
+const MASK = 1;
+const MASK_IN_BLOCKS = 2;
 /** The queue of every connection with nothing waiting for a compression; never pushed to (`#queue`). */
 const NO_PENDING: Pending[] = [];
 

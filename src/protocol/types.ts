@@ -77,6 +77,13 @@ export interface ProtocolOptions {
    * a fresh random key. RFC 6455 §5.3 wants unpredictable keys: only for tests and benchmarks.
    */
   generateMask?: ((mask: Buffer) => void) | undefined;
+  /**
+   * Client only: the transport is done with a written chunk once that write's callback reports
+   * success (true of net and tls sockets; a handler that keeps chunks must leave this off).
+   * Large payloads are then masked into blocks reused across messages instead of a fresh
+   * buffer each. Default false.
+   */
+  recycleWrites?: boolean;
 }
 
 /** How a connection ended, reported once by `onClose`. */
