@@ -1,7 +1,7 @@
 import { ChunkList } from './chunk-list.js';
 import type { ProtocolError } from './errors.js';
 import { applyMask, copyMaskedAt } from './mask.js';
-import { MessageState } from './message-state.js';
+import { MessageState, type MessageLimits } from './message-state.js';
 import { Opcode, isControlOpcode } from './opcodes.js';
 import {
   expectedFin,
@@ -73,8 +73,13 @@ const enum State {
 export class FrameDecoder {
   private readonly handler: DecoderHandler;
   private readonly server: boolean;
-  /** The data message in progress and its rules; the protocol core feeds it inflated text. */
-  readonly message: MessageState;
+  /**
+   * The data message's rules, made with the first data frame (see `message`): a connection
+   * that has only exchanged control frames (an idle one answering heartbeats) does without.
+   */
+  private messageState: MessageState | null = null;
+  /** The limits `message` is made with: one object shared by decoders configured alike. */
+  private readonly limits: MessageLimits;
   allowRsv1: boolean;
 
   private readonly chunks = new ChunkList();
@@ -104,12 +109,13 @@ export class FrameDecoder {
   constructor(handler: DecoderHandler, options: DecoderOptions) {
     this.handler = handler;
     this.server = options.role === 'server';
-    this.message = new MessageState({
-      maxPayload: options.maxPayload ?? 0,
-      maxFragments: options.maxFragments ?? DEFAULT_MAX_FRAGMENTS,
-      validateUtf8: options.validateUtf8 ?? true,
-    });
+    this.limits = sharedLimits(options.maxPayload ?? 0, options.maxFragments ?? DEFAULT_MAX_FRAGMENTS, options.validateUtf8 ?? true);
     this.allowRsv1 = options.allowRsv1 ?? false;
+  }
+
+  /** The data message in progress and its rules; the protocol core feeds it inflated text. */
+  get message(): MessageState {
+    return (this.messageState ??= new MessageState(this.limits));
   }
 
   /** Bytes received and not yet turned into frames. */
@@ -257,7 +263,7 @@ export class FrameDecoder {
     this.state = State.Payload;
     this.processed = 0;
     // Control frames may sit between the fragments of a text message; they are not text.
-    this.frameValidating = this.message.validatingWire && !isControlOpcode(this.opcode);
+    this.frameValidating = !isControlOpcode(this.opcode) && this.message.validatingWire;
     // Large frames are unmasked (and gathered) while the rest is still in flight, so the work
     // overlaps the network instead of adding to the round trip once the last byte is in.
     this.eager = this.frameValidating || this.payloadLength >= EAGER_THRESHOLD;
@@ -431,4 +437,17 @@ export class FrameDecoder {
     this.handler.onDecodeError(error);
     return false;
   }
+}
+
+/**
+ * The limits of the last decoder made, reused while the next one has the same: every
+ * connection of a server shares one object instead of holding its own copy. One entry, so
+ * a process that makes decoders with ever different limits keeps no table of them.
+ */
+let lastLimits: MessageLimits | null = null;
+
+function sharedLimits(maxPayload: number, maxFragments: number, validateUtf8: boolean): MessageLimits {
+  const last = lastLimits;
+  if (last !== null && last.maxPayload === maxPayload && last.maxFragments === maxFragments && last.validateUtf8 === validateUtf8) return last;
+  return (lastLimits = Object.freeze({ maxPayload, maxFragments, validateUtf8 }));
 }
