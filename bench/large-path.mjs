@@ -9,6 +9,7 @@
 // it shows what masking into a fresh buffer per message costs against reused blocks.
 //
 //   node bench/large-path.mjs [--rounds N] [--only mask|decode|send] DIST[,DIST…]
+//   SIZES=1024,4096 (bytes) measures other sizes than 64 KiB and 1 MiB.
 //   DIST: a build output (`npx tsc -p tsconfig.build.json --outDir /tmp/x`); labelled by
 //   what follows "-dist-" in its path, else by its last path segment.
 import { createRequire } from 'node:module';
@@ -47,8 +48,8 @@ function timed(n, fn) {
   return (t.user + t.system) / n;
 }
 
-const SIZES = [64 * 1024, 1024 * 1024];
-const kib = (s) => `${s >> 10} KiB`;
+const SIZES = process.env.SIZES ? process.env.SIZES.split(',').map(Number) : [64 * 1024, 1024 * 1024];
+const kib = (s) => (s >= 1024 ? `${s >> 10} KiB` : `${s} B`);
 
 function maskRound() {
   const key = Buffer.from([1, 2, 3, 4]);

@@ -19,15 +19,16 @@ function maskedByLoop(data: Uint8Array, key: Uint8Array, phase: number): Buffer 
 }
 
 const key = fc.uint8Array({ minLength: 4, maxLength: 4 });
-// Sizes around the SIMD threshold (8 KiB), its block (64 KiB) and the loop step (128 bytes).
+// Sizes below and around the SIMD threshold (8 KiB), its block (64 KiB) and the loop step (128 bytes).
 const largeSize = fc.oneof(
+  fc.integer({ min: 500, max: 2100 }),
   fc.integer({ min: 8 * 1024 - 3, max: 8 * 1024 + 300 }),
   fc.integer({ min: 65_536 - 260, max: 65_536 + 260 }),
   fc.integer({ min: 131_072 - 130, max: 131_072 + 130 }),
   fc.integer({ min: 8 * 1024, max: 300_000 }),
 );
 
-describe('SIMD masking in blocks', () => {
+describe('masking of large payloads (SIMD in blocks, JavaScript below 8 KiB)', () => {
   it('is present here (the properties below would otherwise test the JavaScript loop only)', () => {
     expect(simd).not.toBeNull();
   });
