@@ -80,23 +80,64 @@ export class Connection implements ProtocolHandler {
   /** Set by the heartbeat: a ping is out and no pong has come back yet. */
   awaitingPong = false;
   private core: Protocol | null = null;
-  private overflowPolicy: 'close' | 'error' = 'close';
-  private autoPong = true;
   private pingSentAt = 0;
   /** The payload of the latest ping left unanswered while the socket is backed up (RFC 6455 §5.5.3). */
   private deferredPong: Buffer | null = null;
-  /** Reading is stopped because too much input waits behind a message being inflated. */
-  private inputHeld = false;
-  /** The application called pause(). */
-  private appPaused = false;
-  /** The connection's failure was reported ('error' comes at most once, as in ws). */
-  private errorReported = false;
   /** Fan-out deliveries held behind the application's open fragmented message, in order; null when none. */
   private held: HeldShared[] | null = null;
-  /** The socket is corked for shared compressed frames until setImmediate (`batchShared`). */
-  private sharedBatch = false;
+  /**
+   * The connection's yes/no state (the `Flag` bits, read and written through the accessors
+   * below): one small integer instead of a field each, which every idle connection would carry.
+   */
+  private flags = Flag.AutoPong;
 
   constructor(readonly events: ConnectionEvents) {}
+
+  /** What a send beyond `maxBufferedAmount` does. */
+  private get overflowPolicy(): 'close' | 'error' {
+    return (this.flags & Flag.OverflowError) !== 0 ? 'error' : 'close';
+  }
+  private set overflowPolicy(policy: 'close' | 'error') {
+    this.setFlag(Flag.OverflowError, policy === 'error');
+  }
+  /** Pings are answered here (the core's autoPong is off: see attach). */
+  private get autoPong(): boolean {
+    return (this.flags & Flag.AutoPong) !== 0;
+  }
+  private set autoPong(on: boolean) {
+    this.setFlag(Flag.AutoPong, on);
+  }
+  /** Reading is stopped because too much input waits behind a message being inflated. */
+  private get inputHeld(): boolean {
+    return (this.flags & Flag.InputHeld) !== 0;
+  }
+  private set inputHeld(on: boolean) {
+    this.setFlag(Flag.InputHeld, on);
+  }
+  /** The application called pause(). */
+  private get appPaused(): boolean {
+    return (this.flags & Flag.AppPaused) !== 0;
+  }
+  private set appPaused(on: boolean) {
+    this.setFlag(Flag.AppPaused, on);
+  }
+  /** The connection's failure was reported ('error' comes at most once, as in ws). */
+  private get errorReported(): boolean {
+    return (this.flags & Flag.ErrorReported) !== 0;
+  }
+  private set errorReported(on: boolean) {
+    this.setFlag(Flag.ErrorReported, on);
+  }
+  /** The socket is corked for shared compressed frames until setImmediate (`batchShared`). */
+  private get sharedBatch(): boolean {
+    return (this.flags & Flag.SharedBatch) !== 0;
+  }
+  private set sharedBatch(on: boolean) {
+    this.setFlag(Flag.SharedBatch, on);
+  }
+  private setFlag(flag: Flag, on: boolean): void {
+    this.flags = on ? this.flags | flag : this.flags & ~flag;
+  }
 
   get readyState(): ReadyStateValue {
     return this.lifecycle.state;
@@ -771,6 +812,16 @@ export class Connection implements ProtocolHandler {
     this.out.discard(size);
     if (cb) process.nextTick(cb, notOpenError(this.lifecycle.state));
   }
+}
+
+/** The bits of `Connection.flags`. */
+const enum Flag {
+  AutoPong = 1,
+  OverflowError = 2,
+  InputHeld = 4,
+  AppPaused = 8,
+  ErrorReported = 16,
+  SharedBatch = 32,
 }
 
 /** A fan-out delivery held behind the application's open fragmented message. */
