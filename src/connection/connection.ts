@@ -613,7 +613,9 @@ export class Connection implements ProtocolHandler {
     // A net or tls socket is done with a chunk once its write callback reports success: a
     // client's large masked payloads may then be masked into reused blocks.
     this.core = new Protocol({ ...options, autoPong: false, recycleWrites: socket instanceof Socket }, this);
-    (socket as { setTimeout?: (ms: number) => void }).setTimeout?.(0);
+    // Clears a timeout the HTTP server may have set; a socket without one is left alone (a
+    // `timeout` property written on every socket made each one larger).
+    if ((socket as { timeout?: number }).timeout) (socket as { setTimeout?: (ms: number) => void }).setTimeout?.(0);
     (socket as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
     // Shared listener functions find their connection on the socket: no closures per connection.
     (socket as SocketWithConnection)[kConnection] = this;
