@@ -1,7 +1,8 @@
 // Server CPU per topic delivery, two sockwire builds side by side in ONE process, alternating
 // burst by burst (A, B, A, B …) so both see the same machine: for levers in the topic hub's
-// write path (issue 12: per-turn write batching), on a shared machine where wall-clock figures
-// swing with other people's work. Subscribers are raw sockets in a child process that only
+// write path (issue 12: per-turn write batching, commit 9913c02, measured and left out — see
+// bench/RESULTS-pubsub-chat.md), on a shared machine where wall-clock figures swing with other
+// people's work. Subscribers are raw sockets in a child process that only
 // count bytes; this process is the server and is what is measured (process.cpuUsage, so user +
 // system: fewer write syscalls show up here).
 // Usage: node bench/pubsub/turn-ab.mjs <distA> <distB> [--subs 200] [--bursts 20] [--size 64] [--patterns tick,turns,callbacks]

@@ -72,21 +72,14 @@ export interface TopicStats {
 const OPEN = 1;
 
 /**
- * Deliveries up to this size join the socket's per-turn batch (larger ones gain nothing from
- * it, and the connection writes them on their own so a callback stays honest: as its own queue).
- */
-const TURN_BATCH_MAX = 16 * 1024;
-
-/**
  * The topics of one server in one process: who subscribed to what, and publishing. A message
  * is framed once per topic per process (`PreparedMessage`: server frames are unmasked, so the
  * same bytes serve every subscriber) and written to each subscriber in subscription order.
  * With permessage-deflate it is compressed once per parameter set for the subscribers whose
  * compressor keeps no context (server_no_context_takeover); those with context takeover
  * compress their own copy.
- * Publishes are queued to local subscribers at once, then go through the broker to other
- * processes; messages from other processes arrive through `receive`. What one turn of the event
- * loop delivers to a socket leaves in one write at the end of that turn (`batchTurn`).
+ * Publishes go to local subscribers at once, then through the broker to other processes;
+ * messages from other processes arrive through `receive`.
  */
 export class TopicHub implements BrokerSink {
   readonly id = randomBytes(9).toString('base64url');
@@ -106,15 +99,6 @@ export class TopicHub implements BrokerSink {
   /** origin tag → the socket a history publish leaves out (`socket.publish`), until it comes back. */
   private readonly excepts = new Map<string, TopicSocket>();
   private nextTag = 0;
-  /**
-   * Transports corked by this turn's fan-outs: each is uncorked once, in the event loop's check
-   * phase (`setImmediate`), so every delivery a socket got in one turn — its local publishes and
-   * what came from the broker, over every topic — reaches the kernel in one writev and the peer
-   * in one segment, instead of a write per message. Null while no batch is open.
-   */
-  private turnBatch: Set<Duplex> | null = null;
-  /** Topics whose every subscriber is in this turn's batch: their next fan-outs skip the per-socket check. */
-  private turnTopics: Set<string> | null = null;
 
   constructor(options: TopicHubOptions = {}) {
     this.ownsBroker = options.broker === undefined;
@@ -141,7 +125,6 @@ export class TopicHub implements BrokerSink {
       this.broker.subscribe(topic, this);
     }
     set.add(socket);
-    this.turnTopics?.delete(topic); // a new subscriber is not in this turn's batch yet
     return true;
   }
 
@@ -296,42 +279,6 @@ export class TopicHub implements BrokerSink {
     if (this.ownsBroker) await this.broker.close();
   }
 
-  /**
-   * Corks `transport` until this turn's check phase (once per turn). Cork counts nest, so the
-   * connection's own per-tick batch and large writes still work inside it, and every write
-   * keeps its place in the socket's buffer: order is untouched, only the syscalls are fewer.
-   */
-  private batchTurn(transport: Duplex | null): void {
-    if (transport === null) return;
-    let batch = this.turnBatch;
-    if (batch === null) {
-      batch = this.turnBatch = new Set();
-      // Scheduled from the next tick, so that it runs behind the broker's write of this very
-      // publish (node-redis writes in setImmediate too): the hop to other processes starts
-      // before the local subscribers' writes, as it would in a relay-everything design.
-      process.nextTick(scheduleTurnEnd, this);
-    } else if (batch.has(transport)) {
-      // Bounded: a socket that gathered a high-water mark's worth this turn writes it now (and
-      // the `slow` policy then sees what the kernel did not take, not what the batch holds).
-      if (transport.writableLength >= transport.writableHighWaterMark) {
-        transport.uncork();
-        transport.cork();
-      }
-      return;
-    }
-    batch.add(transport);
-    transport.cork();
-  }
-
-  /** @internal The turn's fan-outs are done: each corked transport writes what it gathered. */
-  _endTurnBatch(): void {
-    const batch = this.turnBatch;
-    this.turnBatch = null;
-    this.turnTopics = null;
-    // A transport ended meanwhile was uncorked by end(); (un)cork on a destroyed one is harmless.
-    if (batch !== null) for (const transport of batch) transport.uncork();
-  }
-
   private leave(socket: TopicSocket, topic: string): void {
     const set = this.subscribers.get(topic);
     if (!set?.delete(socket) || set.size > 0) return;
@@ -360,8 +307,6 @@ export class TopicHub implements BrokerSink {
     let prepared: PreparedMessage | null = null;
     let wrapped: PreparedMessage | null = null;
     let sent = 0;
-    const batching = this.turnTopics === null || !this.turnTopics.has(topic);
-    let batched = 0;
     for (const socket of set) {
       if (socket === except || socket.readyState !== OPEN) continue;
       if (this.catchUps.size !== 0) {
@@ -388,10 +333,6 @@ export class TopicHub implements BrokerSink {
       let message: PreparedMessage;
       if (this.v1Sockets.size !== 0 && this.v1Sockets.has(socket)) message = wrapped ??= this.counted(v1Message(topic, envelope), stats);
       else message = prepared ??= this.counted(new PreparedMessage(data, binary), stats);
-      if (batching && message.size <= TURN_BATCH_MAX) {
-        this.batchTurn(socket.socket);
-        batched++;
-      }
       if (socket.sendShared(message, compress)) {
         sent++;
       } else {
@@ -399,9 +340,6 @@ export class TopicHub implements BrokerSink {
         this.totals.skipped++;
       }
     }
-    // Every subscriber is in this turn's batch (none left out, none too large): the topic's
-    // later fan-outs in this turn, a burst from one publisher, skip the per-socket check.
-    if (batching && batched === set.size) (this.turnTopics ??= new Set()).add(topic);
     stats.delivered += sent;
     this.totals.delivered += sent;
     return sent;
@@ -411,14 +349,6 @@ export class TopicHub implements BrokerSink {
 /** A message as sockwire.pubsub.v1 subscribers get it: one binary frame with topic and position. */
 function v1Message(topic: string, envelope: Envelope): PreparedMessage {
   return new PreparedMessage(encodeMessageFrame(topic, envelope.data, envelope.binary, envelope.position), true);
-}
-
-function scheduleTurnEnd(hub: TopicHub): void {
-  setImmediate(endTurnBatch, hub);
-}
-
-function endTurnBatch(hub: TopicHub): void {
-  hub._endTurnBatch();
 }
 
 function toBuffer(data: ArrayBuffer | ArrayBufferView): Buffer {
