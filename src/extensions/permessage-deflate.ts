@@ -240,6 +240,7 @@ class PerMessageDeflateCodec implements MessageCodec {
     this.inflateJob = null;
     this.dropDeflater();
     this.dropInflater();
+    this.received?.clear();
   }
 
   private runCompress(data: Buffer | readonly Buffer[], finish: Callback): void {

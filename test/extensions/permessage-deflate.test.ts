@@ -378,9 +378,12 @@ describe('close', () => {
     await decompressFrames(c, [hex('f2 48 cd'), hex('c9 c9 07 00')]);
     expect(streams(c).deflater).not.toBeNull();
     expect(streams(c).inflater).not.toBeNull();
+    expect(keptWindow(c)).toBe(5);
     c.close();
     expect(streams(c).deflater).toBeNull();
     expect(streams(c).inflater).toBeNull();
+    // The copy of the peer's window goes too (a closed codec may stay referenced for a while).
+    expect(keptWindow(c)).toBe(0);
     await expect(compress(c, Buffer.from('x'))).rejects.toThrow(/closed/);
     await expect(decompress(c, hex('00'))).rejects.toThrow(/closed/);
     // Our own failure, not the peer's: 1011 and sockwire's code (ws has none for it).
