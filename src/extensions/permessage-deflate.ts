@@ -28,9 +28,9 @@ const APPEND_COPY_LIMIT = 64 * 1024;
  * cost more than inflating a few KiB. The bounds keep the event loop's stall short — and a
  * bomb's: its output stops at SYNC_INFLATE_MAX_OUTPUT (or maxPayload, if lower).
  */
-const SYNC_INFLATE_MAX_INPUT = 32 * 1024;
+const SYNC_INFLATE_MAX_INPUT = 16 * 1024;
 /** A message inflating beyond this (and within maxPayload) starts over on the thread pool. */
-const SYNC_INFLATE_MAX_OUTPUT = 256 * 1024;
+const SYNC_INFLATE_MAX_OUTPUT = 128 * 1024;
 
 /**
  * Without context takeover on our side, a message of at most this many bytes is compressed in

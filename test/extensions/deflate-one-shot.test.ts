@@ -110,7 +110,7 @@ describe('one-shot inflate of whole messages', () => {
 
   test('with takeover, messages whole or in frames, small or past the one-shot bounds, decode as ws sent them', async () => {
     // Each message is delivered whole (one shot if small) or in two frames (stream), and some
-    // inflate past 256 KiB (the one-shot bound: they start over on a stream that resumes the
+    // inflate past 128 KiB (the one-shot bound: they start over on a stream that resumes the
     // context from the kept window) — every switch must carry the LZ77 window across.
     const item = fc.record({
       kind: fc.constantFrom('json', 'repeat', 'huge', 'binary'),
