@@ -1,10 +1,11 @@
 // Idle memory per connection, and what it is made of:
-//   node --expose-gc bench/idle-heap.mjs DIST N [snapshot|-] [sockwire|raw]
+//   node --expose-gc bench/idle-heap.mjs DIST N [snapshot|spaces|-] [sockwire|raw]
 // The server (sockwire's WebSocketServer from DIST/index.js, or bench/servers/raw-net.mjs) runs in
 // this process; a child opens N connections (the load generator's handshake) and holds them.
 // Prints RSS and heap+external growth per connection after GC; with `snapshot`, also the objects
 // added per connection by constructor (count, bytes), from two heap snapshots in the temp dir —
-// the breakdown behind the idle-memory lever in RESULTS.md. One process: noisier than the
+// the breakdown behind the idle-memory lever in RESULTS.md; with `spaces`, how much each V8 heap
+// space grew (committed, KiB per connection): where the RSS goes. One process: noisier than the
 // harness's `idle memory` scenario, but it says where the bytes go.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,11 @@ if (process.argv[2] === 'client') {
     port = wss.address().port;
   } else {
     const m = await import(new URL('./servers/raw-net.mjs', import.meta.url).href);
-    port = 40000 + Math.floor(Math.random() * 20000);
+    // raw-net listens on a given port: take a free one from the kernel first.
+    const probe = (await import('node:net')).createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => probe.once('listening', r));
+    port = probe.address().port;
+    await new Promise((r) => probe.close(r));
     await m.createServer({ port, mode: 'echo' });
   }
   const summary = (file) => {
@@ -50,7 +55,8 @@ if (process.argv[2] === 'client') {
     }
     return out;
   };
-  const mem = () => { gc(); gc(); const m = process.memoryUsage(); return { rss: m.rss, heap: m.heapUsed + m.external }; };
+  const spaces = () => Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+  const mem = () => { gc(); gc(); const m = process.memoryUsage(); return { rss: m.rss, heap: m.heapUsed + m.external, spaces: spaces() }; };
   const snap = mode === 'snapshot';
   const a = mem(); const f1 = snap ? v8.writeHeapSnapshot(join(tmpdir(), 'idle-heap-1.heapsnapshot')) : null;
   const child = fork(new URL(import.meta.url).pathname, ['client', String(port), String(N)]);
@@ -58,6 +64,10 @@ if (process.argv[2] === 'client') {
   await new Promise((r) => setTimeout(r, 500));
   const b = mem(); const f2 = snap ? v8.writeHeapSnapshot(join(tmpdir(), 'idle-heap-2.heapsnapshot')) : null;
   console.log(`${process.version} ${impl} N=${N} rss KiB/conn ${((b.rss - a.rss) / N / 1024).toFixed(2)} heap+ext KiB/conn ${((b.heap - a.heap) / N / 1024).toFixed(3)}`);
+  if (mode === 'spaces') {
+    const perConn = (x) => (x / N / 1024).toFixed(2);
+    console.log(Object.keys(b.spaces).map((k) => `${k} ${perConn(b.spaces[k] - (a.spaces[k] ?? 0))}`).join('  '));
+  }
   if (snap) {
     const s1 = summary(f1), s2 = summary(f2);
     const rows = [];
