@@ -15,13 +15,23 @@ export interface Deadline {
   expire(): void;
 }
 
+/** Node's longest timer delay (a signed 32-bit millisecond count). */
+const TIMEOUT_MAX = 2 ** 31 - 1;
+
 export class DeadlineQueue {
   private head: Deadline | null = null;
   private tail: Deadline | null = null;
   /** Pending while the queue is not empty; left to fire (and find nothing due) when entries leave early. */
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly duration: number) {}
+  private readonly duration: number;
+
+  constructor(duration: number) {
+    // What setTimeout does with the same number (the per-connection timers this replaces): a
+    // delay below 1 ms, above 2^31 - 1 ms or not a number is 1 ms. Without this an Infinity
+    // deadline would never come due and the timer would re-arm every millisecond.
+    this.duration = duration >= 1 && duration <= TIMEOUT_MAX ? duration : 1;
+  }
 
   /** Queues `item` (again, if it was queued) to expire `duration` ms from now. */
   set(item: Deadline): void {

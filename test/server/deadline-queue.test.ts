@@ -89,6 +89,19 @@ describe('DeadlineQueue (the standalone front\'s head deadlines)', () => {
     expect(items[1]!.expiredAt).toEqual([]);
   });
 
+  it('a duration setTimeout would not take (Infinity, 0, NaN, past 2^31 - 1 ms) is 1 ms, as it was for setTimeout', () => {
+    for (const duration of [Infinity, 0, Number.NaN, -5, 2 ** 31]) {
+      const q = new DeadlineQueue(duration);
+      const a = new Item(1);
+      const t0 = performance.now();
+      q.set(a);
+      vi.advanceTimersByTime(1);
+      expect(a.expiredAt).toEqual([t0 + 1]);
+      // Nothing left armed: no timer re-arming forever for a deadline that never comes.
+      expect(vi.getTimerCount()).toBe(0);
+    }
+  });
+
   it('matches a model of per-item timers for any sequence of set, clear and waits', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('set' as const), item: fc.nat(5) }),
