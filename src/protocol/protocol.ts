@@ -79,7 +79,6 @@ export class Protocol {
    */
   #closingState: ClosingHandshake | null = null;
   readonly #maxPayload: number;
-  readonly #autoPong: boolean;
   readonly #fragmentSize: number;
   /** NO_MASK (server), MASK (client), or MASK_IN_BLOCKS (a client whose transport lets written blocks be reused). */
   readonly #mask: number;
@@ -88,16 +87,35 @@ export class Protocol {
   readonly #maskKey: Buffer | null;
   readonly #codec: MessageCodec | null;
   readonly #compressThreshold: number;
-  readonly #validateUtf8: boolean;
+  /**
+   * The core's yes/no state (the `Bit` values), read and written through the accessors below:
+   * one small integer rather than a field each, which every idle connection would carry.
+   */
+  #bits = 0;
 
   #messageState: MessageBuffer | null = null;
   /** Created with the first fragmented message: most connections never need one. */
   get #message(): MessageBuffer {
     return (this.#messageState ??= new MessageBuffer());
   }
-  #inflating = false;
+  /** Answer pings (the `autoPong` option). */
+  get #autoPong(): boolean {
+    return (this.#bits & Bit.AutoPong) !== 0;
+  }
+  /** A compressed frame is being inflated: input is held back until it is done. */
+  get #inflating(): boolean {
+    return (this.#bits & Bit.Inflating) !== 0;
+  }
+  set #inflating(on: boolean) {
+    this.#bits = on ? this.#bits | Bit.Inflating : this.#bits & ~Bit.Inflating;
+  }
   /** The transport ended while input was held back behind an inflation; act on it once that input is processed. */
-  #eofPending = false;
+  get #eofPending(): boolean {
+    return (this.#bits & Bit.EofPending) !== 0;
+  }
+  set #eofPending(on: boolean) {
+    this.#bits = on ? this.#bits | Bit.EofPending : this.#bits & ~Bit.EofPending;
+  }
   /**
    * Outgoing frames queued behind a compression in progress, to keep wire order. Starts as
    * the shared empty queue (never pushed to: see `#queue`), so a connection that never
@@ -113,7 +131,12 @@ export class Protocol {
    */
   #draining: CloseInfo | null = null;
   /** End the transport once drained: the handshake asked for it (a server's close, any failure). */
-  #endWhenDrained = false;
+  get #endWhenDrained(): boolean {
+    return (this.#bits & Bit.EndWhenDrained) !== 0;
+  }
+  set #endWhenDrained(on: boolean) {
+    this.#bits = on ? this.#bits | Bit.EndWhenDrained : this.#bits & ~Bit.EndWhenDrained;
+  }
 
   /**
    * The decoder's and the closing handshake's callbacks. They live on one small object per
@@ -161,21 +184,20 @@ export class Protocol {
     this.role = options.role;
     this.#handler = handler;
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    this.#autoPong = options.autoPong ?? true;
+    if (options.autoPong ?? true) this.#bits |= Bit.AutoPong;
     this.#fragmentSize = options.fragmentSize ?? 0;
     this.#mask = options.role !== 'client' ? NO_MASK : options.recycleWrites === true ? MASK_IN_BLOCKS : MASK;
     this.#generateMask = this.#mask ? (options.generateMask ?? null) : null;
     this.#maskKey = this.#generateMask === null ? null : Buffer.alloc(4);
     this.#codec = options.codec ?? null;
     this.#compressThreshold = options.compressThreshold ?? this.#codec?.threshold ?? DEFAULT_COMPRESS_THRESHOLD;
-    this.#validateUtf8 = options.validateUtf8 ?? true;
     const port = new Protocol.#Port(this);
     this.#port = port;
     this.#decoder = new FrameDecoder(port, {
       role: options.role,
       maxPayload: this.#maxPayload,
       allowRsv1: this.#codec !== null,
-      validateUtf8: this.#validateUtf8,
+      validateUtf8: options.validateUtf8 ?? true,
       ...(options.maxFragments !== undefined ? { maxFragments: options.maxFragments } : {}),
     });
   }
@@ -593,6 +615,13 @@ export class Protocol {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The bits of `Protocol.#bits`. */
+const enum Bit {
+  AutoPong = 1,
+  Inflating = 2,
+  EofPending = 4,
+  EndWhenDrained = 8,
+}
 const NO_MASK = 0;
 const MASK = 1;
 const MASK_IN_BLOCKS = 2;
