@@ -66,14 +66,11 @@ export type ConnectionSendOptions = CoreSendOptions;
 export class Connection implements ProtocolHandler {
   readonly lifecycle = new Lifecycle(this);
   readonly out = new OutboundQueue(this);
-  url = '';
   protocol = '';
   extensions = '';
   socket: Duplex | null = null;
-  /** A client's handshake request while it is in flight; undefined on the server side (as ws's `_req`). */
-  request: ClientRequest | null | undefined = undefined;
-  /** A client's redirects followed so far; undefined on the server side (as ws's `_redirects`). */
-  redirects: number | undefined = undefined;
+  /** What only a client's connection knows, made by the client connector: a server's has none (three fields fewer on each). */
+  private client: ClientSide | null = null;
   closeTimeout = CONNECTION_DEFAULTS.closeTimeout;
   /** Round-trip time of the last answered heartbeat ping, in ms (-1 before the first). */
   latency = -1;
@@ -92,6 +89,22 @@ export class Connection implements ProtocolHandler {
   private flags = Flag.AutoPong;
 
   constructor(readonly events: ConnectionEvents) {}
+
+  /** A client's URL (normalized); '' on the server side. */
+  get url(): string {
+    return this.client?.url ?? '';
+  }
+  /** A client's handshake request while it is in flight; undefined on the server side (as ws's `_req`). */
+  get request(): ClientRequest | null | undefined {
+    return this.client?.request;
+  }
+  /** A client's redirects followed so far; undefined on the server side (as ws's `_redirects`). */
+  get redirects(): number | undefined {
+    return this.client?.redirects;
+  }
+  private get clientSide(): ClientSide {
+    return (this.client ??= { url: '', request: undefined, redirects: undefined });
+  }
 
   /** What a send beyond `maxBufferedAmount` does. */
   private get overflowPolicy(): 'close' | 'error' {
@@ -547,18 +560,18 @@ export class Connection implements ProtocolHandler {
 
   /** For the client connector while connecting. */
   setConnecting(url: string, socket: Duplex | null): void {
-    this.url = url;
+    this.clientSide.url = url;
     this.socket = socket;
   }
 
   /** For the client connector: the request in flight (a face may show it, as ws's `_req`). */
   setRequest(req: ClientRequest | null): void {
-    this.request = req;
+    this.clientSide.request = req;
   }
 
   /** For the client connector: redirects followed so far (ws's `_redirects`). */
   setRedirects(count: number): void {
-    this.redirects = count;
+    this.clientSide.redirects = count;
   }
 
   /** The transport once the handshake completed and it was attached; null before (ws's `_socket`). */
@@ -814,6 +827,13 @@ export class Connection implements ProtocolHandler {
     this.out.discard(size);
     if (cb) process.nextTick(cb, notOpenError(this.lifecycle.state));
   }
+}
+
+/** A client connection's own state (see `Connection.client`). */
+interface ClientSide {
+  url: string;
+  request: ClientRequest | null | undefined;
+  redirects: number | undefined;
 }
 
 /** The bits of `Connection.flags`. */
