@@ -1,7 +1,7 @@
 import type { ClientRequest } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Protocol, ReadyState, type CloseInfo, type ProtocolHandler, type ProtocolOptions, type ReadyStateValue, type SendOptions as CoreSendOptions } from '../protocol/index.js';
+import { Protocol, ReadyState, type CloseInfo, type ProtocolOptions, type ReadyStateValue, type SendOptions as CoreSendOptions } from '../protocol/index.js';
 import { isBlob, toPayload, type SendData } from './data.js';
 import { Lifecycle } from './lifecycle.js';
 import { CONNECTION_DEFAULTS } from './options.js';
@@ -62,8 +62,13 @@ export type ConnectionSendOptions = CoreSendOptions;
  * sans-I/O core fed from the socket's bytes, the core's bytes written to the socket, and
  * what the core must not own — timers (in `Lifecycle`), the outgoing queue (`OutboundQueue`),
  * inbound backpressure. The faces are thin layers that translate its events.
+ *
+ * It is its core's ProtocolHandler (the methods under "Core events"); `new Protocol(…, this)`
+ * checks that. It does not say `implements ProtocolHandler`: those methods are @internal, so the
+ * published declarations leave them out, and a consumer's type check would then find the class
+ * failing its own clause.
  */
-export class Connection implements ProtocolHandler {
+export class Connection {
   readonly lifecycle = new Lifecycle(this);
   readonly out = new OutboundQueue(this);
   protocol = '';
