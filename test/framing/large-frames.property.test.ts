@@ -4,6 +4,7 @@ import { FrameDecoder, Opcode, encodeFragments } from '../../src/framing/index.j
 import { applyMask, copyMasked, copyMaskedAt } from '../../src/framing/mask.js';
 import { simd } from '../../src/framing/mask-simd.js';
 import { binaryOfSize, textOfSize } from './arbitraries.js';
+import { decodeMessages } from './decode-messages.js';
 
 /**
  * The large-message path: payloads from 8 KiB up go through the WebAssembly SIMD loop in
@@ -106,29 +107,7 @@ const cuts = fc.array(fc.oneof(fc.integer({ min: 1, max: 7 }), fc.integer({ min:
   maxLength: 12,
 });
 
-function decodeAll(chunks: Buffer[]) {
-  const messages: Array<{ binary: boolean; data: Buffer }> = [];
-  let parts: Buffer[] = [];
-  let error: Error | null = null;
-  const decoder = new FrameDecoder(
-    {
-      onDataFrame(payload, fin, opcode) {
-        parts.push(Buffer.from(payload));
-        if (fin) {
-          messages.push({ binary: opcode === Opcode.Binary, data: Buffer.concat(parts) });
-          parts = [];
-        }
-      },
-      onControlFrame() {},
-      onDecodeError(e) {
-        error = e;
-      },
-    },
-    { role: 'server', maxPayload: 0 },
-  );
-  for (const c of chunks) decoder.push(c);
-  return { messages, error, buffered: decoder.bufferedAmount };
-}
+const decodeAll = (chunks: Buffer[]) => decodeMessages(chunks, 'server');
 
 function chunked(wire: Buffer, sizes: number[]): Buffer[] {
   const out: Buffer[] = [];

@@ -1,35 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, Opcode, encodeFragments, encodeTextFrame } from '../../src/framing/index.js';
-import { boundedFragmentSize, chunking, chunksOf, fragmentSize, message, type Msg } from './arbitraries.js';
+import { Opcode, encodeFragments, encodeTextFrame } from '../../src/framing/index.js';
+import { boundedFragmentSize, chunking, chunksOf, fragmentSize, message } from './arbitraries.js';
+import { decodeMessages } from './decode-messages.js';
 
-/** Decodes `chunks` and reassembles data frames into messages; control frames are counted. */
-function decode(chunks: Buffer[], role: 'server' | 'client') {
-  const messages: Msg[] = [];
-  const pings: string[] = [];
-  let parts: Buffer[] = [];
-  let error: Error | null = null;
-  const decoder = new FrameDecoder(
-    {
-      onDataFrame(payload, fin, opcode) {
-        parts.push(Buffer.from(payload));
-        if (fin) {
-          messages.push({ binary: opcode === Opcode.Binary, data: Buffer.concat(parts) });
-          parts = [];
-        }
-      },
-      onControlFrame(opcode, payload) {
-        if (opcode === Opcode.Ping) pings.push(payload.toString('latin1'));
-      },
-      onDecodeError(e) {
-        error = e;
-      },
-    },
-    { role, maxPayload: 0 },
-  );
-  for (const c of chunks) decoder.push(c);
-  return { messages, pings, error, buffered: decoder.bufferedAmount };
-}
+const decode = decodeMessages;
 
 const plan = fc.array(
   fc.record({ msg: message, fragment: fragmentSize, pingBetween: fc.boolean(), asString: fc.boolean() }),
