@@ -113,7 +113,8 @@ export function spawnHost(name, config, { pin, env }) {
     core: 1,
     pin,
     env,
-    nodeArgs: ['--expose-gc'],
+    // BENCH_HOST_ARGS='--trace-gc' (say): V8 flags for the process under test only, to see why it costs what it costs.
+    nodeArgs: ['--expose-gc', ...(process.env.BENCH_HOST_ARGS ? process.env.BENCH_HOST_ARGS.split(' ') : [])],
   });
 }
 

@@ -1,4 +1,6 @@
-import cluster from 'node:cluster';
+import { cluster as loadCluster } from '../builtins.js';
+
+const cluster = loadCluster();
 import { readFileSync } from 'node:fs';
 import type { Broker } from '../pubsub/broker.js';
 import { ClusterBroker, ClusterRelay } from '../pubsub/cluster-broker.js';

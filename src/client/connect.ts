@@ -1,5 +1,5 @@
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { http, https } from '../builtins.js';
 import type { Duplex } from 'node:stream';
 import type { AttachOptions } from '../connection/connection.js';
 import { attachOptions } from '../connection/options.js';
@@ -129,7 +129,7 @@ class ClientHandshake {
     try {
       // Decided per hop: a redirect to another origin may go direct, or through another proxy.
       tunnel = proxyTunnel(options, target);
-      req = (target.secure ? httpsRequest : httpRequest)(requestOptions(options, { target, headers, auth, transport: tunnel?.createConnection }));
+      req = (target.secure ? https().request : http.request)(requestOptions(options, { target, headers, auth, transport: tunnel?.createConnection }));
     } catch (err) {
       // The first request's refusal is thrown by the constructor; a redirect's fails the handshake.
       if (firstHop) throw err;

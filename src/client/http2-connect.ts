@@ -1,4 +1,7 @@
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+
+/** RFC 9113 §7 CANCEL (node:http2's constants.NGHTTP2_CANCEL). */
+const CANCEL = 8;
 import { attachOptions } from '../connection/options.js';
 import { buildConnectRequest, checkConnectStatus, headerTable, validateNegotiation, type H2Headers } from '../handshake/index.js';
 import { PERMESSAGE_DEFLATE, type PerMessageDeflateOptions } from '../extensions/index.js';
@@ -187,7 +190,7 @@ class Http2Handshake {
     // The server may be told why; the stream is ours to end either way.
     if (stream !== null) {
       stream.on('error', ignore);
-      if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+      if (!stream.destroyed) stream.close(CANCEL);
     }
     this.host.abortHandshake(err);
   }

@@ -1,8 +1,9 @@
 // The module objects, not named exports: looked up at connect time, as request.ts does.
-import http2, { type ClientHttp2Session } from 'node:http2';
+import type { ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
-import tls, { type ConnectionOptions, type TLSSocket } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { createHash } from 'node:crypto';
+import { http2, tls } from '../builtins.js';
 import type { ClientOptions } from './options.js';
 import type { ClientUrl } from './url.js';
 
@@ -188,7 +189,7 @@ export class Http2Pool {
     // server send one 64 KiB message per round trip, to all streams together: wider windows
     // let WebSockets stream as they do over TCP, and still bound what a paused WebSocket (and
     // the session) holds unread.
-    const session = http2.connect(authorityOf(target), { createConnection: () => socket, settings: { initialWindowSize: STREAM_WINDOW } });
+    const session = http2().connect(authorityOf(target), { createConnection: () => socket, settings: { initialWindowSize: STREAM_WINDOW } });
     session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW));
     const entry = new PooledSession(session, this, key);
     const list = this.sessions.get(key);
@@ -232,7 +233,7 @@ function connectTransport(target: ClientUrl, options: ClientOptions, acceptHttp1
     const host = target.hostname;
     if (target.secure) {
       const servername = options.servername || options.servername === '' ? options.servername : net.isIP(host) ? '' : host;
-      socket = tls.connect({ ...tlsOptions, host, port: target.port, servername, ALPNProtocols: acceptHttp1 ? ['h2', 'http/1.1'] : ['h2'] });
+      socket = tls().connect({ ...tlsOptions, host, port: target.port, servername, ALPNProtocols: acceptHttp1 ? ['h2', 'http/1.1'] : ['h2'] });
     } else {
       socket = net.connect({ ...(tlsOptions as net.NetConnectOpts), host, port: target.port } as net.NetConnectOpts);
     }

@@ -1,7 +1,8 @@
 // The module objects, as in request.ts: net.connect / tls.connect are looked up when used.
 import net from 'node:net';
-import tls from 'node:tls';
-import { request as httpRequest, type ClientRequestArgs, type IncomingMessage } from 'node:http';
+import type { ClientRequestArgs, IncomingMessage } from 'node:http';
+import type * as tlsTypes from 'node:tls';
+import { http, tls } from '../builtins.js';
 import type { Duplex } from 'node:stream';
 import type { ProxyEndpoint } from './proxy-route.js';
 
@@ -57,7 +58,7 @@ export class ProxyTunnel {
     // send `Connection: close`, which some proxies could take as an end to the tunnel too.
     const headers: Record<string, string> = { Host: authority, Connection: 'keep-alive', 'Proxy-Connection': 'keep-alive' };
     if (this.proxy.authorization !== undefined) headers['Proxy-Authorization'] = this.proxy.authorization;
-    const connect = httpRequest({
+    const connect = http.request({
       method: 'CONNECT',
       path: authority,
       setHost: false,
@@ -89,14 +90,14 @@ export class ProxyTunnel {
     if (!this.proxy.secure) return net.connect(reach as net.NetConnectOpts);
     // TLS to the proxy itself: checked against the same trust as the origin (`ca`,
     // `rejectUnauthorized`); the client certificate and SNI options are the origin's, not sent here.
-    const trust = request as ClientRequestArgs & tls.ConnectionOptions;
-    return tls.connect({
+    const trust = request as ClientRequestArgs & tlsTypes.ConnectionOptions;
+    return tls().connect({
       ...reach,
       servername: net.isIP(host) === 0 ? host : '',
       ca: trust.ca,
       rejectUnauthorized: trust.rejectUnauthorized,
       ALPNProtocols: ['http/1.1'],
-    } as tls.ConnectionOptions);
+    } as tlsTypes.ConnectionOptions);
   }
 
   private established(res: IncomingMessage, tunnel: Duplex, head: Buffer, authority: string, request: ClientRequestArgs, done: ConnectionCallback): void {

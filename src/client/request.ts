@@ -3,7 +3,8 @@
 import net, { type NetConnectOpts } from 'node:net';
 import type { ClientRequestArgs } from 'node:http';
 import type { RequestOptions } from 'node:https';
-import tls, { type ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
+import { tls } from '../builtins.js';
 import type { Duplex } from 'node:stream';
 import { hasUnsafeHeaderChars, isToken } from '../handshake/index.js';
 import { CLIENT_DEFAULTS, type ClientOptions } from './options.js';
@@ -150,5 +151,5 @@ export function secureTransport(options: ClientRequestArgs): Duplex {
   const tlsOptions = options as ConnectionOptions & ClientRequestArgs;
   const host = tlsOptions.host ?? '';
   const servername = tlsOptions.servername || tlsOptions.servername === '' ? tlsOptions.servername : net.isIP(host) ? '' : host;
-  return tls.connect({ ...tlsOptions, path: undefined, servername } as ConnectionOptions);
+  return tls().connect({ ...tlsOptions, path: undefined, servername } as ConnectionOptions);
 }

@@ -1,4 +1,6 @@
-import { STATUS_CODES } from 'node:http';
+import { http } from '../builtins.js';
+
+const { STATUS_CODES } = http;
 import { computeAccept, isValidKey } from './accept.js';
 import { HandshakeError } from './errors.js';
 import type { HeaderTable } from './header-table.js';

@@ -1,4 +1,6 @@
-import { STATUS_CODES } from 'node:http';
+import { http } from '../builtins.js';
+
+const { STATUS_CODES } = http;
 import { computeAccept } from './accept.js';
 import { hasUnsafeHeaderChars, isToken } from './tokens.js';
 

@@ -1,4 +1,5 @@
-import cluster, { type Worker } from 'node:cluster';
+import type { Worker } from 'node:cluster';
+import { cluster } from '../builtins.js';
 import { BrokerBase, type HistoryPage, type PositionedEnvelope } from './broker.js';
 import { BatchWriter, readBatch } from './cluster-batch.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
@@ -121,7 +122,7 @@ export class ClusterBroker extends BrokerBase {
   /** Listens on this worker's IPC channel. Throws outside a cluster worker. */
   constructor() {
     super();
-    if (!cluster.isWorker || !process.send) throw new Error('ClusterBroker runs in a cluster worker (the primary runs a ClusterRelay)');
+    if (!cluster().isWorker || !process.send) throw new Error('ClusterBroker runs in a cluster worker (the primary runs a ClusterRelay)');
     this.binary = advanced();
     process.on('message', this.onMessage);
   }
@@ -275,15 +276,15 @@ export class ClusterRelay {
 
   /** Starts relaying for every worker of this primary, present and future. Throws outside the primary. */
   constructor() {
-    if (!cluster.isPrimary) throw new Error('ClusterRelay runs in the cluster primary');
-    cluster.on('message', this.onMessage);
-    cluster.on('exit', this.onExit);
+    if (!cluster().isPrimary) throw new Error('ClusterRelay runs in the cluster primary');
+    cluster().on('message', this.onMessage);
+    cluster().on('exit', this.onExit);
   }
 
   /** This worker's channel state; until its first 'sub' says, assume the cluster's setting. */
   private channel(worker: Worker): Channel {
     let ch = this.channels.get(worker);
-    if (!ch) this.channels.set(worker, (ch = { out: new BatchWriter(), binary: cluster.settings.serialization === 'advanced' }));
+    if (!ch) this.channels.set(worker, (ch = { out: new BatchWriter(), binary: cluster().settings.serialization === 'advanced' }));
     return ch;
   }
 
@@ -345,8 +346,8 @@ export class ClusterRelay {
   /** Sends what is pending, then stops relaying. */
   close(): void {
     for (const worker of this.channels.keys()) this.flush(worker);
-    cluster.off('message', this.onMessage);
-    cluster.off('exit', this.onExit);
+    cluster().off('message', this.onMessage);
+    cluster().off('exit', this.onExit);
     this.subscribers.clear();
     this.channels.clear();
   }

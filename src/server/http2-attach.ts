@@ -1,4 +1,5 @@
-import { Http2ServerRequest, type Http2ServerResponse, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import { http2 } from '../builtins.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { headerTable, isWebSocketConnect } from '../handshake/index.js';
@@ -32,7 +33,8 @@ export function isHttp2Server(server: unknown): server is Http2ServerLike {
 
 /** Whether `req` is an HTTP/2 request (node:http2's compatibility request, or one sockwire made). */
 export function isHttp2Request(req: unknown): req is Http2ServerRequest {
-  return req instanceof Http2ServerRequest || (typeof req === 'object' && req !== null && (req as { httpVersionMajor?: unknown }).httpVersionMajor === 2 && typeof (req as { stream?: unknown }).stream === 'object');
+  // Duck-typed, so that an HTTP/1.1 request never loads node:http2 to test against its class.
+  return (typeof req === 'object' && req !== null && (req as { httpVersionMajor?: unknown }).httpVersionMajor === 2 && typeof (req as { stream?: unknown }).stream === 'object');
 }
 
 /**
@@ -49,7 +51,7 @@ export function attachHttp2(server: Http2ServerLike, take: (req: Http2ServerRequ
     if (server.listenerCount('request') > 0) return;
     if ((stream as Taken)[kTaken] || !isWebSocketConnect(headerTable({ rawHeaders }))) return;
     (stream as Taken)[kTaken] = true;
-    take(new Http2ServerRequest(stream, headers, {}, rawHeaders));
+    take(new (http2().Http2ServerRequest)(stream, headers, {}, rawHeaders));
   };
 
   const onConnect = (req: IncomingMessage | Http2ServerRequest, resOrSocket: Http2ServerResponse | Duplex): void => {

@@ -1,4 +1,7 @@
-import { constants, type ServerHttp2Stream } from 'node:http2';
+import type { ServerHttp2Stream } from 'node:http2';
+
+/** RFC 9113 §7 NO_ERROR (node:http2's constants.NGHTTP2_NO_ERROR; http2 itself is not loaded for it). */
+const NO_ERROR = 0;
 import { connectAcceptLines, connectRefusal, connectResponseHeaders, type ResponseHeaders } from '../handshake/index.js';
 import type { HandshakeReply } from './reply.js';
 
@@ -29,7 +32,7 @@ export class Http2Reply implements HandshakeReply {
     const refusal = connectRefusal(code, message, headers);
     stream.respond(refusal.headers);
     stream.end(refusal.body, () => {
-      if (!stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+      if (!stream.closed) stream.close(NO_ERROR);
     });
   }
 

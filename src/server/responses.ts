@@ -1,4 +1,6 @@
-import { STATUS_CODES } from 'node:http';
+import { http } from '../builtins.js';
+
+const { STATUS_CODES } = http;
 import type { Duplex } from 'node:stream';
 import { refusalResponse, type ResponseHeaders } from '../handshake/index.js';
 

@@ -1,4 +1,5 @@
-import { IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../builtins.js';
 import type { Socket } from 'node:net';
 import type { ParsedRequest } from '../handshake/index.js';
 
@@ -18,7 +19,7 @@ type WithHeaderLines = IncomingMessage & { upgrade?: boolean; _addHeaderLines?: 
  * `socket`, `complete`, `upgrade`), without running Node's HTTP parser a second time.
  */
 export function toIncomingMessage(parsed: ParsedRequest, socket: Socket, upgrade: boolean): IncomingMessage {
-  const req = new IncomingMessage(socket) as WithHeaderLines;
+  const req = new http.IncomingMessage(socket) as WithHeaderLines;
   req.method = parsed.method;
   req.url = parsed.url;
   req.httpVersion = parsed.httpVersion;

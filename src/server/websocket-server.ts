@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer } from 'node:tls';
+import { tls } from '../builtins.js';
 import {
   HandshakeError,
   checkConnectRequest,
@@ -117,7 +117,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       const onConnection = (socket: Socket): void => front.handle(socket);
       // TCP_NODELAY set as each connection is accepted (as http.Server does by default), so the
       // WebSocket's own setNoDelay(true) finds it done instead of making a call of its own.
-      const server = options.tls ? createTlsServer(options.tls, onConnection) : createNetServer({ noDelay: true }, onConnection);
+      const server = options.tls ? tls().createServer(options.tls, onConnection) : createNetServer({ noDelay: true }, onConnection);
       // A TLS handshake that fails never reaches the front; http.Server drops those silently too.
       if (options.tls) server.on('tlsClientError', () => {});
       this.server = server;
