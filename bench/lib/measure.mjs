@@ -65,9 +65,12 @@ export async function measure(server, scenario, ctx) {
   }
 }
 
+/** The run's warm-up, or the scenario's own minimum (a steady-state row: see `handshakes` in scenarios.mjs). */
+const warmupOf = (ctx, scenario) => Math.max(ctx.warmupMs, scenario.minWarmupMs ?? 0);
+
 function loadgenTimeout(ctx, scenario) {
   const extra = scenario.loadgen.kind === 'idle' ? scenario.loadgen.conns * 5 : 0;
-  return ctx.warmupMs + ctx.durationMs + 60_000 + extra;
+  return warmupOf(ctx, scenario) + ctx.durationMs + 60_000 + extra;
 }
 
 async function serverSide(server, scenario, ctx, procs) {
@@ -75,7 +78,7 @@ async function serverSide(server, scenario, ctx, procs) {
   const host = spawnHost(server.name, { role: 'server', port, mode: scenario.mode, compress: !!scenario.compress }, { pin: ctx.pin, env: server.env });
   procs.push(host);
   const loadgen = spawnLoadgen(
-    { ...scenario.loadgen, port, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs, waitForGo: true },
+    { ...scenario.loadgen, port, warmupMs: warmupOf(ctx, scenario), durationMs: ctx.durationMs, waitForGo: true },
     { pin: ctx.pin },
   );
   procs.push(loadgen);
@@ -108,7 +111,7 @@ async function serverSide(server, scenario, ctx, procs) {
 }
 
 async function clientSide(server, scenario, ctx, procs) {
-  const sink = spawnLoadgen({ ...scenario.loadgen, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs }, { pin: ctx.pin });
+  const sink = spawnLoadgen({ ...scenario.loadgen, warmupMs: warmupOf(ctx, scenario), durationMs: ctx.durationMs }, { pin: ctx.pin });
   procs.push(sink);
   const { port } = await sink.waitFor((m) => m.type === 'listening', 20_000, 'sink listening');
   const client = spawnHost(server.name, { role: 'client', url: `ws://127.0.0.1:${port}/`, ...scenario.client }, { pin: ctx.pin, env: server.env });

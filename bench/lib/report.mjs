@@ -107,7 +107,7 @@ export function resultsMarkdown({ info, ctx, probes, servers, summary, samples, 
   lines.push(`- Node ${info.node}`);
   lines.push(`- Packages: ${Object.entries(info.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push(`- Pinning: ${ctx.pin ? 'peer process on core 1, load generator on core 0 (taskset)' : 'none (taskset unavailable or --no-pin)'}`);
-  lines.push(`- Rounds: ${ctx.rounds} (interleaved: every implementation once per scenario per round); warm-up ${ctx.warmupMs} ms, measured window ${ctx.durationMs} ms`);
+  lines.push(`- Rounds: ${ctx.rounds} (interleaved: every implementation once per scenario per round); warm-up ${ctx.warmupMs} ms, measured window ${ctx.durationMs} ms${scenarios.some((s) => s.minWarmupMs > ctx.warmupMs) ? ` (rows marked "warm": warm-up ${Math.max(...scenarios.map((s) => s.minWarmupMs ?? 0))} ms)` : ''}`);
   lines.push('', '### Implementations', '');
   for (const [name, p] of probes) {
     lines.push(`- **${name}** — ${p.description}: ${p.ok ? p.info.join('; ') : `skipped: ${p.reason}`}`);
