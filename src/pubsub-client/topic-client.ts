@@ -711,11 +711,18 @@ export class TopicClient {
     state.pending = null;
     state.retries = 0;
     const position = wirePosition(reply);
-    const status = reply.status === 'recovered' || reply.status === 'resync' ? reply.status : 'live';
+    let status: SubscribeResult['status'] = reply.status === 'recovered' || reply.status === 'resync' ? reply.status : 'live';
+    const at = position ? { offset: BigInt(position.offset), epoch: position.epoch } : null;
+    const kept = state.kept;
+    // A 'trimmed' answer to a catch-up that crossed live delivery on this connection: the server
+    // wrote every live message up to its position before this reply, and if they reached the
+    // position without a jump (one while a request is pending is dropped, leaving `kept` behind),
+    // nothing is missing — what the history no longer had arrived live. A recovery, not a resync.
+    if (status === 'resync' && reply.reason === 'trimmed' && at && kept && kept.epoch === at.epoch && kept.offset >= at.offset) status = 'recovered';
     const result: SubscribeResult = { topic: state.topic, status, recovered: typeof reply.recovered === 'number' ? reply.recovered : 0, position };
     if (status === 'resync') result.reason = reply.reason === 'trimmed' || reply.reason === 'no-history' ? reply.reason : 'epoch';
-    // Every later message on this topic has an offset above this one.
-    state.kept = position ? { offset: BigInt(position.offset), epoch: position.epoch } : null;
+    // Every later message on this topic has an offset above this one (never moved back: see above).
+    if (!(at && kept && kept.epoch === at.epoch && kept.offset > at.offset)) state.kept = at;
     if (position) this.save(state.topic, position);
     state.last = result;
     this.emit('subscribed', result);

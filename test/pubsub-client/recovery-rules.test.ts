@@ -87,6 +87,45 @@ describe('TopicClient against a scripted server', () => {
     expect(resyncs).toEqual([{ topic: 't', status: 'resync', reason: 'epoch', recovered: 0, position: { offset: '1', epoch: 'new' } }]);
   });
 
+  it("a catch-up answered 'trimmed' after the live messages it asked about arrived without a jump is a recovery; with a jump it stays a resync", async () => {
+    const s = await server();
+    const c = client(s.url);
+    const got = recorder<TopicMessage>();
+    const resyncs: Array<TopicClientEvents['resync']> = [];
+    c.on('resync', (r) => resyncs.push(r));
+    void c.subscribe('t', (m) => got.push(m));
+    const conn = await s.connection(0);
+    const sub = (await conn.next(isSub('t'))) as Extract<Sent, { kind: 'request' }>;
+    conn.reply({ op: 'subscribed', id: sub.id, topic: 't', status: 'live', offset: '0', epoch: 'e1' });
+    for (const n of [1, 2, 3]) conn.message('t', `m${n}`, n);
+    await got.until((xs) => xs.length >= 3);
+    // The application asks to catch up from 3 while 4..6 are on their way: the server, whose
+    // history no longer starts at 4, answers 'trimmed' at 6 — after writing 4..6 on this socket.
+    const caught = c.catchUp('t');
+    const ask = (await conn.next(isSub('t'), 1)) as Extract<Sent, { kind: 'request' }>;
+    expect(ask.since).toEqual({ offset: '3', epoch: 'e1' });
+    for (const n of [4, 5, 6]) conn.message('t', `m${n}`, n);
+    conn.reply({ op: 'subscribed', id: ask.id, topic: 't', status: 'resync', reason: 'trimmed', offset: '6', epoch: 'e1' });
+    expect(await caught).toEqual({ topic: 't', status: 'recovered', recovered: 0, position: { offset: '6', epoch: 'e1' } });
+    conn.message('t', 'm7', 7);
+    await got.until((xs) => xs.length >= 7);
+    expect(offsets(got.items)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(resyncs).toEqual([]);
+    expect(c.stats.resyncs).toBe(0);
+
+    // The same answer when 8 never came (9 and 10, arriving while the request is pending, are dropped): a resync.
+    const again = c.catchUp('t');
+    const ask2 = (await conn.next(isSub('t'), conn.sent.indexOf(ask) + 1)) as Extract<Sent, { kind: 'request' }>;
+    expect(ask2.since).toEqual({ offset: '7', epoch: 'e1' });
+    for (const n of [9, 10]) conn.message('t', `m${n}`, n);
+    conn.reply({ op: 'subscribed', id: ask2.id, topic: 't', status: 'resync', reason: 'trimmed', offset: '10', epoch: 'e1' });
+    expect(await again).toEqual({ topic: 't', status: 'resync', reason: 'trimmed', recovered: 0, position: { offset: '10', epoch: 'e1' } });
+    expect(resyncs).toHaveLength(1);
+    conn.message('t', 'm11', 11);
+    await got.until((xs) => xs.length >= 8);
+    expect(offsets(got.items)).toEqual([1, 2, 3, 4, 5, 6, 7, 11]);
+  });
+
   it('on reconnect: every topic again with since, then the publishes queued meanwhile; a publish in flight fails as disconnected', async () => {
     const s = await server();
     const c = client(s.url);
