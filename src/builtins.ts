@@ -13,10 +13,18 @@
  * on first use: a plain ws:// server never needs them.
  */
 import type * as ClusterModule from 'node:cluster';
+import type * as CryptoModule from 'node:crypto';
 import type * as HttpModule from 'node:http';
 import type * as Http2Module from 'node:http2';
 import type * as HttpsModule from 'node:https';
 import type * as TlsModule from 'node:tls';
+
+/**
+ * `node:crypto` (SHA-1 for the accept key, random mask keys and epochs). Its ES namespace reads
+ * `webcrypto`/`subtle`, which load Node's whole WebCrypto implementation: 0.4 MB of heap on
+ * Node 20, 0.64 MB on Node 24, for nothing we call.
+ */
+export const crypto: typeof CryptoModule = process.getBuiltinModule('node:crypto');
 
 /** `node:http` (its exports are used at load time: STATUS_CODES, IncomingMessage). */
 export const http: typeof HttpModule = process.getBuiltinModule('node:http');

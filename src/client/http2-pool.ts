@@ -2,7 +2,7 @@
 import type { ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import { createHash } from 'node:crypto';
+import { crypto } from '../builtins.js';
 import { http2, tls } from '../builtins.js';
 import type { ClientOptions } from './options.js';
 import type { ClientUrl } from './url.js';
@@ -272,7 +272,7 @@ let nextFunctionId = 0;
  * whose certificate was checked by other rules. Functions are compared by identity.
  */
 function poolKey(target: ClientUrl, options: ClientOptions): string {
-  const hash = createHash('sha256');
+  const hash = crypto.createHash('sha256');
   hash.update(authorityOf(target));
   for (const k of TLS_KEYS) {
     const v = (options as Record<string, unknown>)[k];

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../builtins.js';
 
 /**
  * The suite's own frame builder and parser. Deliberately independent of src/framing:
@@ -39,7 +39,7 @@ export function buildFrame(spec: FrameSpec): Buffer {
   const payload = toBuffer(spec.payload);
   const fin = spec.fin ?? true;
   const rsv = spec.rsv ?? 0;
-  const mask = spec.mask === undefined ? randomBytes(4) : spec.mask;
+  const mask = spec.mask === undefined ? crypto.randomBytes(4) : spec.mask;
   const declared = BigInt(spec.declaredLength ?? payload.length);
   const form =
     spec.lengthForm === undefined || spec.lengthForm === 'minimal'

@@ -1,14 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { crypto } from '../builtins.js';
 
 /** The GUID RFC 6455 section 1.3 concatenates with the key. */
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 export function newKey(): string {
-  return randomBytes(16).toString('base64');
+  return crypto.randomBytes(16).toString('base64');
 }
 
 export function acceptFor(key: string): string {
-  return createHash('sha1').update(key + WS_GUID).digest('base64');
+  return crypto.createHash('sha1').update(key + WS_GUID).digest('base64');
 }
 
 export interface RequestSpec {

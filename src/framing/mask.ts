@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { crypto } from '../builtins.js';
 import { endianness } from 'node:os';
 import { simd } from './mask-simd.js';
 
@@ -139,6 +139,6 @@ export function nextMaskKey(): Buffer {
 function refillPool(): void {
   // A new buffer rather than a refill: keys handed out by nextMaskKey are views of the old one.
   pool = Buffer.allocUnsafe(POOL_SIZE);
-  randomFillSync(pool);
+  crypto.randomFillSync(pool);
   poolOffset = 0;
 }

@@ -1,4 +1,4 @@
-import * as crypto from 'node:crypto';
+import { crypto } from '../builtins.js';
 
 /** RFC 6455 §1.3: the fixed GUID the server appends to the client's key. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';

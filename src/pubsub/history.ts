@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../builtins.js';
 
 /** A message's place in its topic's history (see docs/pubsub-v1.md). */
 export interface Position {
@@ -28,7 +28,7 @@ export interface HistorySlice<T> {
 
 /** A fresh epoch: 8 random bytes, base64url (11 ASCII characters). */
 export function newEpoch(): string {
-  return randomBytes(8).toString('base64url');
+  return crypto.randomBytes(8).toString('base64url');
 }
 
 /** Throws a RangeError for a policy that is not one. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../builtins.js';
 import type { Duplex } from 'node:stream';
 import { PreparedMessage } from '../connection/prepared.js';
 import { LocalBroker, type Broker, type BrokerSink } from './broker.js';
@@ -82,7 +82,7 @@ const OPEN = 1;
  * messages from other processes arrive through `receive`.
  */
 export class TopicHub implements BrokerSink {
-  readonly id = randomBytes(9).toString('base64url');
+  readonly id = crypto.randomBytes(9).toString('base64url');
   readonly broker: Broker;
   private readonly slow: SlowPolicy;
   private readonly trackClose: boolean;

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { crypto } from '../builtins.js';
 import { createClient } from 'redis';
 import { BrokerBase, type HistoryPage, type RecoveryInfo } from '../pubsub/broker.js';
 import { encodeEnvelope, type Envelope } from '../pubsub/envelope.js';
@@ -120,7 +120,7 @@ export class RedisBroker extends BrokerBase {
       this.pub = options.client;
       this.ownsPub = false;
     } else {
-      const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 10), maxBackoff) + randomInt(50);
+      const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 10), maxBackoff) + crypto.randomInt(50);
       this.pub = createClient({ url: options.url, socket: { reconnectStrategy } }) as unknown as RedisPubSubClient;
       this.ownsPub = true;
     }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { crypto } from '../builtins.js';
 import type { HistoryPage, PositionedEnvelope } from '../pubsub/broker.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../pubsub/envelope.js';
 import { newEpoch, type HistoryPolicy, type Position } from '../pubsub/history.js';
@@ -98,7 +98,7 @@ export function forgetScripts(client: RedisCommandClient): void {
 class Script {
   readonly sha: string;
   constructor(readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
+    this.sha = crypto.createHash('sha1').update(source).digest('hex');
   }
 
   /**

@@ -2,7 +2,7 @@
  * What importing sockwire costs a process that only serves ws://. An ES import of `node:http`
  * reads every export to build its namespace, and on Node 22/24 some are lazy getters that load
  * Node's bundled undici (and, through it, web streams and http2); `node:tls`'s namespace parses
- * the bundled root certificates. src/builtins.ts fetches those modules with
+ * the bundled root certificates; `node:crypto`'s loads WebCrypto. src/builtins.ts fetches those modules with
  * process.getBuiltinModule instead, and loads tls, https, http2 and cluster on first use. These
  * tests run a fresh process per case and read Node's own list of loaded modules.
  */
@@ -26,7 +26,8 @@ console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m) &
 }
 
 // (cluster is not among them: net's listen() loads it itself, to ask whether this is a worker.)
-const HEAVY = ['internal/deps/undici/undici', 'http2', 'tls', 'https', 'readline'];
+// webcrypto: what `node:crypto`'s ES namespace loads through its `webcrypto`/`subtle` getters.
+const HEAVY = ['internal/deps/undici/undici', 'http2', 'tls', 'https', 'readline', 'internal/crypto/webcrypto'];
 
 describe('importing sockwire loads only what a ws:// server needs', () => {
   it('the main entry, a server started and a client connected over ws:// leave undici, http2, tls and https unloaded', async () => {

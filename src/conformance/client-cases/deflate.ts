@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../../builtins.js';
 import type { ClientCase, ClientCaseContext } from '../client-context.js';
 import { Deflater, Inflater, offerHeader, parseDeflateOffers, type DeflateAgreement, type DeflateOffer } from '../deflate.js';
 import { OP, type FrameSpec } from '../frames.js';
@@ -155,7 +155,7 @@ function prose(n: number, seed: number): Buffer {
 
 /** Printable ASCII with little redundancy (Huffman coding gains a little, matches almost nothing). */
 function noisyText(n: number): Buffer {
-  const b = randomBytes(n);
+  const b = crypto.randomBytes(n);
   for (let i = 0; i < n; i++) b[i] = 0x20 + (b[i]! % 95);
   return b;
 }
@@ -178,7 +178,7 @@ const KINDS: Kind[] = [
   { name: 'compressible text', kind: 'text', make: prose },
   { name: 'compressible binary', kind: 'binary', make: records },
   { name: 'low-redundancy text', kind: 'text', make: (n) => noisyText(n) },
-  { name: 'random binary', kind: 'binary', make: (n) => randomBytes(n) },
+  { name: 'random binary', kind: 'binary', make: (n) => crypto.randomBytes(n) },
 ];
 
 function pairs(k: Kind, n: number, count: number): Msg[] {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../../builtins.js';
 import type { ClientCase } from '../client-context.js';
 import { OP, closePayload, type FrameSpec } from '../frames.js';
 import { binary, pong, text } from '../judge.js';
@@ -20,7 +20,7 @@ const masked: ClientCase[] = [
   { name: 'ping', op: OP.PING, payload: 'masked ping' },
   { name: 'close frame', op: OP.CLOSE, payload: closePayload(1000) },
 ].map((m, i) =>
-  clientFail(`1.3.${i + 1}`, '1 Framing', `The server sends a masked ${m.name}; servers must never mask (RFC 6455 5.1).`, [{ opcode: m.op, payload: m.payload, mask: randomBytes(4) }], [1002], 'a masked server frame'),
+  clientFail(`1.3.${i + 1}`, '1 Framing', `The server sends a masked ${m.name}; servers must never mask (RFC 6455 5.1).`, [{ opcode: m.op, payload: m.payload, mask: crypto.randomBytes(4) }], [1002], 'a masked server frame'),
 );
 
 const pings: ClientCase[] = [
