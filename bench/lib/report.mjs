@@ -15,9 +15,12 @@ export function summarise(scenarios, servers, samples) {
       const errors = list.filter((x) => x.error).map((x) => x.error);
       const metrics = {};
       for (const m of sc.metrics) metrics[m.key] = median(ok.map((x) => x.metrics[m.key]));
+      const unit = unitOf(sc);
       cells[s] = {
         n: ok.length,
         metrics,
+        // Per round, then the median: a round's CPU belongs with that round's rate.
+        cpuPerUnitUs: unit ? median(ok.filter((x) => x.peerCpu !== undefined && x.metrics[unit.key] > 0).map((x) => (x.peerCpu / 100) * 1e6 / x.metrics[unit.key])) : undefined,
         peerCpu: median(ok.map((x) => x.peerCpu)),
         loadgenCpu: median(ok.map((x) => x.loadgenCpu)),
         othersCpu: median(ok.map((x) => x.othersCpu)),
@@ -29,6 +32,14 @@ export function summarise(scenarios, servers, samples) {
     out.push({ scenario: sc, cells });
   }
   return out;
+}
+
+/**
+ * The rate a scenario's CPU is divided by (messages, deliveries or handshakes per second), or
+ * undefined where there is none (latency, idle memory).
+ */
+function unitOf(scenario) {
+  return scenario.metrics.find((m) => m.better === 'higher' && m.key.endsWith('PerSec') && m.key !== 'mbPerSec');
 }
 
 function cellText(cell, key) {
@@ -67,7 +78,28 @@ export function tables(summary, servers) {
         ...servers.map((s) => (cells[s].n ? `${percentText(cells[s].peerCpu)} / ${percentText(cells[s].loadgenCpu)} / ${percentText(cells[s].othersCpu)}` : '–')),
       ]),
   };
-  return [value, ...ratios, ...(cpu.rows.length ? [cpu] : [])];
+  // µs of the peer's CPU per unit of work: the steadier figure on a noisy machine, and the one
+  // that compares implementations fairly when a peer is not saturated (a one-connection
+  // ping-pong is bound by round trips, not by the server's CPU).
+  const refs = REFERENCES.filter((r) => servers.includes(r));
+  const others = servers.filter((s) => !refs.includes(s));
+  const perUnit = {
+    title: 'Peer CPU per unit of work (µs of the peer process per message, delivery or handshake; ↓; ratios: value ÷ reference, <1 is better)',
+    head: ['scenario', 'unit', ...servers, ...others.flatMap((s) => refs.map((r) => `${s} ÷ ${r}`))],
+    labels: 2,
+    rows: summary
+      .filter(({ scenario }) => unitOf(scenario) !== undefined)
+      .map(({ scenario, cells }) => {
+        const us = (s) => cells[s].cpuPerUnitUs;
+        return [
+          scenario.id,
+          unitOf(scenario).label.replace('/s', ''),
+          ...servers.map((s) => (us(s) === undefined ? '–' : us(s) < 10 ? us(s).toFixed(2) : us(s).toFixed(1))),
+          ...others.flatMap((s) => refs.map((r) => (us(s) === undefined || us(r) === undefined ? '–' : ratioText(ratio(us(s), us(r)))))),
+        ];
+      }),
+  };
+  return [value, ...ratios, ...(cpu.rows.length ? [cpu] : []), ...(perUnit.rows.length ? [perUnit] : [])];
 }
 
 export function renderText({ title, head, labels = 1, rows: body }) {

@@ -13,6 +13,7 @@ interface Cell {
   metrics: Record<string, number | undefined>;
   skipped?: string;
   errors: string[];
+  cpuPerUnitUs?: number;
 }
 interface Summary {
   scenario: { id: string };
@@ -43,11 +44,18 @@ describe('bench harness smoke run', () => {
       expect(echo.metrics['msgsPerSec']).toBeGreaterThan(0);
       expect(byId.get('handshakes x8')![server]!.metrics['handshakesPerSec']).toBeGreaterThan(0);
       expect(Number.isFinite(byId.get('idle memory 50 conns')![server]!.metrics['rssPerConnKiB'])).toBe(true);
+      // The peer's CPU per message / handshake (µs): positive where there is a rate, absent for idle memory.
+      expect(echo.cpuPerUnitUs).toBeGreaterThan(0);
+      expect(byId.get('handshakes x8')![server]!.cpuPerUnitUs).toBeGreaterThan(0);
+      expect(byId.get('idle memory 50 conns')![server]!.cpuPerUnitUs).toBeUndefined();
     }
     const md = readFileSync(out, 'utf8');
     expect(md).toContain('Quick run');
     expect(md).toContain('| echo c1 16B bin |');
     expect(md).toMatch(/Ratio to raw-net/);
+    expect(md).toContain('Peer CPU per unit of work');
+    expect(md).toMatch(/\| echo c1 16B bin \| msgs \| [\d.]+ \| [\d.]+ \| [\d.]+× \|/);
+    expect(md).toMatch(/\| handshakes x8 \| handshakes \| /);
   }, 120_000);
 
   it('the framing micro-benchmark reports ws numbers (sockwire may be absent)', () => {
