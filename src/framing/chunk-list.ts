@@ -4,7 +4,12 @@
  * straddles chunks, so a stream of frames that arrive whole is parsed without copying.
  */
 export class ChunkList {
-  private chunks: Buffer[] = [];
+  /**
+   * The shared empty list while nothing is buffered (see `NO_CHUNKS`): a connection between
+   * bursts of input (an idle one) holds no array of its own, nor the backing store a list
+   * keeps after it grew.
+   */
+  private chunks: Buffer[] = NO_CHUNKS;
   /** Read position inside chunks[0]. */
   private head = 0;
   /** Unread bytes across all chunks. */
@@ -15,7 +20,8 @@ export class ChunkList {
   }
 
   push(chunk: Buffer): void {
-    this.chunks.push(chunk);
+    if (this.chunks === NO_CHUNKS) this.chunks = [chunk];
+    else this.chunks.push(chunk);
     this.length += chunk.length;
   }
 
@@ -90,13 +96,17 @@ export class ChunkList {
   }
 
   clear(): void {
-    this.chunks = [];
+    this.chunks = NO_CHUNKS;
     this.head = 0;
     this.length = 0;
   }
 
   private dropFirst(): void {
-    this.chunks.shift();
+    if (this.chunks.length === 1) this.chunks = NO_CHUNKS;
+    else this.chunks.shift();
     this.head = 0;
   }
 }
+
+/** Every list's array while it is empty; never pushed to (`push` replaces it first). */
+const NO_CHUNKS: Buffer[] = [];

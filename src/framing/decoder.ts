@@ -54,6 +54,19 @@ const PREALLOCATE_MAX = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 const NO_MASK = new Uint8Array(0);
 
+/** The bits of `FrameDecoder.flags`. */
+const enum Flag {
+  Server = 1,
+  AllowRsv1 = 2,
+  Paused = 4,
+  Running = 8,
+  Fin = 16,
+  Rsv1 = 32,
+  Masked = 64,
+  FrameValidating = 128,
+  Eager = 256,
+}
+
 const enum State {
   Header,
   Length16,
@@ -72,7 +85,6 @@ const enum State {
  */
 export class FrameDecoder {
   private readonly handler: DecoderHandler;
-  private readonly server: boolean;
   /**
    * The data message's rules, made with the first data frame (see `message`): a connection
    * that has only exchanged control frames (an idle one answering heartbeats) does without.
@@ -80,18 +92,17 @@ export class FrameDecoder {
   private messageState: MessageState | null = null;
   /** The limits `message` is made with: one object shared by decoders configured alike. */
   private readonly limits: MessageLimits;
-  allowRsv1: boolean;
+  /**
+   * The decoder's yes/no state (the `Flag` values), read and written through the accessors
+   * below: one small integer rather than nine fields, which every connection would carry.
+   */
+  private flags = 0;
 
   private readonly chunks = new ChunkList();
   private state = State.Header;
-  private paused = false;
-  private running = false;
 
-  // The frame being parsed.
-  private fin = false;
-  private rsv1 = false;
+  // The frame being parsed (its fin, rsv1 and mask bits are flags).
   private opcode = 0;
-  private masked = false;
   private payloadLength = 0;
   /** Allocated on the first masked frame: client-role decoders never need it. */
   private maskKey: Uint8Array = NO_MASK;
@@ -101,16 +112,71 @@ export class FrameDecoder {
   private acc: Buffer | null = null;
   private accLength = 0;
 
-  /** Whether the current frame's payload is text to validate (part of a text message, not control). */
-  private frameValidating = false;
-  /** Whether the current frame's payload is processed piece by piece as it arrives. */
-  private eager = false;
-
   constructor(handler: DecoderHandler, options: DecoderOptions) {
     this.handler = handler;
-    this.server = options.role === 'server';
+    if (options.role === 'server') this.flags |= Flag.Server;
+    if (options.allowRsv1 === true) this.flags |= Flag.AllowRsv1;
     this.limits = sharedLimits(options.maxPayload ?? 0, options.maxFragments ?? DEFAULT_MAX_FRAGMENTS, options.validateUtf8 ?? true);
-    this.allowRsv1 = options.allowRsv1 ?? false;
+  }
+
+  private flag(f: Flag): boolean {
+    return (this.flags & f) !== 0;
+  }
+  private setFlag(f: Flag, on: boolean): void {
+    this.flags = on ? this.flags | f : this.flags & ~f;
+  }
+  /** Server role: frames must be masked (§5.1); a client's must not be. */
+  private get server(): boolean {
+    return this.flag(Flag.Server);
+  }
+  /** RSV1 is claimed by a negotiated extension (permessage-deflate). */
+  get allowRsv1(): boolean {
+    return this.flag(Flag.AllowRsv1);
+  }
+  private get paused(): boolean {
+    return this.flag(Flag.Paused);
+  }
+  private set paused(on: boolean) {
+    this.setFlag(Flag.Paused, on);
+  }
+  /** Inside `run` (input pushed meanwhile is only queued). */
+  private get running(): boolean {
+    return this.flag(Flag.Running);
+  }
+  private set running(on: boolean) {
+    this.setFlag(Flag.Running, on);
+  }
+  private get fin(): boolean {
+    return this.flag(Flag.Fin);
+  }
+  private set fin(on: boolean) {
+    this.setFlag(Flag.Fin, on);
+  }
+  private get rsv1(): boolean {
+    return this.flag(Flag.Rsv1);
+  }
+  private set rsv1(on: boolean) {
+    this.setFlag(Flag.Rsv1, on);
+  }
+  private get masked(): boolean {
+    return this.flag(Flag.Masked);
+  }
+  private set masked(on: boolean) {
+    this.setFlag(Flag.Masked, on);
+  }
+  /** Whether the current frame's payload is text to validate (part of a text message, not control). */
+  private get frameValidating(): boolean {
+    return this.flag(Flag.FrameValidating);
+  }
+  private set frameValidating(on: boolean) {
+    this.setFlag(Flag.FrameValidating, on);
+  }
+  /** Whether the current frame's payload is processed piece by piece as it arrives. */
+  private get eager(): boolean {
+    return this.flag(Flag.Eager);
+  }
+  private set eager(on: boolean) {
+    this.setFlag(Flag.Eager, on);
   }
 
   /** The data message in progress and its rules; the protocol core feeds it inflated text. */
