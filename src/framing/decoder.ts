@@ -26,6 +26,11 @@ export interface DecoderOptions {
   allowRsv1?: boolean;
   /** Validate uncompressed text as it arrives (1007 at the first bad chunk). Default true. */
   validateUtf8?: boolean;
+  /**
+   * The three limits above as made once by {@link decoderLimits}, for an owner that makes its
+   * decoder later and keeps only this shared object meanwhile; it replaces them when given.
+   */
+  limits?: MessageLimits;
 }
 
 /** Receives decoded frames; payloads are unmasked views that the handler may keep. */
@@ -116,7 +121,7 @@ export class FrameDecoder {
     this.handler = handler;
     if (options.role === 'server') this.flags |= Flag.Server;
     if (options.allowRsv1 === true) this.flags |= Flag.AllowRsv1;
-    this.limits = sharedLimits(options.maxPayload ?? 0, options.maxFragments ?? DEFAULT_MAX_FRAGMENTS, options.validateUtf8 ?? true);
+    this.limits = options.limits ?? decoderLimits(options);
   }
 
   private flag(f: Flag): boolean {
@@ -512,7 +517,11 @@ export class FrameDecoder {
  */
 let lastLimits: MessageLimits | null = null;
 
-function sharedLimits(maxPayload: number, maxFragments: number, validateUtf8: boolean): MessageLimits {
+/** The message limits a decoder made with `options` enforces, shared with decoders configured alike. */
+export function decoderLimits(options: Pick<DecoderOptions, 'maxPayload' | 'maxFragments' | 'validateUtf8'>): MessageLimits {
+  const maxPayload = options.maxPayload ?? 0;
+  const maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
+  const validateUtf8 = options.validateUtf8 ?? true;
   const last = lastLimits;
   if (last !== null && last.maxPayload === maxPayload && last.maxFragments === maxFragments && last.validateUtf8 === validateUtf8) return last;
   return (lastLimits = Object.freeze({ maxPayload, maxFragments, validateUtf8 }));

@@ -18,7 +18,8 @@ export {
 } from './encoder.js';
 export type { FrameOptions } from './encoder.js';
 export { BLOCK_SIZE, giveBlocks } from './block-pool.js';
-export { FrameDecoder, DEFAULT_MAX_FRAGMENTS } from './decoder.js';
+export { FrameDecoder, DEFAULT_MAX_FRAGMENTS, decoderLimits } from './decoder.js';
 export type { DecoderOptions, DecoderHandler } from './decoder.js';
+export type { MessageLimits } from './message-state.js';
 export { MAX_CLOSE_REASON_BYTES, cutCloseReason, parseClosePayload } from './close-frame.js';
 export type { ClosePayload } from './close-frame.js';

@@ -3,6 +3,7 @@ import {
   ErrorCode,
   FrameDecoder,
   Opcode,
+  decoderLimits,
   ProtocolError,
   cutCloseReason,
   BLOCK_SIZE,
@@ -15,6 +16,7 @@ import {
   isValidWireCloseCode,
   parseClosePayload,
   type DecoderHandler,
+  type MessageLimits,
 } from '../framing/index.js';
 import { ClosingHandshake, type ClosingPort } from './closing.js';
 import { MessageBuffer } from './message-buffer.js';
@@ -69,7 +71,14 @@ export class Protocol {
   /** Which end of the connection this core plays. */
   readonly role: ProtocolOptions['role'];
   readonly #handler: ProtocolHandler;
-  readonly #decoder: FrameDecoder;
+  /**
+   * The frame decoder, made with the first bytes received (see `#decoder`): a connection that
+   * has received nothing since its handshake — a subscriber that only listens — holds only the
+   * shared `#limits` instead of a decoder and its chunk list.
+   */
+  #decoderState: FrameDecoder | null = null;
+  /** The decoder's message limits (one object shared by connections configured alike). */
+  readonly #limits: MessageLimits;
   /** The decoder's and the closing handshake's callbacks (see `#Port`). */
   readonly #port: DecoderHandler & ClosingPort;
   /**
@@ -193,13 +202,16 @@ export class Protocol {
     this.#compressThreshold = options.compressThreshold ?? this.#codec?.threshold ?? DEFAULT_COMPRESS_THRESHOLD;
     const port = new Protocol.#Port(this);
     this.#port = port;
-    this.#decoder = new FrameDecoder(port, {
-      role: options.role,
+    this.#limits = decoderLimits({
       maxPayload: this.#maxPayload,
-      allowRsv1: this.#codec !== null,
       validateUtf8: options.validateUtf8 ?? true,
       ...(options.maxFragments !== undefined ? { maxFragments: options.maxFragments } : {}),
     });
+  }
+
+  /** The frame decoder, made on first use (the first bytes received, or a stop before any). */
+  get #decoder(): FrameDecoder {
+    return (this.#decoderState ??= new FrameDecoder(this.#port, { role: this.role, allowRsv1: this.#codec !== null, limits: this.#limits }));
   }
 
   /** The closing handshake, made on first use: everything that starts closing goes through here. */
@@ -225,7 +237,7 @@ export class Protocol {
 
   /** Incoming bytes not yet processed (buffered while a message inflates). */
   get bufferedIncoming(): number {
-    return this.#decoder.bufferedAmount;
+    return this.#decoderState?.bufferedAmount ?? 0;
   }
 
   /** True while input is held back (a compressed message is being inflated): the adapter may pause reading. */
