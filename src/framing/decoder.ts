@@ -121,7 +121,7 @@ export class FrameDecoder {
     this.handler = handler;
     if (options.role === 'server') this.flags |= Flag.Server;
     if (options.allowRsv1 === true) this.flags |= Flag.AllowRsv1;
-    this.limits = options.limits ?? decoderLimits(options);
+    this.limits = options.limits ?? decoderLimits(options.maxPayload, options.maxFragments, options.validateUtf8);
   }
 
   private flag(f: Flag): boolean {
@@ -517,11 +517,11 @@ export class FrameDecoder {
  */
 let lastLimits: MessageLimits | null = null;
 
-/** The message limits a decoder made with `options` enforces, shared with decoders configured alike. */
-export function decoderLimits(options: Pick<DecoderOptions, 'maxPayload' | 'maxFragments' | 'validateUtf8'>): MessageLimits {
-  const maxPayload = options.maxPayload ?? 0;
-  const maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS;
-  const validateUtf8 = options.validateUtf8 ?? true;
+/** The message limits a decoder made with these options enforces (see DecoderOptions), shared with decoders configured alike. */
+export function decoderLimits(maxPayloadOption: number | undefined, maxFragmentsOption: number | undefined, validateUtf8Option: boolean | undefined): MessageLimits {
+  const maxPayload = maxPayloadOption ?? 0;
+  const maxFragments = maxFragmentsOption ?? DEFAULT_MAX_FRAGMENTS;
+  const validateUtf8 = validateUtf8Option ?? true;
   const last = lastLimits;
   if (last !== null && last.maxPayload === maxPayload && last.maxFragments === maxFragments && last.validateUtf8 === validateUtf8) return last;
   return (lastLimits = Object.freeze({ maxPayload, maxFragments, validateUtf8 }));

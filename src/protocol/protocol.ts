@@ -202,11 +202,7 @@ export class Protocol {
     this.#compressThreshold = options.compressThreshold ?? this.#codec?.threshold ?? DEFAULT_COMPRESS_THRESHOLD;
     const port = new Protocol.#Port(this);
     this.#port = port;
-    this.#limits = decoderLimits({
-      maxPayload: this.#maxPayload,
-      validateUtf8: options.validateUtf8 ?? true,
-      ...(options.maxFragments !== undefined ? { maxFragments: options.maxFragments } : {}),
-    });
+    this.#limits = decoderLimits(this.#maxPayload, options.maxFragments, options.validateUtf8);
   }
 
   /** The frame decoder, made on first use (the first bytes received, or a stop before any). */
