@@ -46,7 +46,8 @@ export function checkUpgradeRequest(req: RequestLine, headers: HeaderTable): str
   }
   if (version !== '13') throw new HandshakeError(400, 'Missing or invalid Sec-WebSocket-Version header', VERSION_HEADERS);
 
-  if (req.httpVersion !== undefined) {
+  // '1.1' (every real client) skips the match; the rest are told apart by it.
+  if (req.httpVersion !== undefined && req.httpVersion !== '1.1') {
     const m = /^(\d)\.(\d)$/.exec(req.httpVersion);
     if (!m || m[1] !== '1') throw new HandshakeError(505, `HTTP/${req.httpVersion} is not supported`);
     if (m[2] === '0') throw new HandshakeError(400, 'A WebSocket upgrade requires HTTP/1.1');
@@ -55,7 +56,7 @@ export function checkUpgradeRequest(req: RequestLine, headers: HeaderTable): str
   if (connection === undefined || !hasUpgradeToken(connection)) throw new HandshakeError(400, 'Invalid Connection header');
   const host = headers['host'];
   // A repeated Host arrives joined ("a, b"): a legitimate host never holds whitespace.
-  if (host === undefined || host.length === 0 || /[\s\x00-\x1f\x7f-\uffff]/.test(host)) {
+  if (host === undefined || host.length === 0 || !isPlainHost(host)) {
     throw new HandshakeError(400, 'Missing, repeated or invalid Host header');
   }
   // Bytes after the head are read as frames: a body would be misread (a smuggling vector).
@@ -66,7 +67,18 @@ export function checkUpgradeRequest(req: RequestLine, headers: HeaderTable): str
   return key;
 }
 
+/** No whitespace, control or non-ASCII character (what a joined repeat or a forged Host would hold). */
+function isPlainHost(host: string): boolean {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
 function hasUpgradeToken(value: string): boolean {
+  // The header as browsers and ws send it, without parsing a list.
+  if (value === 'Upgrade' || value === 'upgrade') return true;
   try {
     return parseTokenList(value, 'Connection').some((t) => t.toLowerCase() === 'upgrade');
   } catch {
