@@ -32,7 +32,8 @@ export class Utf8Validator {
     const lead = buf[k]!;
     const seqLen = lead < 0xc0 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
     const boundary = k + seqLen > end ? k : end;
-    if (boundary > i && !isUtf8(buf.subarray(i, boundary))) return false;
+    // The whole buffer (a small text frame's payload, usually) needs no view of its own.
+    if (boundary > i && !isUtf8(i === 0 && boundary === buf.length ? buf : buf.subarray(i, boundary))) return false;
     for (let j = boundary; j < end; j++) if (!this.step(buf[j]!)) return false;
     return true;
   }
