@@ -2,8 +2,7 @@
 import type { ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import { crypto } from '../builtins.js';
-import { http2, tls } from '../builtins.js';
+import { crypto, http2, tls } from '../builtins.js';
 import type { ClientOptions } from './options.js';
 import type { ClientUrl } from './url.js';
 

@@ -223,7 +223,8 @@ export class FrameDecoder {
   /** Stops for good and drops buffered input (after the connection failed or closed). */
   stop(): void {
     this.state = State.Failed;
-    this.message.reset();
+    // A decoder that never saw a data frame has no message to reset (and needs none made now).
+    this.messageState?.reset();
     this.chunks.clear();
     this.acc = null;
     this.accLength = 0;
