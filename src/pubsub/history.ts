@@ -33,7 +33,7 @@ export function newEpoch(): string {
 
 /** Throws a RangeError for a policy that is not one. */
 export function checkPolicy(policy: HistoryPolicy): HistoryPolicy {
-  if (!Number.isInteger(policy.size) || policy.size < 1) throw new RangeError(`history size must be an integer ≥ 1, got ${policy.size}`);
+  if (!Number.isInteger(policy.size) || policy.size < 1) throw new RangeError(`history size must be an integer >= 1, got ${policy.size}`);
   if (policy.ttl !== undefined && !(Number.isFinite(policy.ttl) && policy.ttl > 0)) throw new RangeError(`history ttl must be a positive number of ms, got ${policy.ttl}`);
   return { size: policy.size, ttl: policy.ttl };
 }

@@ -136,7 +136,7 @@ export function parseRequest(text: string): V1Request {
   const req = value as Record<string, unknown>;
   if (req.op !== 'subscribe' && req.op !== 'unsubscribe') throw new PubSubV1Error(`unknown op ${JSON.stringify(req.op)}`, true);
   const id = req.id;
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_ID) throw new PubSubV1Error('request id must be an integer 1…2^32-1', true);
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > MAX_ID) throw new PubSubV1Error('request id must be an integer from 1 to 2^32-1', true);
   const topic = req.topic;
   if (typeof topic !== 'string' || topic === '' || Buffer.byteLength(topic) > MAX_TOPIC_BYTES) {
     throw new PubSubV1Error('topic must be a string of 1 to 255 bytes', false, 'bad-request', id, null);
