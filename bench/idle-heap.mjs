@@ -7,6 +7,10 @@
 // the breakdown behind the idle-memory lever in RESULTS.md; with `spaces`, how much each V8 heap
 // space grew (committed, KiB per connection): where the RSS goes. One process: noisier than the
 // harness's `idle memory` scenario, but it says where the bytes go.
+// IDLE_SEND=pong makes each connection send one masked Pong once all are open (what a server's
+// heartbeat gets back from every idle client each round), IDLE_SEND=text one 16-byte text
+// message, IDLE_SEND=text+pong both in turn: the idle state after some traffic rather than
+// straight after the handshake.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
@@ -23,6 +27,15 @@ if (process.argv[2] === 'client') {
     const batch = [];
     for (let j = i; j < Math.min(n, i + 100); j++) batch.push(openRaw({ port, request: req }));
     socks.push(...(await Promise.all(batch)));
+  }
+  // FIN + opcode, masked length, a zero masking key (the payload goes as it is).
+  const FRAMES = { pong: Buffer.from([0x8a, 0x80, 0, 0, 0, 0]), text: Buffer.concat([Buffer.from([0x81, 0x90, 0, 0, 0, 0]), Buffer.alloc(16, 0x61)]) };
+  for (const send of (process.env.IDLE_SEND ?? '').split('+').filter(Boolean)) {
+    const frame = FRAMES[send];
+    if (!frame) throw new Error(`IDLE_SEND: unknown frame ${send}`);
+    for (const s of socks) s.socket.write(frame);
+    // The raw-net echo and an echoing server answer; wait until everything sent has been read back or processed.
+    await new Promise((r) => setTimeout(r, 1000));
   }
   process.send('open');
   process.on('message', () => process.exit(0));

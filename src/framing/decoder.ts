@@ -198,6 +198,20 @@ export class FrameDecoder {
     return this.state === State.Failed;
   }
 
+  /**
+   * Between frames, nothing buffered, no data message open and not paused or running: a new
+   * decoder with the same options would go on exactly as this one (see Protocol's `#rest`).
+   */
+  get atRest(): boolean {
+    return (
+      this.state === State.Header &&
+      this.chunks.length === 0 &&
+      this.acc === null &&
+      (this.flags & (Flag.Paused | Flag.Running)) === 0 &&
+      !(this.messageState?.open ?? false)
+    );
+  }
+
   push(chunk: Buffer): void {
     if (this.state === State.Failed || chunk.length === 0) return;
     if (this.state === State.Payload && !this.paused && !this.running) {

@@ -79,8 +79,8 @@ export class Protocol {
   #decoderState: FrameDecoder | null = null;
   /** The decoder's message limits (one object shared by connections configured alike). */
   readonly #limits: MessageLimits;
-  /** The decoder's and the closing handshake's callbacks (see `#Port`). */
-  readonly #port: DecoderHandler & ClosingPort;
+  /** The decoder's and the closing handshake's callbacks (see `#Port` and `#port`). */
+  #portState: (DecoderHandler & ClosingPort) | null = null;
   /**
    * The closing handshake, created when closing begins (our close, the peer's Close, a
    * failure, the transport gone): until then it would only say OPEN and "no Close sent", and
@@ -200,9 +200,15 @@ export class Protocol {
     this.#maskKey = this.#generateMask === null ? null : Buffer.alloc(4);
     this.#codec = options.codec ?? null;
     this.#compressThreshold = options.compressThreshold ?? this.#codec?.threshold ?? DEFAULT_COMPRESS_THRESHOLD;
-    const port = new Protocol.#Port(this);
-    this.#port = port;
     this.#limits = decoderLimits(this.#maxPayload, options.maxFragments, options.validateUtf8);
+  }
+
+  /**
+   * The port, made with the decoder or the closing handshake, its only users: a connection that
+   * has received nothing and is not closing (a listening subscriber) holds none.
+   */
+  get #port(): DecoderHandler & ClosingPort {
+    return (this.#portState ??= new Protocol.#Port(this));
   }
 
   /** The frame decoder, made on first use (the first bytes received, or a stop before any). */
@@ -246,6 +252,23 @@ export class Protocol {
   /** Feed bytes received from the transport. Ignored once the connection is CLOSED. */
   receive(chunk: Buffer): void {
     this.#decoder.push(chunk);
+    if ((this.#bits & Bit.ControlReceived) !== 0) this.#rest();
+  }
+
+  /**
+   * After a Ping or Pong, lets go of the decoder (and the port) if nothing is in progress, as
+   * if no bytes had come yet. A server's heartbeat gets a Pong from every idle connection each
+   * round: without this, each one would keep a decoder, its chunk list and a masking key for
+   * the rest of its life after the first round (≈ 0.3 KiB), which the laziness of `#decoder`
+   * saves only until then. Only after control frames: a connection busy with messages keeps
+   * its decoder rather than making one per read.
+   */
+  #rest(): void {
+    this.#bits &= ~Bit.ControlReceived;
+    const decoder = this.#decoderState;
+    if (decoder === null || !decoder.atRest || this.#inflating || this.#closingState !== null) return;
+    this.#decoderState = null;
+    this.#portState = null;
   }
 
   /** The transport reached end of stream or broke. */
@@ -415,6 +438,7 @@ export class Protocol {
   // ── Decoder events (called through the port) ────────────────────────────────
 
   #controlFrame(opcode: number, payload: Buffer): void {
+    if (opcode !== Opcode.Close) this.#bits |= Bit.ControlReceived;
     if (opcode === Opcode.Ping) {
       if (this.#autoPong && this.#canWrite) this.#output(encodeFrame(Opcode.Pong, payload, { mask: this.#frameMask() }), undefined);
       this.#handler.onPing?.(payload);
@@ -629,6 +653,8 @@ const enum Bit {
   Inflating = 2,
   EofPending = 4,
   EndWhenDrained = 8,
+  /** A Ping or Pong was decoded during this `receive` (see `#rest`). */
+  ControlReceived = 16,
 }
 const NO_MASK = 0;
 const MASK = 1;
