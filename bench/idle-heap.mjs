@@ -44,6 +44,8 @@ if (process.argv[2] === 'client') {
   if (impl === 'sockwire') {
     const { WebSocketServer } = await import(`${dist}/index.js`);
     wss = new WebSocketServer({ port: 0 });
+    // IDLE_GREET=1: the server sends each connection one 16-byte message (a delivery) as it opens.
+    if (process.env.IDLE_GREET === '1') wss.on('connection', (ws) => ws.send('0123456789abcdef'));
     await new Promise((r) => wss.on('listening', r));
     port = wss.address().port;
   } else {
@@ -75,6 +77,11 @@ if (process.argv[2] === 'client') {
   const child = fork(new URL(import.meta.url).pathname, ['client', String(port), String(N)]);
   await new Promise((r) => child.once('message', r));
   await new Promise((r) => setTimeout(r, 500));
+  // IDLE_ROUND=1: one heartbeat round (what the server's timer does every `heartbeat` ms) before measuring.
+  if (process.env.IDLE_ROUND === '1' && wss) {
+    for (const ws of wss.clients) ws.heartbeat();
+    await new Promise((r) => setTimeout(r, 300));
+  }
   const b = mem(); const f2 = snap ? v8.writeHeapSnapshot(join(tmpdir(), 'idle-heap-2.heapsnapshot')) : null;
   console.log(`${process.version} ${impl} N=${N} rss KiB/conn ${((b.rss - a.rss) / N / 1024).toFixed(2)} heap+ext KiB/conn ${((b.heap - a.heap) / N / 1024).toFixed(3)}`);
   if (mode === 'spaces') {

@@ -551,6 +551,8 @@ export class Connection {
 
   /** Sends a heartbeat ping, remembering when (server heartbeat). */
   heartbeat(): void {
+    // Once a round: an idle connection drops what its last send left behind (see `trim`).
+    this.out.trim();
     this.awaitingPong = true;
     this.pingSentAt = Date.now();
     this.control('ping', EMPTY, undefined);

@@ -170,6 +170,20 @@ export class OutboundQueue {
     });
   }
 
+  /**
+   * Lets go of the written-message list and the write callback while nothing is in flight:
+   * the server's heartbeat calls this each round, so a connection that sent once and went
+   * idle (a subscriber after its last delivery) does not keep them (≈ 0.2 KiB) for the rest
+   * of its life. The next send makes them again. Not done when a write drains: that would put
+   * three allocations on every send of a connection that writes one message at a time.
+   */
+  trim(): void {
+    // A write still in flight holds `settle`, which shifts from `inFlight`: both must stay.
+    if (this.inFlight.length !== 0) return;
+    this.inFlight = NONE_IN_FLIGHT;
+    this.settle = null;
+  }
+
   /** Some output reached the kernel while reading is held (or gave way). */
   private outputLeft(hold: ReadHold): void {
     if (this.buffered <= this.pauseReadsAbove / 4) {
