@@ -35,7 +35,11 @@ function forkServer(file, argv, dist) {
   const child = fork(path.join(here, file), argv, {
     env: { ...process.env, SOCKWIRE_DIST: dist, WS_NO_BUFFER_UTIL: undefined }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     // PUBSUB_CPU_PROF=dir: V8 CPU profiles of the server processes, to see where the time goes.
-    execArgv: process.env.PUBSUB_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PUBSUB_CPU_PROF] : [],
+    // PUBSUB_NODE_ARGS='--trace-gc' (say): more flags for the server processes only.
+    execArgv: [
+      ...(process.env.PUBSUB_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PUBSUB_CPU_PROF] : []),
+      ...(process.env.PUBSUB_NODE_ARGS ? process.env.PUBSUB_NODE_ARGS.split(' ') : []),
+    ],
   });
   const ready = new Promise((resolve, reject) => {
     child.on('message', (m) => { if (m.ready) resolve(); });
