@@ -402,7 +402,7 @@ export class WebSocket extends BrowserEventTarget {
     this._tracker?.delete(this);
     // Closing a socket unsubscribes it from every topic, before 'close' listeners run.
     this._owner?.hubIfUsed?.removeSocket(this);
-    this.emit('close', info.code, Buffer.from(info.reason));
+    this.emit('close', info.code, info.reason === '' ? EMPTY : Buffer.from(info.reason));
   }
   /** @internal */
   onHandshakeEvent(name: string, ...args: unknown[]): boolean {
