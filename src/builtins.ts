@@ -18,6 +18,7 @@ import type * as HttpModule from 'node:http';
 import type * as Http2Module from 'node:http2';
 import type * as HttpsModule from 'node:https';
 import type * as TlsModule from 'node:tls';
+import type * as V8Module from 'node:v8';
 
 /**
  * `node:crypto` (SHA-1 for the accept key, random mask keys and epochs). Its ES namespace reads
@@ -33,6 +34,7 @@ let tlsModule: typeof TlsModule | undefined;
 let httpsModule: typeof HttpsModule | undefined;
 let http2Module: typeof Http2Module | undefined;
 let clusterModule: typeof ClusterModule.default | undefined;
+let v8Module: typeof V8Module | undefined;
 
 /** `node:tls`, loaded on first use (wss:// clients, TLS servers, proxies to https). */
 export function tls(): typeof TlsModule {
@@ -52,4 +54,9 @@ export function http2(): typeof Http2Module {
 /** `node:cluster` (its default export: the cluster object), loaded on first use. */
 export function cluster(): typeof ClusterModule.default {
   return (clusterModule ??= process.getBuiltinModule('node:cluster') as unknown as typeof ClusterModule.default);
+}
+
+/** `node:v8`, loaded on first use (the young generation's size, for GC pacing). */
+export function v8(): typeof V8Module {
+  return (v8Module ??= process.getBuiltinModule('node:v8'));
 }

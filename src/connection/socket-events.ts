@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Connection } from './connection.js';
+import { noteReceived } from './gc-pacing.js';
 
 /**
  * How a connection is wired to its socket without a closure per event per connection: the
@@ -12,6 +13,7 @@ export const kConnection = Symbol('sockwire.connection');
 export type SocketWithConnection = Duplex & { [kConnection]: Connection };
 
 export function socketOnData(this: SocketWithConnection, chunk: Buffer): void {
+  noteReceived(chunk.length);
   this[kConnection]._onData(chunk);
 }
 export function socketOnEnd(this: SocketWithConnection): void {
