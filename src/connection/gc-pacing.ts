@@ -11,7 +11,7 @@ import { v8 } from '../builtins.js';
  * path makes very few. Node 24's V8 then reclaims the buffers by full mark-compacts instead,
  * started by "external memory pressure" every few dozen MiB: on a 64 KiB echo, 37 mark-compacts
  * and 2 scavenges per 20,000 messages, where `ws` (whose receive path makes a few KiB of objects
- * per message) gets 45 scavenges and 5 mark-compacts, and the server spent about a third more CPU
+ * per message) gets 45 scavenges and 5 mark-compacts, and the server spent about a quarter more CPU
  * per message than with scavenges (bench/RESULTS.md, "GC pacing"). Node 20 and 22 scavenged on
  * their own.
  *
