@@ -1,5 +1,5 @@
 // Garbage collections and CPU per message of an echo server under large messages, in one process:
-//   [CONNS=16 WINDOW=1] [SIZE=65536] [BIN=1] DIST=<sockwire dist> node bench/echo-gc.mjs sockwire|ws N
+//   [CONNS=16 WINDOW=1] [SIZE=65536] [BIN=1 | PMD=1] DIST=<sockwire dist> node bench/echo-gc.mjs sockwire|ws N
 // The server (sockwire's WebSocketServer from $DIST/index.js, or ws 8 with its native addons) runs
 // here with an echo handler; a child process (ws's client) keeps WINDOW messages of SIZE bytes in
 // flight on each of CONNS connections until N have come back. Prints the server's major and minor
@@ -11,9 +11,12 @@ if (impl === 'client') {
   const WS = (await import('ws')).default;
   const port = process.argv[3]; const n = Number(process.argv[4]);
   const conns = Number(process.env.CONNS ?? 1), window = Number(process.env.WINDOW ?? 16);
-  const payload = process.env.BIN ? Buffer.alloc(Number(process.env.SIZE ?? 65536), 0x61) : Buffer.alloc(Number(process.env.SIZE ?? 65536), 0x61).toString();
+  const size = Number(process.env.SIZE ?? 65536);
+  // PMD=1: JSON-like text that compresses as real messages do (a run of 'a' would inflate from almost nothing).
+  const json = () => { let t = ''; for (let i = 0; t.length < size; i++) t += JSON.stringify({ id: i, name: `user${i % 97}`, tags: ['x', 'y', String(i % 13)], score: (i * 7919) % 1000 }) + ','; return t.slice(0, size); };
+  const payload = process.env.BIN ? Buffer.alloc(size, 0x61) : process.env.PMD ? json() : Buffer.alloc(size, 0x61).toString();
   let got = 0, sent = 0, finished = false;
-  const sockets = await Promise.all(Array.from({ length: conns }, () => new Promise((r) => { const ws = new WS('ws://127.0.0.1:' + port); ws.on('open', () => r(ws)); })));
+  const sockets = await Promise.all(Array.from({ length: conns }, () => new Promise((r) => { const ws = new WS('ws://127.0.0.1:' + port, { perMessageDeflate: !!process.env.PMD }); ws.on('open', () => r(ws)); })));
   for (const ws of sockets) {
     let inflight = 0;
     const pump = () => { while (inflight < window && sent < n) { ws.send(payload); sent++; inflight++; } };
@@ -22,8 +25,8 @@ if (impl === 'client') {
   }
 } else {
   let wss;
-  if (impl === 'sockwire') { const { WebSocketServer } = await import(process.env.DIST + '/index.js'); wss = new WebSocketServer({ port: 0, host: '127.0.0.1' }); }
-  else { const { WebSocketServer } = await import('ws'); wss = new WebSocketServer({ port: 0, host: '127.0.0.1' }); }
+  if (impl === 'sockwire') { const { WebSocketServer } = await import(process.env.DIST + '/index.js'); wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: !!process.env.PMD }); }
+  else { const { WebSocketServer } = await import('ws'); wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: !!process.env.PMD }); }
   await new Promise((r) => wss.on('listening', r));
   wss.on('connection', (ws) => ws.on('message', (d, b) => ws.send(d, { binary: b })));
   let major = 0, minor = 0;

@@ -1,6 +1,6 @@
 import { ChunkList } from './chunk-list.js';
 import type { ProtocolError } from './errors.js';
-import { applyMask, copyMaskedAt } from './mask.js';
+import { applyMaskWord, copyMaskedAtWord } from './mask.js';
 import { MessageState, type MessageLimits } from './message-state.js';
 import { Opcode, isControlOpcode } from './opcodes.js';
 import {
@@ -57,7 +57,6 @@ const EAGER_THRESHOLD = 64 * 1024;
 /** Largest frame whose buffer is allocated in full when it starts arriving. */
 const PREALLOCATE_MAX = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
-const NO_MASK = new Uint8Array(0);
 
 /** The bits of `FrameDecoder.flags`. */
 const enum Flag {
@@ -109,8 +108,12 @@ export class FrameDecoder {
   // The frame being parsed (its fin, rsv1 and mask bits are flags).
   private opcode = 0;
   private payloadLength = 0;
-  /** Allocated on the first masked frame: client-role decoders never need it. */
-  private maskKey: Uint8Array = NO_MASK;
+  /**
+   * The frame's masking key, its first byte in the low bits: a number in the object, where a
+   * 4-byte array cost each connection's decoder ≈ 0.1–0.2 KiB (the array and its buffer) and an
+   * allocation every time a decoder is made again (see Protocol's `#rest`).
+   */
+  private maskKey = 0;
   /** Payload bytes already unmasked and validated in place while the frame was incomplete. */
   private processed = 0;
   /** Growable buffer that collects a frame trickling in as many small chunks. */
@@ -260,8 +263,8 @@ export class FrameDecoder {
           if (!this.readLength64()) break;
         } else if (this.state === State.MaskKey) {
           if (this.chunks.length < 4) break;
-          if (this.maskKey === NO_MASK) this.maskKey = new Uint8Array(4);
-          this.chunks.copyOut(this.maskKey, 0, 4);
+          const c = this.chunks;
+          this.maskKey = c.readByte() | (c.readByte() << 8) | (c.readByte() << 16) | (c.readByte() << 24);
           this.enterPayload();
         } else if (this.state === State.Payload) {
           if (this.acc !== null) {
@@ -436,7 +439,7 @@ export class FrameDecoder {
       // Bytes before `from` were unmasked in place already (while they sat in the list).
       const plain = Math.min(view.length, Math.max(0, from - at));
       if (plain > 0) acc.set(plain === view.length ? view : view.subarray(0, plain), at);
-      if (plain < view.length) copyMaskedAt(plain === 0 ? view : view.subarray(plain), acc, at + plain, this.maskKey, at + plain);
+      if (plain < view.length) copyMaskedAtWord(plain === 0 ? view : view.subarray(plain), acc, at + plain, this.maskKey, at + plain);
       at += view.length;
     });
     this.chunks.discard(have);
@@ -456,7 +459,7 @@ export class FrameDecoder {
   private appendEager(part: Buffer): void {
     const acc = this.reserve(part.length);
     const at = this.accLength;
-    if (this.masked) copyMaskedAt(part, acc, at, this.maskKey, this.processed);
+    if (this.masked) copyMaskedAtWord(part, acc, at, this.maskKey, this.processed);
     else acc.set(part, at);
     this.accLength += part.length;
     this.processed += part.length;
@@ -476,7 +479,7 @@ export class FrameDecoder {
   /** Unmasks and validates the next contiguous piece of the current payload, in place. */
   private processPiece(view: Buffer): void {
     if (view.length === 0 || this.state === State.Failed) return;
-    if (this.masked) applyMask(view, this.maskKey, this.processed);
+    if (this.masked) applyMaskWord(view, this.maskKey, this.processed);
     this.processed += view.length;
     if (this.frameValidating) this.checkText(view);
   }
@@ -490,7 +493,7 @@ export class FrameDecoder {
   private finishFrame(payload: Buffer): void {
     if (this.processed < payload.length) {
       const rest = this.processed === 0 ? payload : payload.subarray(this.processed);
-      if (this.masked) applyMask(rest, this.maskKey, this.processed);
+      if (this.masked) applyMaskWord(rest, this.maskKey, this.processed);
       if (this.frameValidating && !this.checkText(rest)) return;
     }
     this.state = State.Header;

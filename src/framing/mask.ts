@@ -54,10 +54,27 @@ export function copyMasked(payload: Uint8Array, frame: Uint8Array, keyAt: number
  * in one pass per piece instead of a copy and then a mask.
  */
 export function copyMaskedAt(src: Uint8Array, dst: Uint8Array, at: number, mask: Uint8Array, maskOffset: number): void {
-  const m0 = mask[maskOffset & 3]!;
-  const m1 = mask[(maskOffset + 1) & 3]!;
-  const m2 = mask[(maskOffset + 2) & 3]!;
-  const m3 = mask[(maskOffset + 3) & 3]!;
+  copyMaskedBytes(src, dst, at, mask[maskOffset & 3]!, mask[(maskOffset + 1) & 3]!, mask[(maskOffset + 2) & 3]!, mask[(maskOffset + 3) & 3]!);
+}
+
+/**
+ * `applyMask` with the key packed in one 32-bit integer, its first byte in the low bits (what
+ * the decoder keeps: a number in the object rather than a 4-byte array with its own buffer).
+ */
+export function applyMaskWord(data: Uint8Array, key: number, maskOffset: number): void {
+  // The key byte for position i is byte (maskOffset + i) & 3: shifts count modulo 32 in
+  // JavaScript, so a start past the last byte wraps around to the first.
+  const s = (maskOffset & 3) << 3;
+  maskBytes(data, (key >>> s) & 0xff, (key >>> (s + 8)) & 0xff, (key >>> (s + 16)) & 0xff, (key >>> (s + 24)) & 0xff);
+}
+
+/** `copyMaskedAt` with the key packed in one 32-bit integer (see `applyMaskWord`). */
+export function copyMaskedAtWord(src: Uint8Array, dst: Uint8Array, at: number, key: number, maskOffset: number): void {
+  const s = (maskOffset & 3) << 3;
+  copyMaskedBytes(src, dst, at, (key >>> s) & 0xff, (key >>> (s + 8)) & 0xff, (key >>> (s + 16)) & 0xff, (key >>> (s + 24)) & 0xff);
+}
+
+function copyMaskedBytes(src: Uint8Array, dst: Uint8Array, at: number, m0: number, m1: number, m2: number, m3: number): void {
   if (simd !== null && LITTLE_ENDIAN && src.length >= SIMD_THRESHOLD) {
     simd.maskCopy(src, dst, at, m0 | (m1 << 8) | (m2 << 16) | (m3 << 24));
     return;

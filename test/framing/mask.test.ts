@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyMask, nextMaskKey } from '../../src/framing/index.js';
+import { applyMaskWord, copyMaskedAtWord } from '../../src/framing/mask.js';
 
 function naiveMask(data: Uint8Array, mask: Uint8Array, offset: number): Uint8Array {
   const out = new Uint8Array(data.length);
@@ -192,5 +193,33 @@ describe('large masked frames gathered as they arrive (eager path)', () => {
         expect(got[0]!.equals(payload)).toBe(true);
       }
     }
+  });
+});
+
+describe('the packed-key variants the decoder uses (applyMaskWord, copyMaskedAtWord)', () => {
+  const pack = (k: Uint8Array): number => k[0]! | (k[1]! << 8) | (k[2]! << 16) | (k[3]! << 24);
+
+  it('property: equal the byte-by-byte reference for any key (high bit set included), offset and length, across the word and SIMD thresholds', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 8 * 1024 - 20, max: 8 * 1024 + 40 }), fc.integer({ min: 20_000, max: 40_000 })),
+        fc.nat(1_000_000),
+        fc.integer({ min: 0, max: 7 }),
+        (key, len, maskOffset, byteOffset) => {
+          const data = Uint8Array.from({ length: len }, (_, i) => (i * 131 + len) & 0xff);
+          const expected = naiveMask(data, key, maskOffset);
+          const { view, backing } = placed(data, byteOffset);
+          applyMaskWord(view, pack(key), maskOffset);
+          expect(view).toEqual(expected);
+          expect(backing.subarray(0, byteOffset).every((b) => b === 0xaa)).toBe(true);
+          const dst = new Uint8Array(len + 9).fill(0x55);
+          copyMaskedAtWord(data, dst, 3, pack(key), maskOffset);
+          expect(dst.subarray(3, 3 + len)).toEqual(expected);
+          expect(dst.subarray(0, 3).every((b) => b === 0x55) && dst.subarray(3 + len).every((b) => b === 0x55)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
