@@ -52,12 +52,6 @@ export class ChunkList {
 
   /** Moves `n` bytes into `target` at `offset`, consuming them. */
   copyOut(target: Uint8Array, offset: number, n: number): void {
-    if (n <= SMALL_COPY) {
-      // A masking key (4 bytes, once per received frame): byte by byte, without the view
-      // `set` would need — one object less per frame on the small-message path.
-      for (let i = 0; i < n; i++) target[offset + i] = this.readByte();
-      return;
-    }
     let o = offset;
     let left = n;
     while (left > 0) {
@@ -113,9 +107,6 @@ export class ChunkList {
     this.head = 0;
   }
 }
-
-/** Up to this many bytes, `copyOut` copies byte by byte. */
-const SMALL_COPY = 8;
 
 /** Every list's array while it is empty; never pushed to (`push` replaces it first). */
 const NO_CHUNKS: Buffer[] = [];
