@@ -59,8 +59,10 @@ export class ClosingHandshake {
     if (!this.closeSent) {
       this.closeSent = true;
       this.state = ReadyState.CLOSING;
-      // Echo the peer's code (§5.5.1); an empty Close is answered with an empty Close.
-      this.port.sendCloseFrame(code === CloseCode.NoStatus ? undefined : code, '');
+      // Echo the peer's Close (§5.5.1): its code and, as ws, Chromium and Python's websockets
+      // do, its reason (already checked: UTF-8, at most 123 bytes), so the initiator's close
+      // event reads back what it sent. An empty Close is answered with an empty Close.
+      this.port.sendCloseFrame(code === CloseCode.NoStatus ? undefined : code, reason);
     }
     this.finish({ code, reason, wasClean: true, remoteInitiated });
   }

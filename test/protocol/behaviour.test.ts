@@ -83,13 +83,13 @@ describe('pings and pongs', () => {
 });
 
 describe('closing handshake', () => {
-  it('echoes the peer’s close code (without its reason) and reports a clean remote-initiated close', () => {
+  it('echoes the peer’s close code and reason (as ws does) and reports a clean remote-initiated close', () => {
     const s = server();
     s.protocol.receive(fromClient(Opcode.Close, closePayload(4002, 'bye now')));
     const frames = parseWire(s.out);
     expect(frames).toHaveLength(1);
     expect(frames[0]!.masked).toBe(false);
-    expect(closeOf(frames[0]!)).toEqual({ code: 4002, reason: '' });
+    expect(closeOf(frames[0]!)).toEqual({ code: 4002, reason: 'bye now' });
     expect(s.closes).toEqual([{ code: 4002, reason: 'bye now', wasClean: true, remoteInitiated: true }]);
     expect(s.ended).toBe(1);
     expect(s.protocol.readyState).toBe(ReadyState.CLOSED);

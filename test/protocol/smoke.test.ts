@@ -18,7 +18,7 @@ describe('Protocol: client ↔ server over an in-memory pipe', () => {
     client.protocol.close(4001, 'bye');
     pumpAll(client, server);
     expect(server.closes).toEqual([{ code: 4001, reason: 'bye', wasClean: true, remoteInitiated: true }]);
-    expect(client.closes).toEqual([{ code: 4001, reason: '', wasClean: true, remoteInitiated: false }]);
+    expect(client.closes).toEqual([{ code: 4001, reason: 'bye', wasClean: true, remoteInitiated: false }]);
     expect(server.ended).toBe(1);
     expect(client.ended).toBe(0);
     expect(client.protocol.readyState).toBe(ReadyState.CLOSED);
