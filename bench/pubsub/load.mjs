@@ -9,6 +9,9 @@ import { upgradeRequest, openRaw } from '../lib/handshake.mjs';
 
 // Socket.IO envelope (8) + '#' + 3-digit publisher + 10-digit sequence + 15-digit µs timestamp.
 const PREFIX = 40;
+// PUBSUB_TAIL=FILE (probe): deliveries slower than PUBSUB_TAIL_US (default 12,000) are dumped there.
+const TAIL = process.env.PUBSUB_TAIL;
+const TAIL_US = Number(process.env.PUBSUB_TAIL_US ?? 12_000);
 export const MAX_PUBLISHERS = 1000;
 
 const pad = (n, w) => String(n).padStart(w, '0');
@@ -31,8 +34,9 @@ export const tally = {
   delivered: 0,
   hist: new Uint32Array(500_000), // 10 µs buckets up to 5 s (slower lands in the last one)
   histOn: false,
+  tail: [],
   onData: () => {},
-  reset() { this.delivered = 0; this.hist.fill(0); this.histOn = false; this.onData = () => {}; },
+  reset() { this.delivered = 0; this.hist.fill(0); this.histOn = false; this.tail = []; this.onData = () => {}; },
   /** Latency quantile in ms from the histogram (bucket middle); NaN when empty. */
   pct(q) {
     let n = 0; for (const v of this.hist) n += v;
@@ -93,7 +97,10 @@ export class Conn {
         else if (seq > want) { this.gaps += seq - want; this.expected[pub] = seq + 1; }
         else { this.dups++; return; }
         this.received++; tally.delivered++;
-        if (tally.histOn) tally.hist[Math.min(((now - ts) / 10) | 0, tally.hist.length - 1)]++;
+        if (tally.histOn) {
+          tally.hist[Math.min(((now - ts) / 10) | 0, tally.hist.length - 1)]++;
+          if (TAIL && now - ts > TAIL_US) tally.tail.push([ts, now - ts, pub, this.id]);
+        }
         return;
       }
       if (m === 0x21 /* ! */) { this.primed = true; return; }

@@ -99,6 +99,7 @@ if (impl === 'sockwire' || impl === 'sockwire-local') {
 
 process.on('message', async (msg) => {
   if (msg === 'stats') {
+    if (process.env.PUBSUB_STALLS) console.error(`[${process.pid}] stats at ${performance.now().toFixed(0)}`);
     // CPU seconds with this process's own clock: a reply delayed by a busy event loop must not
     // stretch the harness's window.
     const u = process.cpuUsage();
@@ -110,4 +111,13 @@ process.on('message', async (msg) => {
 });
 // The harness gone (killed, crashed): nothing will ask us to close, so go now.
 process.on('disconnect', () => process.exit(0));
+// PUBSUB_STALLS=1 (probe): log event-loop gaps over 5 ms, in this process's own ms since start.
+if (process.env.PUBSUB_STALLS) {
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last > 5) console.error(`[${process.pid}] stall ${(now - last).toFixed(1)} ms ending at ${now.toFixed(0)}`);
+    last = now;
+  }, 1).unref();
+}
 process.send({ ready: true });

@@ -2,6 +2,7 @@
 // generator, CPU of the servers (each over its own clock), of redis-server, of the generator, and
 // of everything else on the machine (/proc/stat minus those) — the last says how much other work
 // was competing for the 2 cores while the row was measured.
+import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { tally } from './load.mjs';
 import { machineBusy, procCpu, procSyscalls, serverCores, serverStats } from './servers.mjs';
@@ -21,6 +22,11 @@ export async function openWindow(set, redis) {
 export async function closeWindow(w, set, redis) {
   tally.histOn = false;
   const d = tally.delivered, t = performance.now(), gen = process.cpuUsage(w.gen), busy = machineBusy();
+  // PUBSUB_TAIL (probe, load.mjs): this row's slow deliveries, after the window's clocks were read.
+  if (process.env.PUBSUB_TAIL) {
+    appendFileSync(process.env.PUBSUB_TAIL, JSON.stringify({ impl: set.impl, ports: set.ports.length, t0: w.t, tail: tally.tail }) + '\n');
+    tally.tail = [];
+  }
   // Syscalls, counted by the kernel: how many writes the servers needed per delivery, and how
   // many reads the generator needed to take them in (fewer, larger segments cost both less).
   const writes = serverWrites(set) - w.writes, reads = procSyscalls('self').reads - w.reads;
