@@ -42,7 +42,9 @@ if (process.argv[2] === '--child') {
   const servers = [];
   for (const dist of [distA, distB]) {
     const { WebSocketServer } = await import(pathToFileURL(path.join(path.resolve(dist), 'index.js')).href);
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    // No heartbeat: the subscribers are raw sockets that never answer a Ping, and a run over a
+    // minute (--subs 500) would otherwise see them terminated and wait for bytes forever.
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', heartbeat: 0 });
     await new Promise((r) => wss.on('listening', r));
     wss.on('connection', (ws) => ws.subscribe('t'));
     servers.push({ dist, wss, port: wss.address().port });
