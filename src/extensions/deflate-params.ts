@@ -12,9 +12,13 @@ export const PERMESSAGE_DEFLATE = 'permessage-deflate';
  * window the named side may compress with; its peer inflates with the same value.
  */
 export interface DeflateAgreement {
+  /** The server resets its compression context after every message. */
   serverNoContextTakeover: boolean;
+  /** The client resets its compression context after every message. */
   clientNoContextTakeover: boolean;
+  /** The server's LZ77 window, 8–15 bits (15 when the handshake named none). */
   serverMaxWindowBits: number;
+  /** The client's LZ77 window, 8–15 bits (15 when the handshake named none). */
   clientMaxWindowBits: number;
 }
 

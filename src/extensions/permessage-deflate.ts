@@ -11,7 +11,7 @@ import {
 import { PERMESSAGE_DEFLATE, type DeflateAgreement } from './deflate-params.js';
 import { SerialQueue } from './serial-queue.js';
 import { SlidingWindow } from './sliding-window.js';
-import type { SharedCompressor } from '../protocol/types.js';
+import type { Role, SharedCompressor } from '../protocol/types.js';
 import { sharedDeflater } from './shared-deflate.js';
 import type { CodecError, MessageCodec } from './types.js';
 import { sharedZlibLimiter } from './zlib-limiter.js';
@@ -49,7 +49,6 @@ const SYNC_DEFLATE_MAX_INPUT = 16 * 1024;
  */
 const MIN_ZLIB_DEFLATE_WINDOW_BITS = 9;
 
-type Role = 'client' | 'server';
 type Callback = (err: CodecError | null, out?: Buffer) => void;
 
 interface PendingJob {

@@ -92,7 +92,7 @@ describe('the npm package', () => {
     writeFileSync(
       join(project, 'consumer.ts'),
       `import WebSocketDefault, { WebSocket, WebSocketServer, CloseCode, ProtocolError, HandshakeError, type ServerOptions, type ClientOptions } from 'sockwire';
-import { Protocol, ReadyState, type ProtocolHandler, type CloseInfo } from 'sockwire/protocol';
+import { Protocol, ReadyState, createDeflateCodec, type ProtocolHandler, type CloseInfo, type DeflateAgreement } from 'sockwire/protocol';
 
 const options: ServerOptions = { port: 0, maxPayload: 1024, authenticate: async () => true };
 const wss: WebSocketServer = new WebSocketServer(options);
@@ -105,6 +105,9 @@ const client: WebSocket = new WebSocketDefault('ws://localhost:1', { headers: { 
 client.onmessage = (event) => void event.data;
 const handler: ProtocolHandler = { write() {}, onClose(info: CloseInfo) { void info.wasClean; } };
 const core = new Protocol({ role: 'client' }, handler);
+const agreed: DeflateAgreement = { serverNoContextTakeover: false, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 12 };
+const compressing = new Protocol({ role: 'server', codec: createDeflateCodec('server', agreed, { threshold: 256 }) }, handler);
+void compressing;
 const open: boolean = core.readyState === ReadyState.OPEN;
 const codes: number[] = [new ProtocolError(1002, 'x').closeCode, new HandshakeError(400, 'y').status];
 void [open, codes];
