@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDeflateCodec, type DeflateAgreement } from '../../src/protocol/index.js';
+import { agreement } from '../extensions/helpers.js';
 import { pumpAll, recordingProtocol } from './pair.js';
 import { parseWire } from './wire.js';
 
@@ -22,8 +23,8 @@ function nextPush(list: unknown[]): Promise<void> {
 
 describe('createDeflateCodec from sockwire/protocol', () => {
   it.each<[string, DeflateAgreement]>([
-    ['context takeover, 15-bit windows', { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }],
-    ['no context takeover, 10-bit windows', { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 10 }],
+    ['context takeover, 15-bit windows', agreement()],
+    ['no context takeover, 10-bit windows', agreement({ serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 10 })],
   ])('%s: messages both ways leave with RSV1, smaller, and arrive whole', async (_name, agreed) => {
     const client = recordingProtocol({ role: 'client', codec: createDeflateCodec('client', agreed) });
     const server = recordingProtocol({ role: 'server', codec: createDeflateCodec('server', agreed) });
@@ -43,8 +44,7 @@ describe('createDeflateCodec from sockwire/protocol', () => {
   });
 
   it('the frames on the wire are compressed (RSV1, payload far smaller than the message)', async () => {
-    const agreed: DeflateAgreement = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
-    const server = recordingProtocol({ role: 'server', codec: createDeflateCodec('server', agreed, { threshold: 0 }) });
+    const server = recordingProtocol({ role: 'server', codec: createDeflateCodec('server', agreement(), { threshold: 0 }) });
     const written = nextPush(server.out);
     server.protocol.send('abc'.repeat(2000), false);
     await written;
