@@ -59,19 +59,19 @@ export interface ProtocolOptions {
   /** `'client'` masks every outgoing frame and expects unmasked ones; `'server'` the reverse. */
   role: Role;
   /** Largest incoming message in bytes, after decompression; 0 = unlimited. Default 16 MiB. */
-  maxPayload?: number;
+  maxPayload?: number | undefined;
   /** Most frames one incoming message may be split into. Default 131,072. */
-  maxFragments?: number;
+  maxFragments?: number | undefined;
   /** Answer pings with pongs automatically. Default true. */
-  autoPong?: boolean;
+  autoPong?: boolean | undefined;
   /** Split outgoing messages into frames of at most this many payload bytes; 0 = never. */
-  fragmentSize?: number;
+  fragmentSize?: number | undefined;
   /** Negotiated permessage-deflate, if any. */
-  codec?: MessageCodec | null;
+  codec?: MessageCodec | null | undefined;
   /** Outgoing messages smaller than this are sent uncompressed. Default 1024. */
-  compressThreshold?: number;
+  compressThreshold?: number | undefined;
   /** Validate incoming text as UTF-8 (1007 on failure). Default true; turn off only behind a trusted peer. */
-  validateUtf8?: boolean;
+  validateUtf8?: boolean | undefined;
   /**
    * Client only: fills the 4-byte masking key of each frame (ws's `generateMask`), instead of
    * a fresh random key. RFC 6455 §5.3 wants unpredictable keys: only for tests and benchmarks.
@@ -83,7 +83,7 @@ export interface ProtocolOptions {
    * Large payloads are then masked into blocks reused across messages instead of a fresh
    * buffer each. Default false.
    */
-  recycleWrites?: boolean;
+  recycleWrites?: boolean | undefined;
 }
 
 /** How a connection ended, reported once by `onClose`. */

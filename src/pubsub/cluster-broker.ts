@@ -172,7 +172,10 @@ export class ClusterBroker extends BrokerBase {
   protected override transportRead(topic: string, policy: HistoryPolicy, after: bigint, limit: number): Promise<HistoryPage> {
     return this.ask({ op: 'read', topic, after: after.toString(), limit, ...policyFields(policy) }).then((msg) => {
       if (msg.op !== 'page') throw new Error(msg.op === 'fail' ? msg.message : 'unexpected answer from the primary');
-      const messages: PositionedEnvelope[] = msg.entries.map((e) => ({ ...decodeEnvelope(fromWire(e.bytes)), position: { offset: BigInt(e.offset), epoch: msg.epoch } }));
+      const messages: PositionedEnvelope[] = msg.entries.map((e) => {
+        const env = decodeEnvelope(fromWire(e.bytes));
+        return { data: env.data, binary: env.binary, compress: env.compress, origin: env.origin, position: { offset: BigInt(e.offset), epoch: msg.epoch } };
+      });
       return { epoch: msg.epoch, top: BigInt(msg.top), messages };
     });
   }

@@ -29,13 +29,13 @@ export type SlowPolicy = 'queue' | 'skip' | 'terminate';
 /** Options of `TopicHub#publish`. */
 export interface PublishOptions {
   /** Binary (true) or text (false). Default: strings are text, buffers binary. */
-  binary?: boolean;
+  binary?: boolean | undefined;
   /** Compress where permessage-deflate was negotiated (default: the connection's default). */
-  compress?: boolean;
+  compress?: boolean | undefined;
   /** Leave this socket out (`socket.publish`: every subscriber but the sender). Local only. */
-  exceptSocket?: TopicSocket | null;
+  exceptSocket?: TopicSocket | null | undefined;
   /** Overrides the hub's slow-subscriber policy for this message. */
-  slow?: SlowPolicy;
+  slow?: SlowPolicy | undefined;
 }
 
 /** Options of `new TopicHub()`. */
