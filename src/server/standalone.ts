@@ -227,6 +227,8 @@ class FrontConnection implements Deadline {
 
 /** Whether a comma-separated, lower-cased header value lists `token`. */
 function hasToken(value: string, token: string): boolean {
+  // The usual value is the token alone ("Upgrade", lower-cased): no split for it.
+  if (value === token) return true;
   if (value.length === 0) return false;
   for (const part of value.split(',')) if (part.trim() === token) return true;
   return false;
