@@ -636,6 +636,7 @@ export class Connection {
       // Spelled out rather than `{ ...options, recycleWrites }`: on Node 20 (V8 11) a spread
       // followed by a key the source lacks gives every object a map of its own, and the
       // constructor's reads of it then cost ≈ 4 µs per connection (bench/RESULTS.md, "Object shapes").
+      // `satisfies` makes a field added to ProtocolOptions fail to compile until it is passed on here.
       {
         role: options.role,
         maxPayload: options.maxPayload,
@@ -647,7 +648,7 @@ export class Connection {
         validateUtf8: options.validateUtf8,
         generateMask: options.generateMask,
         recycleWrites: socket instanceof Socket,
-      },
+      } satisfies { [K in keyof Required<ProtocolOptions>]: ProtocolOptions[K] },
       this,
     );
     // Clears a timeout the HTTP server may have set; a socket without one is left alone (a

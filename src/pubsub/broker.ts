@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { decodeEnvelope, type Envelope } from './envelope.js';
+import { decodeEnvelope, withPosition, type Envelope } from './envelope.js';
 import { HistoryRules, MemoryHistory, type HistoryPolicy, type Position } from './history.js';
 
 /** An envelope that has its place in its topic's history. */
@@ -302,9 +302,7 @@ export class LocalBroker extends BrokerBase {
   protected override transportAppend(topic: string, envelope: Envelope, policy: HistoryPolicy): Promise<Position> {
     // Kept by reference for later readers: a caller's buffer must not change under it.
     const data = typeof envelope.data === 'string' ? envelope.data : Buffer.from(envelope.data);
-    // A literal, not `{ ...envelope, position }`: on Node 20 a spread plus a key it lacks gives
-    // each object a map of its own, and this one is kept in the topic's history.
-    const stored: PositionedEnvelope = { data, binary: envelope.binary, compress: envelope.compress, origin: envelope.origin, position: { offset: 0n, epoch: '' } };
+    const stored: PositionedEnvelope = withPosition(envelope, data, { offset: 0n, epoch: '' });
     stored.position = this.memory.append(topic, policy, stored);
     const set = this.interest.get(topic);
     if (set) for (const sink of set) sink.receive(topic, stored);

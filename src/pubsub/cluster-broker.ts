@@ -2,7 +2,7 @@ import type { Worker } from 'node:cluster';
 import { cluster } from '../builtins.js';
 import { BrokerBase, type HistoryPage, type PositionedEnvelope } from './broker.js';
 import { BatchWriter, readBatch } from './cluster-batch.js';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from './envelope.js';
+import { decodeEnvelope, encodeEnvelope, withPosition, type Envelope } from './envelope.js';
 import { MemoryHistory, checkPolicy, type HistoryPolicy, type Position } from './history.js';
 
 type Bytes = Uint8Array | string;
@@ -174,7 +174,7 @@ export class ClusterBroker extends BrokerBase {
       if (msg.op !== 'page') throw new Error(msg.op === 'fail' ? msg.message : 'unexpected answer from the primary');
       const messages: PositionedEnvelope[] = msg.entries.map((e) => {
         const env = decodeEnvelope(fromWire(e.bytes));
-        return { data: env.data, binary: env.binary, compress: env.compress, origin: env.origin, position: { offset: BigInt(e.offset), epoch: msg.epoch } };
+        return withPosition(env, env.data, { offset: BigInt(e.offset), epoch: msg.epoch });
       });
       return { epoch: msg.epoch, top: BigInt(msg.top), messages };
     });

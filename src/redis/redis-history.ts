@@ -1,6 +1,6 @@
 import { crypto } from '../builtins.js';
 import type { HistoryPage, PositionedEnvelope } from '../pubsub/broker.js';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from '../pubsub/envelope.js';
+import { decodeEnvelope, encodeEnvelope, withPosition, type Envelope } from '../pubsub/envelope.js';
 import { newEpoch, type HistoryPolicy, type Position } from '../pubsub/history.js';
 
 /**
@@ -148,7 +148,7 @@ export function historyKeys(prefix: string, topic: string): HistoryKeys {
 /** XADD + PUBLISH in one script; resolves with the position Redis gave the message. */
 export async function appendToStream(client: RedisCommandClient, keys: HistoryKeys, envelope: Envelope, policy: HistoryPolicy): Promise<Position> {
   // The head with the position flag set, and no position: the script inserts it.
-  const encoded = encodeEnvelope({ data: Buffer.alloc(0), binary: envelope.binary, compress: envelope.compress, origin: envelope.origin, position: { offset: 0n, epoch: '' } });
+  const encoded = encodeEnvelope(withPosition(envelope, Buffer.alloc(0), { offset: 0n, epoch: '' }));
   const head = encoded.subarray(0, encoded.length - 9); // minus the 8-byte offset and the epoch length
   const payload = typeof envelope.data === 'string' ? Buffer.from(envelope.data) : envelope.data;
   const reply = (await appendScript.run(client, [keys.stream, keys.meta], [keys.channel, head, payload, String(policy.size), String(policy.ttl ?? 0), newEpoch()])) as [Buffer, Buffer];
