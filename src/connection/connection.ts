@@ -160,8 +160,13 @@ export class Connection {
   get readyState(): ReadyStateValue {
     return this.lifecycle.state;
   }
+  /** Application bytes accepted and not yet written to the kernel (WHATWG's `bufferedAmount`). */
   get bufferedAmount(): number {
     return this.out.buffered;
+  }
+  /** ws's `bufferedAmount`: the socket's buffered bytes as written, plus what has not reached it (see `OutboundQueue.wireBuffered`). */
+  get wireBufferedAmount(): number {
+    return this.out.wireBuffered;
   }
   get isServer(): boolean {
     return this.core?.role === 'server';
@@ -731,6 +736,8 @@ export class Connection {
 
   /** @internal The core's bytes go to the socket as they are (batching is the outgoing queue's corking). */
   write(chunk: Buffer, cb?: (err?: Error | null) => void): void {
+    // Only a message's last frame comes with a callback (control frames and our Close come without).
+    if (cb !== undefined) this.out.handing();
     this.socket!.write(chunk, cb);
   }
 

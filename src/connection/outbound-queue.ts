@@ -49,7 +49,8 @@ export interface ReadGate {
 /**
  * Everything a connection has accepted to send and not yet handed to the kernel:
  * - `bufferedAmount`, exact in application bytes (WHATWG), settled by the socket's write
- *   callbacks, which come in write order — so sizes and callbacks wait in one flat array;
+ *   callbacks, which come in write order — so sizes and callbacks wait in one flat array —
+ *   and ws's count (`wireBuffered`: the socket's own buffer plus what has not reached it);
  * - the order of sends behind a Blob (read asynchronously, possibly several at once);
  * - batching: frames written in one tick leave in one writev (cork until the tick ends).
  */
@@ -65,6 +66,13 @@ export class OutboundQueue {
    */
   private inFlight: Array<number | WriteCallback | undefined> = NONE_IN_FLIGHT;
   private settle: WriteCallback | null = null;
+  /**
+   * How many of the written-message list's first messages have had their last frame handed
+   * to the socket (write order is admission order, so they are always a prefix), and their
+   * application bytes: the socket's own buffer counts them from then on (see `wireBuffered`).
+   */
+  private handedCount = 0;
+  private handedBytes = 0;
   /** Sends waiting behind a Blob being read, in order. */
   private waiting: Waiting[] | null = null;
   private corked = false;
@@ -96,6 +104,28 @@ export class OutboundQueue {
   /** How many times held reading gave way after yieldAfterMs without output leaving. */
   get readYields(): number {
     return this.readHold?.yields ?? 0;
+  }
+
+  /**
+   * What ws calls `bufferedAmount`: the bytes in the socket's own buffer, as written (frame
+   * headers included, compressed as sent), plus the application bytes accepted and not yet
+   * handed to it (a message being compressed, sends behind a Blob, deliveries held behind a
+   * fragmented message, data offered after closing began). `buffered` is WHATWG's count.
+   */
+  get wireBuffered(): number {
+    return (this.socket?.writableLength ?? 0) + this.buffered - this.handedBytes;
+  }
+
+  /**
+   * The core is writing the last frame of a message (the write that carries a callback: the
+   * message's `afterWrite`, or the core's wrapper around it): the next admitted message is now
+   * in the socket's buffer.
+   */
+  handing(): void {
+    const at = 2 * this.handedCount;
+    if (at >= this.inFlight.length) return;
+    this.handedBytes += this.inFlight[at] as number;
+    this.handedCount++;
   }
 
   /** Whether later sends must wait behind a Blob being read, to keep their order. */
@@ -164,6 +194,11 @@ export class OutboundQueue {
       const size = this.inFlight.shift() as number;
       const cb = this.inFlight.shift() as WriteCallback | undefined;
       this.buffered -= size;
+      // A message refused before its frames were written (the compressor broke) was not handed.
+      if (this.handedCount > 0) {
+        this.handedCount--;
+        this.handedBytes -= size;
+      }
       const hold = this.readHold;
       if (hold !== null && (hold.held || hold.yielded)) this.outputLeft(hold);
       cb?.(err ?? null);

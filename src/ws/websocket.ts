@@ -112,9 +112,14 @@ export class WebSocket extends BrowserEventTarget {
     const header = this._conn.extensions;
     return header === '' ? '' : header.split(',').map((offer) => offer.split(';')[0]!.trim()).join();
   }
-  /** Application bytes passed to `send()` and not yet written to the kernel (exact). */
+  /**
+   * Bytes not yet written to the kernel, as ws counts them: the socket's own buffer as written
+   * (frame headers included; compressed messages at their compressed size) plus the
+   * application bytes of sends that have not reached it yet (being compressed, behind a
+   * Blob, or offered after closing began).
+   */
   get bufferedAmount(): number {
-    return this._conn.bufferedAmount;
+    return this._conn.wireBufferedAmount;
   }
   /**
    * True while the outgoing buffer is above its high-water mark: wait for `'drain'` before

@@ -101,7 +101,11 @@ describe('send() data types', () => {
 });
 
 describe('send() callback and bufferedAmount', () => {
-  it('the callback fires once written, and bufferedAmount counts the UTF-8 bytes until then', async () => {
+  // ws's bufferedAmount is its socket's buffered bytes (frames as written: header and masking
+  // key included) plus what has not reached the socket yet; sockwire's socket holds the frame
+  // until the end of the tick (the batch of every frame written in it), ws's until the kernel
+  // has taken it.
+  it('the callback fires once written, and bufferedAmount counts the frame in the socket until then', async () => {
     const { ws, received } = await connectPair(p);
     expect(ws.bufferedAmount).toBe(0);
     const order: string[] = [];
@@ -112,7 +116,9 @@ describe('send() callback and bufferedAmount', () => {
       }),
     );
     order.push('sent');
-    expect(ws.bufferedAmount).toBe(Buffer.byteLength('héllo€'));
+    // A client's text frame of 9 bytes: 2 header bytes, the 4-byte masking key, the payload.
+    expect(ws.bufferedAmount).toBe(2 + 4 + Buffer.byteLength('héllo€'));
+    expect(ws.bufferedAmount).toBe(ws._socket!.writableLength);
     expect(await done).toBeNull();
     expect(order).toEqual(['sent', 'cb']);
     expect(ws.bufferedAmount).toBe(0);
@@ -151,13 +157,16 @@ describe('backpressure against a peer that does not read', () => {
     await new Promise((r) => setTimeout(r, 150));
     const stalled = ws.bufferedAmount;
     expect(stalled).toBeGreaterThan(0);
-    expect(stalled).toBeLessThanOrEqual(total * chunk.length);
+    // Whole frames wait in the socket: 1 MiB of payload behind 2 + 8 length bytes and a 4-byte key.
+    const frame = chunk.length + 14;
+    expect(stalled).toBeLessThanOrEqual(total * frame);
     expect(callbacks).toBeLessThan(total);
-    expect(stalled % chunk.length).toBe(0);
+    expect(stalled % frame).toBe(0);
+    expect(stalled).toBe(ws._socket!.writableLength);
 
     const text = 'ünsent €';
     ws.send(text);
-    expect(ws.bufferedAmount).toBe(stalled + Buffer.byteLength(text));
+    expect(ws.bufferedAmount).toBe(stalled + 2 + 4 + Buffer.byteLength(text));
 
     let bytes = 0;
     peer.socket.on('data', (c: Buffer) => (bytes += c.length));
