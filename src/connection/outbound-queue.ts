@@ -61,18 +61,10 @@ export class OutboundQueue {
   limit = CONNECTION_DEFAULTS.maxBufferedAmount;
   socket: Duplex | null = null;
   /**
-   * Sizes and callbacks of written messages, in write order. The shared empty list until the
-   * first send (never pushed to: see `admit`), so a connection that never sends has none.
+   * The messages written and not yet settled, made with the first send and let go by `trim`:
+   * a connection that never sends, or sent and went idle, has none.
    */
-  private inFlight: Array<number | WriteCallback | undefined> = NONE_IN_FLIGHT;
-  private settle: WriteCallback | null = null;
-  /**
-   * How many of the written-message list's first messages have had their last frame handed
-   * to the socket (write order is admission order, so they are always a prefix), and their
-   * application bytes: the socket's own buffer counts them from then on (see `wireBuffered`).
-   */
-  private handedCount = 0;
-  private handedBytes = 0;
+  private flight: Flight | null = null;
   /** Sends waiting behind a Blob being read, in order. */
   private waiting: Waiting[] | null = null;
   private corked = false;
@@ -113,7 +105,7 @@ export class OutboundQueue {
    * fragmented message, data offered after closing began). `buffered` is WHATWG's count.
    */
   get wireBuffered(): number {
-    return (this.socket?.writableLength ?? 0) + this.buffered - this.handedBytes;
+    return (this.socket?.writableLength ?? 0) + this.buffered - (this.flight?.handedBytes ?? 0);
   }
 
   /**
@@ -122,10 +114,12 @@ export class OutboundQueue {
    * in the socket's buffer.
    */
   handing(): void {
-    const at = 2 * this.handedCount;
-    if (at >= this.inFlight.length) return;
-    this.handedBytes += this.inFlight[at] as number;
-    this.handedCount++;
+    const flight = this.flight;
+    if (flight === null) return;
+    const at = 2 * flight.handedCount;
+    if (at >= flight.list.length) return;
+    flight.handedBytes += flight.list[at] as number;
+    flight.handedCount++;
   }
 
   /** Whether later sends must wait behind a Blob being read, to keep their order. */
@@ -143,8 +137,9 @@ export class OutboundQueue {
   admit(size: number, cb: WriteCallback | undefined): boolean {
     if (this.limit > 0 && this.buffered + size > this.limit) return false;
     this.buffered += size;
-    if (this.inFlight === NONE_IN_FLIGHT) this.inFlight = [size, cb];
-    else this.inFlight.push(size, cb);
+    const flight = this.flight;
+    if (flight === null) this.flight = { list: [size, cb], settle: null, handedCount: 0, handedBytes: 0 };
+    else flight.list.push(size, cb);
     if (this.pauseReadsAbove > 0 && this.buffered > this.pauseReadsAbove) {
       const hold = this.readHold;
       if (hold === null || (!hold.held && !hold.yielded)) this.holdReads();
@@ -186,18 +181,21 @@ export class OutboundQueue {
   }
 
   /**
-   * The write callback handed to the core with each admitted message. Made on the first
-   * send: a connection that never sends never pays for the closure.
+   * The write callback handed to the core with each admitted message (after `admit`). Made
+   * with the first send: a connection that never sends never pays for the closure.
    */
   get afterWrite(): WriteCallback {
-    return (this.settle ??= (err?: Error | null): void => {
-      const size = this.inFlight.shift() as number;
-      const cb = this.inFlight.shift() as WriteCallback | undefined;
+    const flight = this.flight!;
+    return (flight.settle ??= (err?: Error | null): void => {
+      // Callbacks come in write order, which is admission order: this one is the first's.
+      const f = this.flight!;
+      const size = f.list.shift() as number;
+      const cb = f.list.shift() as WriteCallback | undefined;
       this.buffered -= size;
       // A message refused before its frames were written (the compressor broke) was not handed.
-      if (this.handedCount > 0) {
-        this.handedCount--;
-        this.handedBytes -= size;
+      if (f.handedCount > 0) {
+        f.handedCount--;
+        f.handedBytes -= size;
       }
       const hold = this.readHold;
       if (hold !== null && (hold.held || hold.yielded)) this.outputLeft(hold);
@@ -210,13 +208,11 @@ export class OutboundQueue {
    * the server's heartbeat calls this each round, so a connection that sent once and went
    * idle (a subscriber after its last delivery) does not keep them (≈ 0.2 KiB) for the rest
    * of its life. The next send makes them again. Not done when a write drains: that would put
-   * three allocations on every send of a connection that writes one message at a time.
+   * four allocations on every send of a connection that writes one message at a time.
    */
   trim(): void {
-    // A write still in flight holds `settle`, which shifts from `inFlight`: both must stay.
-    if (this.inFlight.length !== 0) return;
-    this.inFlight = NONE_IN_FLIGHT;
-    this.settle = null;
+    // A write still in flight holds `settle`, which shifts from the list: both must stay.
+    if (this.flight !== null && this.flight.list.length === 0) this.flight = null;
   }
 
   /** Some output reached the kernel while reading is held (or gave way). */
@@ -337,8 +333,20 @@ interface ReadHold {
   timer: NodeJS.Timeout | null;
 }
 
-/** Every queue's list of written messages until its first send; never pushed to. */
-const NONE_IN_FLIGHT: Array<number | WriteCallback | undefined> = [];
+/** What a queue keeps while sends are in flight (see `OutboundQueue.flight`). */
+interface Flight {
+  /** Sizes and callbacks of written messages, in write order. */
+  list: Array<number | WriteCallback | undefined>;
+  /** The write callback handed to the core with each message; made on first use. */
+  settle: WriteCallback | null;
+  /**
+   * How many of the list's first messages have had their last frame handed to the socket
+   * (write order is admission order, so they are always a prefix), and their application
+   * bytes: the socket's own buffer counts them from then on (see `wireBuffered`).
+   */
+  handedCount: number;
+  handedBytes: number;
+}
 
 function giveWay(queue: OutboundQueue): void {
   queue._giveWay();

@@ -23,10 +23,10 @@ describe('OutboundQueue.trim', () => {
     expect(settled).toEqual(['a']);
     expect(q.buffered).toBe(0);
     q.trim();
-    expect(q.afterWrite).not.toBe(first);
-    // The next sends account and settle as before, in order.
+    // The next sends account and settle as before, in order, with a callback made anew.
     q.admit(3, () => settled.push('b'));
     q.admit(4, () => settled.push('c'));
+    expect(q.afterWrite).not.toBe(first);
     expect(q.buffered).toBe(7);
     q.afterWrite(null);
     q.afterWrite(null);
