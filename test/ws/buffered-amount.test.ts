@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WsLib, { WebSocketServer as WsServer } from 'ws';
 import SockwireWebSocket from '../../src/index.js';
-import { HOST, waitFor } from '../server/helpers.js';
+import { HOST, until, waitFor } from '../server/helpers.js';
 
 /**
  * The ws face's `bufferedAmount` is ws's: the bytes in the socket's own buffer as written
@@ -98,6 +98,38 @@ describe("the ws face's bufferedAmount, against ws", () => {
     }
     expect(logs.sockwire).toEqual(logs.ws);
     expect(logs.ws).toEqual(["the socket's own count true", 'whole frames true', 'after the last callback 0']);
+  });
+
+  it("terminate() with frames still in the socket: counted before, 0 once 'close' has come (the socket dropped them)", async () => {
+    const logs: Record<string, string[]> = {};
+    const stalled = new WsServer({ host: HOST, port: 0 });
+    await waitFor(stalled, 'listening');
+    // The peer stops reading at once: what the client sends stays in the two kernels and its socket.
+    stalled.on('connection', (peer) => (peer as unknown as { _socket: { pause(): void } })._socket.pause());
+    const stalledUrl = `ws://${HOST}:${(stalled.address() as { port: number }).port}`;
+    try {
+      for (const [impl, Impl] of IMPLS) {
+        const lines: string[] = [];
+        const ws = new Impl(stalledUrl, { perMessageDeflate: false });
+        await waitFor(ws as never, 'open');
+        const chunk = Buffer.alloc(1 << 20);
+        const callbacks: string[] = [];
+        for (let i = 0; i < 32; i++) ws.send(chunk, (err) => callbacks.push(err ? 'error' : 'ok'));
+        lines.push(`before ${ws.bufferedAmount > 0}`);
+        const closed = new Promise((r) => ws.once('close', r));
+        (ws as unknown as { terminate(): void }).terminate();
+        await closed;
+        lines.push(`at 'close' ${ws.bufferedAmount}`);
+        await until(() => callbacks.length === 32, 2000, 'every send callback');
+        lines.push(`every callback called ${callbacks.length === 32}`);
+        logs[impl] = lines;
+      }
+    } finally {
+      for (const peer of stalled.clients) peer.terminate();
+      await new Promise<void>((r) => stalled.close(() => r()));
+    }
+    expect(logs.sockwire).toEqual(logs.ws);
+    expect(logs.ws).toEqual(['before true', "at 'close' 0", 'every callback called true']);
   });
 
   it('sends after close() count their application bytes and stay counted', async () => {
