@@ -46,7 +46,9 @@ if (dist === 'client') {
   try {
     for (const task of fs.readdirSync('/proc/self/task')) {
       const stat = fs.readFileSync(`/proc/self/task/${task}/stat`, 'latin1');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
+      // Node 24 names its threads (V8Worker, …); earlier lines call them all "node".
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
+      const name = task === String(process.pid) ? 'main thread' : comm === 'node' ? 'other threads' : comm;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // utime and stime, in clock ticks (100 per second).
       threads[name] = (threads[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10_000;
