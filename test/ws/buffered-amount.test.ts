@@ -18,6 +18,7 @@ interface Client {
   once(event: string, listener: (...args: any[]) => void): unknown;
   send(data: unknown, cb?: (err?: Error | null) => void): void;
   close(): void;
+  terminate(): void;
 }
 type Ctor = new (url: string, options?: unknown) => Client;
 const IMPLS: Array<[string, Ctor]> = [
@@ -37,10 +38,17 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-async function open(Impl: Ctor, options: unknown): Promise<Client> {
-  const ws = new Impl(url, options);
-  await waitFor(ws as never, 'open');
-  return ws;
+/** Runs `scenario` on a new open connection of each implementation; returns what each logged. */
+async function each(target: string, options: unknown, scenario: (ws: Client, log: (line: string) => void) => Promise<void>): Promise<Record<string, string[]>> {
+  const logs: Record<string, string[]> = {};
+  for (const [impl, Impl] of IMPLS) {
+    const lines: string[] = [];
+    const ws = new Impl(target, options);
+    await waitFor(ws as never, 'open');
+    await scenario(ws, (line) => lines.push(line));
+    logs[impl] = lines;
+  }
+  return logs;
 }
 
 async function close(ws: Client): Promise<void> {
@@ -51,35 +59,28 @@ async function close(ws: Client): Promise<void> {
 
 describe("the ws face's bufferedAmount, against ws", () => {
   it('a message being compressed counts its application bytes; in the callback of the last one written, nothing is left', async () => {
-    const logs: Record<string, string[]> = {};
-    for (const [impl, Impl] of IMPLS) {
-      const lines: string[] = [];
-      const ws = await open(Impl, { perMessageDeflate: { threshold: 0 } });
+    const logs = await each(url, { perMessageDeflate: { threshold: 0 } }, async (ws, log) => {
       ws.send('abc');
-      lines.push(`after one ${ws.bufferedAmount}`);
+      log(`after one ${ws.bufferedAmount}`);
       const last = new Promise<void>((resolve) =>
         ws.send('defgh', (err) => {
-          lines.push(`in the last callback ${ws.bufferedAmount} ${err ?? null}`);
+          log(`in the last callback ${ws.bufferedAmount} ${err ?? null}`);
           resolve();
         }),
       );
-      lines.push(`after two ${ws.bufferedAmount}`);
+      log(`after two ${ws.bufferedAmount}`);
       await last;
       await close(ws);
-      logs[impl] = lines;
-    }
+    });
     expect(logs.sockwire).toEqual(logs.ws);
     expect(logs.ws).toEqual(['after one 3', 'after two 8', 'in the last callback 0 null']);
   });
 
   it("once something waits, it is the socket's buffered bytes: whole frames, headers and masking keys included", async () => {
-    const logs: Record<string, string[]> = {};
     const payload = Buffer.alloc(1024, 0x3d);
     // A client's binary frame of 1 KiB: 2 header bytes, a 16-bit length, the 4-byte key.
     const frame = 2 + 2 + 4 + payload.length;
-    for (const [impl, Impl] of IMPLS) {
-      const lines: string[] = [];
-      const ws = await open(Impl, { perMessageDeflate: false });
+    const logs = await each(url, { perMessageDeflate: false }, async (ws, log) => {
       // ws's count stays 0 while the kernel takes each write at once; sockwire's socket holds
       // this tick's frames for one writev, so it counts the first at once. Either way, the
       // first non-zero value is what the socket holds.
@@ -89,41 +90,36 @@ describe("the ws face's bufferedAmount, against ws", () => {
         sends++;
       }
       const amount = ws.bufferedAmount;
-      lines.push(`the socket's own count ${amount === ws._socket!.writableLength}`);
-      lines.push(`whole frames ${amount > 0 && amount % frame === 0}`);
+      log(`the socket's own count ${amount === ws._socket!.writableLength}`);
+      log(`whole frames ${amount > 0 && amount % frame === 0}`);
       await new Promise<void>((resolve) => ws.send(payload, () => resolve()));
-      lines.push(`after the last callback ${ws.bufferedAmount}`);
+      log(`after the last callback ${ws.bufferedAmount}`);
       await close(ws);
-      logs[impl] = lines;
-    }
+    });
     expect(logs.sockwire).toEqual(logs.ws);
     expect(logs.ws).toEqual(["the socket's own count true", 'whole frames true', 'after the last callback 0']);
   });
 
   it("terminate() with frames still in the socket: counted before, 0 once 'close' has come (the socket dropped them)", async () => {
-    const logs: Record<string, string[]> = {};
     const stalled = new WsServer({ host: HOST, port: 0 });
     await waitFor(stalled, 'listening');
     // The peer stops reading at once: what the client sends stays in the two kernels and its socket.
     stalled.on('connection', (peer) => (peer as unknown as { _socket: { pause(): void } })._socket.pause());
     const stalledUrl = `ws://${HOST}:${(stalled.address() as { port: number }).port}`;
+    let logs: Record<string, string[]>;
     try {
-      for (const [impl, Impl] of IMPLS) {
-        const lines: string[] = [];
-        const ws = new Impl(stalledUrl, { perMessageDeflate: false });
-        await waitFor(ws as never, 'open');
+      logs = await each(stalledUrl, { perMessageDeflate: false }, async (ws, log) => {
         const chunk = Buffer.alloc(1 << 20);
         const callbacks: string[] = [];
         for (let i = 0; i < 32; i++) ws.send(chunk, (err) => callbacks.push(err ? 'error' : 'ok'));
-        lines.push(`before ${ws.bufferedAmount > 0}`);
+        log(`before ${ws.bufferedAmount > 0}`);
         const closed = new Promise((r) => ws.once('close', r));
-        (ws as unknown as { terminate(): void }).terminate();
+        ws.terminate();
         await closed;
-        lines.push(`at 'close' ${ws.bufferedAmount}`);
+        log(`at 'close' ${ws.bufferedAmount}`);
         await until(() => callbacks.length === 32, 2000, 'every send callback');
-        lines.push(`every callback called ${callbacks.length === 32}`);
-        logs[impl] = lines;
-      }
+        log(`every callback called ${callbacks.length === 32}`);
+      });
     } finally {
       for (const peer of stalled.clients) peer.terminate();
       await new Promise<void>((r) => stalled.close(() => r()));
@@ -133,19 +129,15 @@ describe("the ws face's bufferedAmount, against ws", () => {
   });
 
   it('sends after close() count their application bytes and stay counted', async () => {
-    const logs: Record<string, string[]> = {};
-    for (const [impl, Impl] of IMPLS) {
-      const lines: string[] = [];
-      const ws = await open(Impl, { perMessageDeflate: false });
+    const logs = await each(url, { perMessageDeflate: false }, async (ws, log) => {
       const closed = new Promise((r) => ws.once('close', r));
       ws.close();
       ws.send('late: 11 by');
       ws.send(Buffer.alloc(5));
-      lines.push(`while closing ${ws.bufferedAmount}`);
+      log(`while closing ${ws.bufferedAmount}`);
       await closed;
-      lines.push(`after 'close' ${ws.bufferedAmount}`);
-      logs[impl] = lines;
-    }
+      log(`after 'close' ${ws.bufferedAmount}`);
+    });
     expect(logs.sockwire).toEqual(logs.ws);
     expect(logs.ws).toEqual(['while closing 16', "after 'close' 16"]);
   });
