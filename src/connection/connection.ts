@@ -801,7 +801,16 @@ export class Connection {
 
   /** @internal */
   endTransport(): void {
-    this.socket!.end();
+    const socket = this.socket!;
+    if (isHttp2Stream(socket)) {
+      // RFC 8441 §5: END_STREAM is the TCP FIN of RFC 6455 §7.1.1, but a browser may keep its
+      // half of the stream open after the closing handshake, holding the connection until the
+      // close timeout. Nothing more is due from the peer, so once our side is sent the stream is
+      // reset with NO_ERROR (RFC 9113 §8.1: a server may stop a request it has fully answered).
+      socket.end(() => {
+        if (!socket.closed) socket.close(NO_ERROR);
+      });
+    } else socket.end();
     this.lifecycle.closingWithDeadline();
   }
 
@@ -909,6 +918,14 @@ function endSharedBatch(conn: Connection): void {
 }
 
 const STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+
+/** RFC 9113 §7 NO_ERROR (node:http2's constants.NGHTTP2_NO_ERROR). */
+const NO_ERROR = 0;
+
+/** A node:http2 stream (the transport of an RFC 8441 WebSocket), told apart without loading http2. */
+function isHttp2Stream(socket: Duplex): socket is Duplex & { readonly closed: boolean; close(code: number): void } {
+  return 'rstCode' in socket && typeof (socket as { close?: unknown }).close === 'function';
+}
 
 /** ws's wording, so code that matches on it keeps working. */
 export function notOpenError(state: ReadyStateValue): Error {
