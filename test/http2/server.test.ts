@@ -56,6 +56,22 @@ describe('WebSocketServer on a node:http2 server (RFC 8441)', () => {
     });
   }
 
+  it('a peer that keeps its half of the stream open after the closing handshake is reset with NO_ERROR, not waited out', async () => {
+    // Chromium does this. A close timeout longer than the test's own: waiting it out fails.
+    setup = await startH2({ wss: { closeTimeout: 120_000 } });
+    const session = await rawSession(setup);
+    const raw = await rawConnect(session);
+    const [ws] = [...setup.wss.clients] as WebSocket[];
+    const closed = waitFor<[number, Buffer]>(ws!, 'close');
+    raw.stream.write(closeFrame(1000, 'bye'));
+    await waitFor(raw.stream, 'close'); // never raw.stream.end()
+    expect(raw.reader.frames.map((f) => [f.opcode, f.payload.readUInt16BE(0)])).toEqual([[0x8, 1000]]);
+    expect(raw.stream.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
+    const [code, reason] = await closed;
+    expect([code, reason.toString()]).toEqual([1000, 'bye']);
+    session.destroy();
+  });
+
   it("with a 'request' handler, ordinary requests stay the application's and a plain CONNECT still gets Node's 405", async () => {
     setup = await startH2({ onRequest: (_req, res) => res.end('page') });
     const session = await rawSession(setup);
