@@ -35,6 +35,9 @@ Options:
   --redis URL         share broadcast and chat topics with every sockwire server on this Redis
                         (redis://[[user]:password@]host[:port][/db], rediss:// for TLS); needs
                         the 'redis' package installed next to sockwire (npm install redis)
+  --redis-cluster URL[,URL...]
+                      the same over a Redis Cluster: the URLs of some of its nodes, comma-
+                        separated (the others are found); each topic goes to its slot's master
   --quiet             do not log connections
   -h, --help          show this help
 `;
@@ -49,6 +52,7 @@ const SPEC = {
   'max-payload': { type: 'number' },
   workers: { type: 'number' },
   redis: { type: 'string' },
+  'redis-cluster': { type: 'string' },
   history: { type: 'string', repeat: true },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -90,18 +94,24 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
     throw new UsageError(`--workers must be a whole number from 1 to 1024, got ${workers}`);
   }
   const redisUrl = options.redis as string | undefined;
-  if (redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(redisUrl)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(redisUrl)}`);
+  const isRedisUrl = (url: string): boolean => /^rediss?:\/\/[^/]/.test(url);
+  if (redisUrl !== undefined && !isRedisUrl(redisUrl)) throw new UsageError(`--redis must be a redis:// or rediss:// URL, got ${JSON.stringify(redisUrl)}`);
+  const rootNodes = (options['redis-cluster'] as string | undefined)?.split(',').map((url) => url.trim());
+  if (rootNodes && redisUrl !== undefined) throw new UsageError('--redis and --redis-cluster: give one of them');
+  const badNode = rootNodes?.find((url) => !isRedisUrl(url));
+  if (badNode !== undefined) throw new UsageError(`--redis-cluster takes redis:// or rediss:// URLs separated by commas, got ${JSON.stringify(badNode)}`);
+  const redis = redisUrl !== undefined ? { url: redisUrl } : rootNodes ? { rootNodes } : undefined;
   const scheme = cert ? 'wss' : 'ws';
   const host = (options.host as string | undefined) ?? 'localhost';
 
   const inWorker = cluster.isWorker && process.env[WORKER_ENV] === '1';
-  if (workers !== undefined && !inWorker) return runPrimary(workers, redisUrl === undefined, io, `sockwire ${mode} server listening on ${scheme}://${host}:`);
+  if (workers !== undefined && !inWorker) return runPrimary(workers, redis === undefined, io, `sockwire ${mode} server listening on ${scheme}://${host}:`);
 
   // The broker that carries broadcast/chat topics to the other processes: Redis if asked,
   // else the cluster's relay in a worker, else none (the in-process default).
   let broker: Broker | undefined;
-  if (redisUrl !== undefined) {
-    const made = await loadRedisBroker(redisUrl, io);
+  if (redis !== undefined) {
+    const made = await loadRedisBroker(redis, io);
     if (!made) return { code: 1 };
     broker = made;
   } else if (inWorker) {
@@ -141,7 +151,7 @@ export async function serveCommand(argv: string[], io: Io, defaultMode = 'echo')
   const address = wss.address();
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;
   if (inWorker) io.stdout.write(`${tag}pid ${process.pid} listening\n`);
-  else io.stdout.write(`sockwire ${mode} server listening on ${scheme}://${host}:${actualPort}${redisUrl ? ' (topics on Redis)' : ''}\n`);
+  else io.stdout.write(`sockwire ${mode} server listening on ${scheme}://${host}:${actualPort}${redis ? ' (topics on Redis)' : ''}\n`);
   // Which process a client landed on (the worker, or one of several servers on one Redis).
   if (distributed) wss.on('headers', (headers: string[]) => headers.push(`X-Sockwire-Pid: ${process.pid}`));
 
@@ -214,7 +224,7 @@ function listenErrorLine(err: NodeJS.ErrnoException, port: number, host: string 
 }
 
 /** `sockwire/redis` needs the optional `redis` package: one clear line if it is missing. */
-async function loadRedisBroker(url: string, io: Io): Promise<Broker | undefined> {
+async function loadRedisBroker(where: { url: string } | { rootNodes: string[] }, io: Io): Promise<Broker | undefined> {
   let mod: typeof import('../redis/index.js');
   try {
     mod = await import('../redis/index.js');
@@ -226,10 +236,11 @@ async function loadRedisBroker(url: string, io: Io): Promise<Broker | undefined>
     }
     throw err;
   }
-  const broker = new mod.RedisBroker({ url });
+  const broker = new mod.RedisBroker(where);
+  const name = 'url' in where ? `Redis at ${where.url}` : `the Redis Cluster at ${where.rootNodes.join(',')}`;
   broker.on('error', () => {}); // reconnection is the broker's job; 'down'/'up' say what it cost
-  broker.on('down', () => io.stderr.write(`sockwire: Redis at ${url} unreachable; messages to other servers are dropped until it is back\n`));
-  broker.on('up', () => io.stderr.write(`sockwire: Redis at ${url} reachable\n`));
+  broker.on('down', () => io.stderr.write(`sockwire: ${name} unreachable; messages to other servers are dropped until it is back\n`));
+  broker.on('up', () => io.stderr.write(`sockwire: ${name} reachable\n`));
   return broker;
 }
 

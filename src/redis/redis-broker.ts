@@ -1,9 +1,10 @@
 import { crypto } from '../builtins.js';
-import { createClient } from 'redis';
+import { ClientClosedError, createClient, createCluster } from 'redis';
 import { BrokerBase, type HistoryPage, type RecoveryInfo } from '../pubsub/broker.js';
 import { encodeEnvelope, type Envelope } from '../pubsub/envelope.js';
 import type { HistoryPolicy, Position } from '../pubsub/history.js';
-import { appendToStream, forgetScripts, historyKeys, readStream, type RedisCommandClient } from './redis-history.js';
+import { appendToStream, forgetScripts, historyKeys, readStream, type HistoryKeys, type RedisCommandClient } from './redis-history.js';
+import { ClusterCommands, clusterReady, isClusterClient, publisherFor, type RedisClusterClient } from './redis-cluster.js';
 
 /** A channel listener in the `redis` client's buffer mode: the message and channel as raw bytes. */
 export type RedisBufferListener = (message: Buffer, channel: Buffer) => void;
@@ -45,19 +46,34 @@ export interface RedisPubSubClient {
   on(event: 'ready' | 'end' | 'reconnecting', listener: () => void): unknown;
 }
 
-/** Options of `new RedisBroker()`: a `url` (the broker makes and owns its clients) or a `client`. */
+/**
+ * Options of `new RedisBroker()`: a `url` or a Redis Cluster's `rootNodes` (the broker makes
+ * and owns its clients), or a `client` of yours (`createClient()` or `createCluster()`).
+ */
 export type RedisBrokerOptions = (
   | {
       /** Redis to connect to (`redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS); the broker makes, reconnects and closes its two clients. */
       url: string;
       /** Not with `url`. */
       client?: undefined;
+      /** Not with `url`. */
+      rootNodes?: undefined;
     }
   | {
-      /** A client of yours (connected or not); the broker duplicates it for subscribing and closes only the duplicate. */
-      client: RedisPubSubClient;
+      /** Some nodes of a Redis Cluster (URLs as for `url`); the broker makes two cluster clients (`createCluster`) that find the rest. */
+      rootNodes: string[];
+      /** Not with `rootNodes`. */
+      url?: undefined;
+      /** Not with `rootNodes`. */
+      client?: undefined;
+    }
+  | {
+      /** A client of yours (connected or not), of one Redis or of a Redis Cluster; the broker duplicates it for subscribing and closes only the duplicate. */
+      client: RedisPubSubClient | RedisClusterClient;
       /** Not with `client`. */
       url?: undefined;
+      /** Not with `client`. */
+      rootNodes?: undefined;
     }
 ) & {
   /** Prepended to every topic to make its channel. Default 'sockwire:'. */
@@ -67,6 +83,9 @@ export type RedisBrokerOptions = (
   /** Longest wait between reconnection attempts, in ms (for clients the broker makes). Default 5,000. */
   maxBackoff?: number;
 };
+
+/** How often a broker on a Redis Cluster looks whether every node is back after one was lost (the cluster client says when a node goes, not when it returns). */
+const CLUSTER_UP_POLL_MS = 200;
 
 /**
  * A broker over Redis pub/sub, for servers in several processes or machines: `sockwire/redis`
@@ -82,10 +101,20 @@ export type RedisBrokerOptions = (
  * jitter; the subscriber resubscribes every live topic. `'down'` reports the outage as it
  * starts and `'up'` what it cost: its length and the publishes dropped. Messages others
  * published while this node was cut off are lost too (at-most-once); `downMs` bounds that.
+ *
+ * On a Redis Cluster (`rootNodes`, or a `createCluster()` client) each topic's publishes go to
+ * the master of its channel's slot, so they keep their order and a lost node drops only the
+ * publishes of its own topics; `'down'` and `'up'` span the time any master is unreachable.
+ * The two are cluster clients there: one connection per master each, and the subscribing one's
+ * pub/sub connections (one for plain channels, one per shard with `sharded`).
  */
 export class RedisBroker extends BrokerBase {
-  private readonly pub: RedisPubSubClient;
-  private readonly sub: RedisPubSubClient;
+  private readonly pub: RedisPubSubClient | RedisClusterClient;
+  private readonly sub: RedisPubSubClient | RedisClusterClient;
+  /** On a Redis Cluster: the history scripts' command clients; null on one Redis. */
+  private readonly clusterCommands: ClusterCommands | null;
+  /** On a Redis Cluster, while a node is down: the poll that notices when all are back. */
+  private upWatch: NodeJS.Timeout | null = null;
   private readonly ownsPub: boolean;
   private readonly prefix: string;
   private readonly sharded: boolean;
@@ -116,27 +145,50 @@ export class RedisBroker extends BrokerBase {
     this.prefix = options.prefix ?? 'sockwire:';
     this.sharded = options.sharded ?? false;
     const maxBackoff = options.maxBackoff ?? 5000;
+    const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 10), maxBackoff) + crypto.randomInt(50);
     if (options.client) {
       this.pub = options.client;
       this.ownsPub = false;
+    } else if (options.rootNodes) {
+      const rootNodes = options.rootNodes.map((url) => ({ url }));
+      this.pub = createCluster({ rootNodes, defaults: { socket: { reconnectStrategy } } }) as unknown as RedisClusterClient;
+      this.ownsPub = true;
     } else {
-      const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 10), maxBackoff) + crypto.randomInt(50);
       this.pub = createClient({ url: options.url, socket: { reconnectStrategy } }) as unknown as RedisPubSubClient;
       this.ownsPub = true;
     }
     this.sub = this.pub.duplicate();
-    for (const client of [this.pub, this.sub]) {
-      client.on('error', (err) => {
-        this.report(err);
-        this.wentDown(err);
-      });
-      client.on('reconnecting', () => this.wentDown(new Error('redis connection lost, reconnecting')));
-      client.on('end', () => this.wentDown(new Error('redis connection ended')));
-      client.on('ready', () => this.cameUp());
+    if (isClusterClient(this.pub)) {
+      const commands = (this.clusterCommands = new ClusterCommands(this.pub));
+      for (const client of [this.pub, this.sub as RedisClusterClient]) {
+        client.on('error', (err) => this.report(err)); // slot discovery failed
+        client.on('node-error', (err) => {
+          this.report(err);
+          this.wentDown(err);
+        });
+        client.on('node-reconnecting', () => {
+          // The node may have restarted with an empty script cache (see forgetScripts).
+          commands.forgetScripts();
+          this.wentDown(new Error('a redis cluster node connection was lost, reconnecting'));
+        });
+        client.on('connect', () => this.cameUp());
+      }
+    } else {
+      this.clusterCommands = null;
+      const pub = this.pub;
+      for (const client of [pub, this.sub as RedisPubSubClient]) {
+        client.on('error', (err) => {
+          this.report(err);
+          this.wentDown(err);
+        });
+        client.on('reconnecting', () => this.wentDown(new Error('redis connection lost, reconnecting')));
+        client.on('end', () => this.wentDown(new Error('redis connection ended')));
+        client.on('ready', () => this.cameUp());
+      }
+      // A new connection may face a restarted Redis whose script cache is empty (see forgetScripts).
+      pub.on('reconnecting', () => forgetScripts(pub as RedisCommandClient));
+      pub.on('ready', () => forgetScripts(pub as RedisCommandClient));
     }
-    // A new connection may face a restarted Redis whose script cache is empty (see forgetScripts).
-    this.pub.on('reconnecting', () => forgetScripts(this.pub as RedisCommandClient));
-    this.pub.on('ready', () => forgetScripts(this.pub as RedisCommandClient));
     this.started = Promise.all([this.pub.isOpen ? null : this.pub.connect(), this.sub.connect()]).then(
       () => undefined,
       (err: Error) => this.report(err),
@@ -149,14 +201,21 @@ export class RedisBroker extends BrokerBase {
   }
 
   get connected(): boolean {
-    return !this.closed && this.pub.isReady && this.sub.isReady;
+    return !this.closed && this.linkReady();
+  }
+
+  /** Both connections up (on a Redis Cluster: every master's, for each of the two cluster clients). */
+  private linkReady(): boolean {
+    if (this.clusterCommands) return clusterReady(this.pub as RedisClusterClient) && clusterReady(this.sub as RedisClusterClient);
+    return (this.pub as RedisPubSubClient).isReady && (this.sub as RedisPubSubClient).isReady;
   }
 
   protected transportPublish(topic: string, envelope: Envelope): boolean {
-    if (!this.pub.isReady) return false;
     const channel = this.prefix + topic;
+    const pub = this.clusterCommands ? publisherFor(this.pub as RedisClusterClient, channel) : (this.pub as RedisPubSubClient);
+    if (!pub?.isReady) return false;
     const bytes = encodeEnvelope(envelope);
-    const sent = this.sharded ? this.pub.sPublish(channel, bytes) : this.pub.publish(channel, bytes);
+    const sent = this.sharded ? pub.sPublish(channel, bytes) : pub.publish(channel, bytes);
     // Lost on the way (connection dropped before Redis answered): counted as dropped too.
     sent.catch((err: Error) => {
       this.stats.published--;
@@ -178,16 +237,27 @@ export class RedisBroker extends BrokerBase {
    * included, delivers them as they come back on its subscription.
    */
   protected override transportAppend(topic: string, envelope: Envelope, policy: HistoryPolicy): Promise<Position> {
-    if (!this.pub.isReady || !this.pub.sendCommand) return Promise.reject(new Error(this.pub.sendCommand ? 'redis is not connected' : 'this redis client has no sendCommand'));
-    return appendToStream(this.pub as RedisCommandClient, historyKeys(this.prefix, topic), envelope, policy).catch((err: Error) => {
+    const keys = historyKeys(this.prefix, topic, this.clusterCommands !== null);
+    const client = this.commandClient(keys);
+    if (!client?.isReady) return Promise.reject(new Error(client ? 'redis is not connected' : 'this redis client has no sendCommand'));
+    return appendToStream(client, keys, envelope, policy).catch((err: Error) => {
       this.report(err);
       throw err;
     });
   }
 
   protected override transportRead(topic: string, policy: HistoryPolicy, after: bigint, limit: number): Promise<HistoryPage> {
-    if (!this.pub.isReady || !this.pub.sendCommand) return Promise.reject(new Error(this.pub.sendCommand ? 'redis is not connected' : 'this redis client has no sendCommand'));
-    return readStream(this.pub as RedisCommandClient, historyKeys(this.prefix, topic), policy, after, limit);
+    const keys = historyKeys(this.prefix, topic, this.clusterCommands !== null);
+    const client = this.commandClient(keys);
+    if (!client?.isReady) return Promise.reject(new Error(client ? 'redis is not connected' : 'this redis client has no sendCommand'));
+    return readStream(client, keys, policy, after, limit);
+  }
+
+  /** Where a topic's history scripts run: the publishing client, or on a cluster the master of the keys' slot. */
+  private commandClient(keys: HistoryKeys): RedisCommandClient | null {
+    if (this.clusterCommands) return this.clusterCommands.for(keys.stream);
+    const pub = this.pub as RedisPubSubClient;
+    return pub.sendCommand ? (pub as RedisCommandClient) : null;
   }
 
   protected transportSubscribe(topic: string): Promise<void> {
@@ -200,15 +270,18 @@ export class RedisBroker extends BrokerBase {
     if (!this.subscribedTopics.delete(topic)) return;
     const channel = this.prefix + topic;
     if (!this.sub.isOpen) return;
-    return this.sharded ? this.sub.sUnsubscribe(channel, this.onChannelMessage, true) : this.sub.unsubscribe(channel, this.onChannelMessage, true);
+    const done = this.sharded ? this.sub.sUnsubscribe(channel, this.onChannelMessage, true) : this.sub.unsubscribe(channel, this.onChannelMessage, true);
+    return this.clusterCommands ? done.catch(alreadyClosed) : done;
   }
 
   protected async transportClose(): Promise<void> {
+    this.stopUpWatch();
     await this.started;
-    const quit = async (client: RedisPubSubClient): Promise<void> => {
+    const quit = async (client: RedisPubSubClient | RedisClusterClient): Promise<void> => {
       if (!client.isOpen) return;
       // A graceful close waits for Redis; while it is unreachable, just drop the socket.
-      if (client.isReady) await client.close().catch(() => client.destroy());
+      const reachable = isClusterClient(client) ? clusterReady(client) : client.isReady;
+      if (reachable) await client.close().catch(() => client.destroy());
       else client.destroy();
     };
     await quit(this.sub);
@@ -220,13 +293,20 @@ export class RedisBroker extends BrokerBase {
     this.downSince = Date.now();
     this.droppedAtDown = this.stats.dropped;
     this.stats.outages++;
+    if (this.clusterCommands) this.upWatch = setInterval(() => this.cameUp(), CLUSTER_UP_POLL_MS).unref();
     this.emit('down', reason);
   }
 
+  private stopUpWatch(): void {
+    if (this.upWatch) clearInterval(this.upWatch);
+    this.upWatch = null;
+  }
+
   private cameUp(): void {
-    if (!this.pub.isReady || !this.sub.isReady) return;
+    if (!this.linkReady()) return;
     this.everUp = true;
     if (this.downSince === 0) return;
+    this.stopUpWatch();
     const info: RecoveryInfo = {
       downMs: Date.now() - this.downSince,
       dropped: this.stats.dropped - this.droppedAtDown,
@@ -235,4 +315,13 @@ export class RedisBroker extends BrokerBase {
     this.downSince = 0;
     this.emit('up', info);
   }
+}
+
+/**
+ * The cluster client closes a pub/sub connection once it has no channel left. When two
+ * unsubscribes from one connection finish together, both close it and the second one fails
+ * with ClientClosedError, although its channel is gone as asked: not an error.
+ */
+function alreadyClosed(err: unknown): void {
+  if (!(err instanceof ClientClosedError)) throw err;
 }

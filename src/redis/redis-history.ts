@@ -2,6 +2,7 @@ import { crypto } from '../builtins.js';
 import type { HistoryPage, PositionedEnvelope } from '../pubsub/broker.js';
 import { decodeEnvelope, encodeEnvelope, withPosition, type Envelope } from '../pubsub/envelope.js';
 import { newEpoch, type HistoryPolicy, type Position } from '../pubsub/history.js';
+import { keySlot } from './cluster-slot.js';
 
 /**
  * History in Redis Streams (issue 13): one stream per topic (`<prefix>h:<topic>`), entry ids
@@ -9,7 +10,8 @@ import { newEpoch, type HistoryPolicy, type Position } from '../pubsub/history.j
  * with `MAXLEN ~ size` and expired `ttl` ms after the last publish; beside it a hash
  * (`<prefix>m:<topic>`) with the epoch `e` and the last offset `o`. The hash is created when
  * absent with a fresh epoch, so a flushed or restarted Redis without persistence starts a new
- * epoch, and recovery from the old one answers "resync". It has no expiry: the epoch must
+ * epoch, and recovery from the old one answers "resync". (On a Redis Cluster both keys carry a
+ * hash tag: `historyKeys`.) It has no expiry: the epoch must
  * outlive the messages, so a client that missed nothing still resumes after they expired.
  */
 
@@ -141,8 +143,16 @@ export interface HistoryKeys {
   channel: string;
 }
 
-export function historyKeys(prefix: string, topic: string): HistoryKeys {
-  return { stream: `${prefix}h:${topic}`, meta: `${prefix}m:${topic}`, channel: prefix + topic };
+/**
+ * On a Redis Cluster the script's two keys must share a slot, so they carry a hash tag: the
+ * channel's slot number (never empty, never a brace, whatever the topic holds), placed before
+ * the part that tells them apart so a brace in the prefix still leaves them one tag.
+ */
+export function historyKeys(prefix: string, topic: string, cluster = false): HistoryKeys {
+  const channel = prefix + topic;
+  if (!cluster) return { stream: `${prefix}h:${topic}`, meta: `${prefix}m:${topic}`, channel };
+  const tag = `${prefix}{${keySlot(channel)}}`;
+  return { stream: `${tag}h:${topic}`, meta: `${tag}m:${topic}`, channel };
 }
 
 /** XADD + PUBLISH in one script; resolves with the position Redis gave the message. */

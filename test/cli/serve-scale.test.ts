@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import WS from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runExample, type Running } from '../examples/spawn-example.js';
-import { startRedis, type RedisServer } from '../pubsub/redis-server.js';
+import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../pubsub/redis-server.js';
 
 const BIN = 'dist/cli/bin.js';
 
@@ -132,18 +132,19 @@ describe('sockwire serve --workers', () => {
   });
 
   it('bad --workers and --redis values exit 2 with a message; --help documents both', async () => {
-    for (const args of [['--workers', '0'], ['--workers', '1.5'], ['--workers', 'many'], ['--redis', 'localhost:6379']]) {
+    for (const args of [['--workers', '0'], ['--workers', '1.5'], ['--workers', 'many'], ['--redis', 'localhost:6379'], ['--redis-cluster', 'redis://127.0.0.1:1,localhost:2'], ['--redis-cluster', 'redis://127.0.0.1:1', '--redis', 'redis://127.0.0.1:1']]) {
       const node = runExample(BIN, ['serve', ...args]);
       nodes.push(node);
       const code = await new Promise<number | null>((r) => node.child.once('exit', (c) => r(c)));
       expect(code).toBe(2);
-      expect(node.output()).toMatch(/^sockwire: --(workers|redis) /m);
+      expect(node.output()).toMatch(/^sockwire: --(workers|redis|redis-cluster) /m);
     }
     const help = runExample(BIN, ['serve', '--help']);
     nodes.push(help);
     await new Promise((r) => help.child.once('exit', r));
     expect(help.output()).toMatch(/--workers N/);
     expect(help.output()).toMatch(/--redis URL/);
+    expect(help.output()).toMatch(/--redis-cluster URL\[,URL\.\.\.\]/);
   });
 });
 
@@ -207,5 +208,37 @@ describe('sockwire serve --redis', () => {
     await count(nodeB, / open 127\.0\.0\.1/g, 1);
     c.ws.send('from B');
     for (const p of peers) expect(await p.next(1)).toEqual(['from B']);
+  });
+});
+
+describe('sockwire serve --redis-cluster', () => {
+  let redisCluster: RedisCluster;
+  beforeAll(async () => {
+    redisCluster = await startRedisCluster(3);
+  });
+  afterAll(async () => {
+    await redisCluster?.stop();
+  });
+
+  it('two processes share chat messages through a Redis Cluster of three masters, given one node each', async () => {
+    const [nodeA, portA] = await serve(['--redis-cluster', redisCluster.urls[0]!, '--mode', 'chat']);
+    const [nodeB, portB] = await serve(['--redis-cluster', `${redisCluster.urls[2]!},${redisCluster.urls[1]!}`, '--mode', 'chat']);
+    const a = await open(portA);
+    const b = await open(portB);
+    peers.push(a, b);
+    await count(nodeA, / open 127\.0\.0\.1/g, 1);
+    await count(nodeB, / open 127\.0\.0\.1/g, 1);
+    // Each process subscribes when its first client opens; what is published before that
+    // subscription is in force at Redis does not reach it (at-most-once): wait for both.
+    for (const deadline = Date.now() + 20_000; ; ) {
+      const counts = await Promise.all([0, 1, 2].map(async (n) => Number((await redisCluster.cli(n, 'pubsub', 'numsub', 'sockwire:chat')).trim().split('\n')[1])));
+      if (counts.reduce((sum, n) => sum + n) === 2) break;
+      if (Date.now() > deadline) throw new Error(`the two processes did not subscribe (subscribers per master: ${counts.join(', ')})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    a.ws.send('across the cluster');
+    expect(await b.next(1)).toEqual([`${a.pid}#1: across the cluster`]);
+    b.ws.send('and back');
+    expect(await a.next(2)).toEqual([`${a.pid}#1: across the cluster`, `${b.pid}#1: and back`]);
   });
 });

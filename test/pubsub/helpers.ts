@@ -4,6 +4,7 @@ import { afterEach } from 'vitest';
 import WS from 'ws';
 import { WebSocketServer, type WebSocket } from '../../src/index.js';
 import type { Broker } from '../../src/pubsub/broker.js';
+import type { HistoryPolicy } from '../../src/pubsub/history.js';
 
 export interface Server {
   wss: WebSocketServer;
@@ -15,12 +16,13 @@ export interface Server {
 
 /** A sockwire server on a free port; `onConnection` runs for each server-side socket. */
 export async function startServer(
-  options: { broker?: Broker; perMessageDeflate?: boolean | object; onConnection?: (ws: WebSocket) => void } = {},
+  options: { broker?: Broker; perMessageDeflate?: boolean | object; history?: Record<string, HistoryPolicy>; onConnection?: (ws: WebSocket) => void } = {},
 ): Promise<Server> {
   const wss = new WebSocketServer({
     port: 0,
     host: '127.0.0.1',
     ...(options.broker ? { broker: options.broker } : {}),
+    ...(options.history ? { history: options.history } : {}),
     ...(options.perMessageDeflate !== undefined ? { perMessageDeflate: options.perMessageDeflate } : {}),
   });
   const sockets: WebSocket[] = [];

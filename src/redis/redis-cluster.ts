@@ -1,0 +1,107 @@
+import { keySlot } from './cluster-slot.js';
+import type { RedisCommandClient } from './redis-history.js';
+import type { RedisBufferListener } from './redis-broker.js';
+
+/** The part of one node's client (a `RedisClientType`) the broker uses on a Redis Cluster. */
+export interface RedisNodeClient {
+  readonly isReady: boolean;
+  publish(channel: string, message: Buffer): Promise<unknown>;
+  sPublish(channel: string, message: Buffer): Promise<unknown>;
+}
+
+/** A node as the cluster client lists it in `slots` and `masters` (its `client` once connected). */
+export interface RedisClusterNode {
+  readonly address: string;
+  readonly client?: RedisNodeClient;
+}
+
+/**
+ * The part of the official client's `RedisClusterType` (`createCluster()`, v4/v5) this broker
+ * uses. The cluster client keeps a connection per master for commands and opens its own
+ * pub/sub connections (one for SUBSCRIBE, one per shard for SSUBSCRIBE), resubscribing them
+ * itself when a node comes back or a slot moves.
+ */
+export interface RedisClusterClient {
+  /** Between `connect()` and `close()`/`destroy()`. */
+  readonly isOpen: boolean;
+  /** Each slot's master (`slots[keySlot(key)].master`). */
+  readonly slots: ReadonlyArray<{ readonly master: RedisClusterNode } | undefined>;
+  readonly masters: readonly RedisClusterNode[];
+  connect(): Promise<unknown>;
+  /** Another cluster client with the same options (the broker subscribes on its own). */
+  duplicate(): RedisClusterClient;
+  /** A command routed by `firstKey`'s slot (following MOVED and ASK). */
+  sendCommand(firstKey: string | Buffer | undefined, isReadonly: boolean | undefined, args: Array<string | Buffer>, options?: object): Promise<unknown>;
+  subscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
+  unsubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
+  sSubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
+  sUnsubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
+  close(): Promise<void>;
+  destroy(): void;
+  /** Slot discovery failed (`'error'`) or one node's connection did (`'node-error'`). */
+  on(event: 'error' | 'node-error', listener: (err: Error) => void): unknown;
+  /** Discovery done (`'connect'`); a node's connection is being re-established. */
+  on(event: 'connect' | 'node-reconnecting', listener: () => void): unknown;
+}
+
+/** Whether a client given to the broker is a cluster client (`createCluster()`), not a single node's. */
+export function isClusterClient(client: object): client is RedisClusterClient {
+  return 'masters' in client && 'slots' in client;
+}
+
+/** A node without a client yet is connected on first use (`minimizeConnections`): not down. */
+function nodeUp(node: RedisClusterNode | undefined): boolean {
+  return node !== undefined && (node.client === undefined || node.client.isReady);
+}
+
+/** Open, slots known, and every master's connection up. */
+export function clusterReady(cluster: RedisClusterClient): boolean {
+  return cluster.isOpen && cluster.masters.length > 0 && cluster.masters.every(nodeUp);
+}
+
+/**
+ * The client of the master that serves `channel`'s slot, if its connection is up. Both
+ * PUBLISH and SPUBLISH go there: a topic's publishes from one process then leave through one
+ * connection in publish order (a PUBLISH sent to any node, as the cluster client would, could
+ * overtake the previous one on another node's bus link), and a down node drops only its own
+ * topics' publishes instead of queueing them until it is back.
+ */
+export function publisherFor(cluster: RedisClusterClient, channel: string): RedisNodeClient | null {
+  if (!cluster.isOpen) return null;
+  const client = cluster.slots[keySlot(channel)]?.master.client;
+  return client?.isReady ? client : null;
+}
+
+/**
+ * The history scripts' view of a cluster: a command client per master (scripts are cached per
+ * node, and `redis-history.ts` remembers what each command client has loaded), each sending
+ * through the cluster client, routed by the script's first key (`EVAL`/`EVALSHA` put it at
+ * index 3). A topic's two keys share a hash tag (`historyKeys`), hence a slot.
+ */
+export class ClusterCommands {
+  private byNode = new Map<string, RedisCommandClient>();
+
+  constructor(private readonly cluster: RedisClusterClient) {}
+
+  for(key: string): RedisCommandClient {
+    const master = this.cluster.slots[keySlot(key)]?.master;
+    const address = master?.address ?? '';
+    let client = this.byNode.get(address);
+    if (!client) {
+      const cluster = this.cluster;
+      client = {
+        get isReady() {
+          return cluster.isOpen && nodeUp(master);
+        },
+        sendCommand: (args, options) => cluster.sendCommand(args[3], false, args, options),
+      };
+      this.byNode.set(address, client);
+    }
+    return client;
+  }
+
+  /** A node came back (possibly restarted, its script cache empty): load the scripts again everywhere. */
+  forgetScripts(): void {
+    this.byNode = new Map();
+  }
+}
