@@ -90,19 +90,27 @@ export async function connect(port: number, options: WS.ClientOptions = {}): Pro
 
 /**
  * Servers and clients that a test file opens through `server()`/`client()`, terminated and
- * closed after each test. Call once at the top level of the file.
+ * closed after each test, and the brokers handed to `broker()`, closed after them. Call once at
+ * the top level of the file.
  */
 export function trackPeers(): {
   server(options?: Parameters<typeof startServer>[0]): Promise<Server>;
   client(s: Server, options?: WS.ClientOptions): Promise<[Client, WebSocket]>;
+  broker<B extends { close(): Promise<void> }>(broker: B): B;
 } {
   const servers: Server[] = [];
   const clients: Client[] = [];
+  const brokers: Array<{ close(): Promise<void> }> = [];
   afterEach(async () => {
     for (const c of clients.splice(0)) c.ws.terminate();
     for (const s of servers.splice(0)) await s.close();
+    for (const b of brokers.splice(0)) await b.close();
   });
   return {
+    broker(broker) {
+      brokers.push(broker);
+      return broker;
+    },
     async server(options = {}) {
       const s = await startServer(options);
       servers.push(s);

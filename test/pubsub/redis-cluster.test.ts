@@ -3,13 +3,13 @@
 // caller's own cluster client, history keys that share a slot, and a master lost and back.
 import fc from 'fast-check';
 import { createClient, createCluster } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from '../../src/index.js';
 import type { RecoveryInfo } from '../../src/pubsub/broker.js';
 import { keySlot } from '../../src/redis/cluster-slot.js';
 import { RedisBroker } from '../../src/redis/redis-broker.js';
 import type { RedisClusterClient } from '../../src/redis/redis-cluster.js';
-import { connectTo, startServer, type Client, type Server } from './helpers.js';
+import { trackPeers, type Client, type Server } from './helpers.js';
 import { startRedisCluster, type RedisCluster } from './redis-server.js';
 
 let cluster: RedisCluster;
@@ -32,14 +32,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const servers: Server[] = [];
-const brokers: RedisBroker[] = [];
-const clients: Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.ws.terminate();
-  for (const s of servers.splice(0)) await s.close();
-  for (const b of brokers.splice(0)) await b.close();
-});
+const peers = trackPeers();
 
 /** A topic whose channel (`sockwire:<topic>`) is served by master `i`. */
 function topicOn(i: number, stem: string): string {
@@ -48,18 +41,12 @@ function topicOn(i: number, stem: string): string {
 
 async function node(options: { sharded?: boolean; history?: Record<string, { size: number }> } = {}): Promise<{ s: Server; broker: RedisBroker }> {
   // One root node is enough: the cluster client finds the others.
-  const broker = new RedisBroker({ rootNodes: [cluster.urls[0]!], sharded: options.sharded ?? false });
-  brokers.push(broker);
+  const broker = peers.broker(new RedisBroker({ rootNodes: [cluster.urls[0]!], sharded: options.sharded ?? false }));
   await broker.ready();
-  const s = await startServer({ broker, ...(options.history ? { history: options.history } : {}) });
-  servers.push(s);
+  const s = await peers.server({ broker, ...(options.history ? { history: options.history } : {}) });
   return { s, broker };
 }
-async function client(s: Server): Promise<[Client, WebSocket]> {
-  const pair = await connectTo(s);
-  clients.push(pair[0]);
-  return pair;
-}
+const client = (s: Server): Promise<[Client, WebSocket]> => peers.client(s);
 
 /** Subscribers of `channel` on master `i`, as Redis counts them (sharded or not). */
 async function subscribers(i: number, channel: string, sharded: boolean): Promise<number> {
@@ -159,11 +146,9 @@ describe('RedisBroker on a Redis Cluster of three masters', () => {
   it("works with the caller's createCluster() client and leaves it open", async () => {
     const own = createCluster({ rootNodes: [{ url: cluster.urls[1]! }] });
     await own.connect();
-    const broker = new RedisBroker({ client: own as unknown as RedisClusterClient, sharded: true });
-    brokers.push(broker);
+    const broker = peers.broker(new RedisBroker({ client: own as unknown as RedisClusterClient, sharded: true }));
     await broker.ready();
-    const s = await startServer({ broker });
-    servers.push(s);
+    const s = await peers.server({ broker });
     const other = await node({ sharded: true });
     const [c, ws] = await client(s);
     const topic = topicOn(2, 'own');
