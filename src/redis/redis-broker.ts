@@ -132,6 +132,8 @@ export class RedisBroker extends BrokerBase {
     this.deliverBytes(channel.toString().slice(this.prefix.length), message);
   };
   private readonly started: Promise<void>;
+  /** `started` has settled. */
+  private discovered = false;
   private downSince = 0;
   private droppedAtDown = 0;
   private everUp = false;
@@ -193,6 +195,7 @@ export class RedisBroker extends BrokerBase {
       () => undefined,
       (err: Error) => this.report(err),
     );
+    void this.started.then(() => (this.discovered = true));
   }
 
   /** Resolves once both connections are up (or the first attempt failed: reconnection goes on). */
@@ -263,15 +266,24 @@ export class RedisBroker extends BrokerBase {
   protected transportSubscribe(topic: string): Promise<void> {
     this.subscribedTopics.add(topic);
     const channel = this.prefix + topic;
-    return this.sharded ? this.sub.sSubscribe(channel, this.onChannelMessage, true) : this.sub.subscribe(channel, this.onChannelMessage, true);
+    return this.afterDiscovery(() => (this.sharded ? this.sub.sSubscribe(channel, this.onChannelMessage, true) : this.sub.subscribe(channel, this.onChannelMessage, true)));
   }
 
   protected transportUnsubscribe(topic: string): Promise<void> | void {
     if (!this.subscribedTopics.delete(topic)) return;
     const channel = this.prefix + topic;
     if (!this.sub.isOpen) return;
-    const done = this.sharded ? this.sub.sUnsubscribe(channel, this.onChannelMessage, true) : this.sub.unsubscribe(channel, this.onChannelMessage, true);
-    return this.clusterCommands ? done.catch(alreadyClosed) : done;
+    if (!this.clusterCommands) return this.sharded ? this.sub.sUnsubscribe(channel, this.onChannelMessage, true) : this.sub.unsubscribe(channel, this.onChannelMessage, true);
+    return this.afterDiscovery(() => (this.sharded ? this.sub.sUnsubscribe(channel, this.onChannelMessage, true) : this.sub.unsubscribe(channel, this.onChannelMessage, true)).catch(alreadyClosed));
+  }
+
+  /**
+   * A single Redis client queues commands until it is connected; a cluster client cannot route
+   * one before it has learnt the slots (no master to pick: it throws). So on a cluster,
+   * (un)subscribes asked for before the first connection are chained, in order, behind it.
+   */
+  private afterDiscovery(command: () => Promise<void>): Promise<void> {
+    return this.clusterCommands && !this.discovered ? this.started.then(command) : command();
   }
 
   protected async transportClose(): Promise<void> {

@@ -6,6 +6,7 @@ import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from '../../src/index.js';
 import type { RecoveryInfo } from '../../src/pubsub/broker.js';
+import type { Envelope } from '../../src/pubsub/envelope.js';
 import { keySlot } from '../../src/redis/cluster-slot.js';
 import { RedisBroker } from '../../src/redis/redis-broker.js';
 import type { RedisClusterClient } from '../../src/redis/redis-cluster.js';
@@ -139,6 +140,28 @@ describe('RedisBroker on a Redis Cluster of three masters', () => {
       await new Promise((r) => setTimeout(r, 50)); // room for a duplicate to show
       expect(cb.got.slice().sort()).toEqual(expected.slice().sort());
       await Promise.all([a.broker.close(), b.broker.close()]);
+      expect(errors).toEqual([]);
+    });
+  }
+
+  for (const sharded of [false, true]) {
+    it(`${sharded ? 'sharded' : 'plain'}: a subscribe asked for before the cluster client knows the slots waits for them`, async () => {
+      const early = peers.broker(new RedisBroker({ rootNodes: [cluster.urls[2]!], sharded }));
+      const got: string[] = [];
+      const sink = { id: 'early', receive: (_topic: string, envelope: Envelope) => void got.push(String(envelope.data)) };
+      early.attach(sink);
+      const topic = topicOn(1, 'early');
+      early.subscribe(topic, sink); // at once: no ready() first
+      const errors: Error[] = [];
+      early.on('error', (e) => errors.push(e));
+      await early.settled();
+      const other = await node({ sharded });
+      other.s.wss.publish(topic, 'after discovery');
+      for (const deadline = Date.now() + 5000; got.length === 0; ) {
+        if (Date.now() > deadline) throw new Error('not delivered');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(got).toEqual(['after discovery']);
       expect(errors).toEqual([]);
     });
   }
