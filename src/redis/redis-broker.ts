@@ -4,7 +4,7 @@ import { BrokerBase, type HistoryPage, type RecoveryInfo } from '../pubsub/broke
 import { encodeEnvelope, type Envelope } from '../pubsub/envelope.js';
 import type { HistoryPolicy, Position } from '../pubsub/history.js';
 import { appendToStream, forgetScripts, historyKeys, readStream, type HistoryKeys, type RedisCommandClient } from './redis-history.js';
-import { ClusterCommands, clusterReady, isClusterClient, publisherFor, type RedisClusterClient } from './redis-cluster.js';
+import { ClusterCommands, clusterReady, isClusterClient, publisherFor, watchShardMoves, type RedisClusterClient } from './redis-cluster.js';
 
 /** A channel listener in the `redis` client's buffer mode: the message and channel as raw bytes. */
 export type RedisBufferListener = (message: Buffer, channel: Buffer) => void;
@@ -218,7 +218,9 @@ export class RedisBroker extends BrokerBase {
     const pub = this.clusterCommands ? publisherFor(this.pub as RedisClusterClient, channel) : (this.pub as RedisPubSubClient);
     if (!pub?.isReady) return false;
     const bytes = encodeEnvelope(envelope);
-    const sent = this.sharded ? pub.sPublish(channel, bytes) : pub.publish(channel, bytes);
+    // On a cluster SPUBLISH goes through the cluster client, to the same master's connection:
+    // if the slot has moved, Redis answers MOVED and the cluster client learns where it went.
+    const sent = !this.sharded ? pub.publish(channel, bytes) : this.clusterCommands ? (this.pub as RedisClusterClient).sPublish(channel, bytes) : pub.sPublish(channel, bytes);
     // Lost on the way (connection dropped before Redis answered): counted as dropped too.
     sent.catch((err: Error) => {
       this.stats.published--;
@@ -266,8 +268,18 @@ export class RedisBroker extends BrokerBase {
   protected transportSubscribe(topic: string): Promise<void> {
     this.subscribedTopics.add(topic);
     const channel = this.prefix + topic;
-    return this.afterDiscovery(() => (this.sharded ? this.sub.sSubscribe(channel, this.onChannelMessage, true) : this.sub.subscribe(channel, this.onChannelMessage, true)));
+    if (!this.sharded) return this.afterDiscovery(() => this.sub.subscribe(channel, this.onChannelMessage, true));
+    const subscribed = this.afterDiscovery(() => this.sub.sSubscribe(channel, this.onChannelMessage, true));
+    if (!this.clusterCommands) return subscribed;
+    return subscribed.then(() => watchShardMoves(this.sub as RedisClusterClient, channel, this.onShardMoved));
   }
+
+  /** A sharded channel's slot moved to another master (see watchShardMoves): subscribe again there if the topic is still live. */
+  private readonly onShardMoved = (channel: string): void => {
+    const topic = channel.slice(this.prefix.length);
+    if (this.closed || !this.subscribedTopics.has(topic)) return;
+    this.transportSubscribe(topic).catch((err: Error) => this.report(err));
+  };
 
   protected transportUnsubscribe(topic: string): Promise<void> | void {
     if (!this.subscribedTopics.delete(topic)) return;

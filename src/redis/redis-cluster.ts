@@ -32,6 +32,8 @@ export interface RedisClusterClient {
   duplicate(): RedisClusterClient;
   /** A command routed by `firstKey`'s slot (following MOVED and ASK). */
   sendCommand(firstKey: string | Buffer | undefined, isReadonly: boolean | undefined, args: Array<string | Buffer>, options?: object): Promise<unknown>;
+  /** SPUBLISH routed by the channel's slot, following MOVED (and learning the new slot map). */
+  sPublish(channel: string, message: Buffer): Promise<unknown>;
   subscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
   unsubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
   sSubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
@@ -104,4 +106,30 @@ export class ClusterCommands {
   forgetScripts(): void {
     this.byNode = new Map();
   }
+}
+
+/** What a node's pub/sub connection emits when Redis says one of its sharded channels moved. */
+interface ShardedPubSubClient {
+  on(event: 'sharded-channel-moved', listener: (channel: string) => void): unknown;
+}
+
+const watchedShardClients = new WeakSet<object>();
+
+/**
+ * Calls `onMoved(channel)` when Redis unsubscribes a sharded channel of this cluster client
+ * because its slot moved to another master (resharding: Redis 7 sends SUNSUBSCRIBE).
+ *
+ * Why this exists: node-redis (5.12) drops its listeners for such a channel and emits
+ * 'sharded-channel-moved' on the node's pub/sub connection, but its cluster client waits for
+ * 'server-sunsubscribe', so it never subscribes again on the new owner and the channel goes
+ * silent. The broker subscribes again itself (SSUBSCRIBE to the old owner answers MOVED; the
+ * cluster client then learns the new slot map and retries there). That connection is reached
+ * through the node record's `pubSub.client`; in a client version without it nothing is watched.
+ */
+export function watchShardMoves(cluster: RedisClusterClient, channel: string, onMoved: (channel: string) => void): void {
+  const master = cluster.slots[keySlot(channel)]?.master as { pubSub?: { client?: ShardedPubSubClient } } | undefined;
+  const client = master?.pubSub?.client;
+  if (!client || watchedShardClients.has(client)) return;
+  watchedShardClients.add(client);
+  client.on('sharded-channel-moved', onMoved);
 }

@@ -259,4 +259,35 @@ describe('RedisBroker on a Redis Cluster of three masters', () => {
     expect((await cb.until(6))[5]).toBe(`${topics[1]} after`);
     expect(errors.length).toBeGreaterThan(0); // reported, not thrown
   });
+
+  it('sharded: a slot moved to another master (resharding): publishing and the subscription follow it', async () => {
+    const topic = topicOn(0, 'moving');
+    const slot = keySlot(`sockwire:${topic}`);
+    const a = await node({ sharded: true });
+    const b = await node({ sharded: true });
+    const errors: Error[] = [];
+    b.broker.on('error', (e) => errors.push(e));
+    const [cb, wb] = await client(b.s);
+    wb.subscribe(topic);
+    await b.broker.settled();
+    a.s.wss.publish(topic, 'before');
+    expect(await cb.until(1)).toEqual(['before']);
+
+    // Move the (keyless) slot from master 0 to master 1, as redis-cli --cluster reshard does.
+    const [from, to] = await Promise.all([0, 1].map(async (i) => (await cluster.cli(i, 'cluster', 'myid')).trim()));
+    await cluster.cli(1, 'cluster', 'setslot', String(slot), 'importing', from!);
+    await cluster.cli(0, 'cluster', 'setslot', String(slot), 'migrating', to!);
+    for (const i of [1, 0, 2]) await cluster.cli(i, 'cluster', 'setslot', String(slot), 'node', to!);
+    owner[slot] = 1;
+    // Redis tells the old shard's subscribers their channel moved (SUNSUBSCRIBE); the cluster
+    // client subscribes again on the new owner. Wait until Redis counts it there.
+    for (const deadline = Date.now() + 10_000; (await subscribers(1, `sockwire:${topic}`, true)) !== 1; ) {
+      if (Date.now() > deadline) throw new Error(`the subscription did not follow the slot (on the old master: ${await subscribers(0, `sockwire:${topic}`, true)})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (let n = 0; n < 5; n++) a.s.wss.publish(topic, `after ${n}`);
+    expect(await cb.until(6)).toEqual(['before', 'after 0', 'after 1', 'after 2', 'after 3', 'after 4']);
+    expect(a.broker.stats.dropped).toBe(0);
+    expect(errors).toEqual([]);
+  });
 });
