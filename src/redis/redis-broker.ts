@@ -4,7 +4,7 @@ import { BrokerBase, type HistoryPage, type RecoveryInfo } from '../pubsub/broke
 import { encodeEnvelope, type Envelope } from '../pubsub/envelope.js';
 import type { HistoryPolicy, Position } from '../pubsub/history.js';
 import { appendToStream, forgetScripts, historyKeys, readStream, type HistoryKeys, type RedisCommandClient } from './redis-history.js';
-import { ClusterCommands, clusterReady, isClusterClient, publisherFor, watchShardMoves, type RedisClusterClient } from './redis-cluster.js';
+import { ClusterCommands, clusterReady, isClusterClient, isMaster, masterOf, publisherFor, refreshSlots, watchShardMoves, type RedisClusterClient } from './redis-cluster.js';
 
 /** A channel listener in the `redis` client's buffer mode: the message and channel as raw bytes. */
 export type RedisBufferListener = (message: Buffer, channel: Buffer) => void;
@@ -86,6 +86,8 @@ export type RedisBrokerOptions = (
 
 /** How often a broker on a Redis Cluster looks whether every node is back after one was lost (the cluster client says when a node goes, not when it returns). */
 const CLUSTER_UP_POLL_MS = 200;
+/** While a master is down, how often the slot map is read again (a failover puts a replica in its place: see refreshSlots). */
+const CLUSTER_REFRESH_EVERY = 5; // polls: once a second
 
 /**
  * A broker over Redis pub/sub, for servers in several processes or machines: `sockwire/redis`
@@ -115,6 +117,9 @@ export class RedisBroker extends BrokerBase {
   private readonly clusterCommands: ClusterCommands | null;
   /** On a Redis Cluster, while a node is down: the poll that notices when all are back. */
   private upWatch: NodeJS.Timeout | null = null;
+  private upPolls = 0;
+  /** On a Redis Cluster with `sharded`: the master each topic's subscription was made on. */
+  private readonly shardHomes = new Map<string, string>();
   private readonly ownsPub: boolean;
   private readonly prefix: string;
   private readonly sharded: boolean;
@@ -164,14 +169,15 @@ export class RedisBroker extends BrokerBase {
       const commands = (this.clusterCommands = new ClusterCommands(this.pub));
       for (const client of [this.pub, this.sub as RedisClusterClient]) {
         client.on('error', (err) => this.report(err)); // slot discovery failed
-        client.on('node-error', (err) => {
+        // A node that is no longer a master (a lost one a failover has replaced) is not an outage.
+        client.on('node-error', (err, node) => {
           this.report(err);
-          this.wentDown(err);
+          if (isMaster(client, node)) this.wentDown(err);
         });
-        client.on('node-reconnecting', () => {
+        client.on('node-reconnecting', (node) => {
           // The node may have restarted with an empty script cache (see forgetScripts).
           commands.forgetScripts();
-          this.wentDown(new Error('a redis cluster node connection was lost, reconnecting'));
+          if (isMaster(client, node)) this.wentDown(new Error(`redis cluster node ${node.host}:${node.port} lost, reconnecting`));
         });
         client.on('connect', () => this.cameUp());
       }
@@ -271,7 +277,11 @@ export class RedisBroker extends BrokerBase {
     if (!this.sharded) return this.afterDiscovery(() => this.sub.subscribe(channel, this.onChannelMessage, true));
     const subscribed = this.afterDiscovery(() => this.sub.sSubscribe(channel, this.onChannelMessage, true));
     if (!this.clusterCommands) return subscribed;
-    return subscribed.then(() => watchShardMoves(this.sub as RedisClusterClient, channel, this.onShardMoved));
+    return subscribed.then(() => {
+      const sub = this.sub as RedisClusterClient;
+      this.shardHomes.set(topic, masterOf(sub, channel));
+      watchShardMoves(sub, channel, this.onShardMoved);
+    });
   }
 
   /** A sharded channel's slot moved to another master (see watchShardMoves): subscribe again there if the topic is still live. */
@@ -283,6 +293,7 @@ export class RedisBroker extends BrokerBase {
 
   protected transportUnsubscribe(topic: string): Promise<void> | void {
     if (!this.subscribedTopics.delete(topic)) return;
+    this.shardHomes.delete(topic);
     const channel = this.prefix + topic;
     if (!this.sub.isOpen) return;
     if (!this.clusterCommands) return this.sharded ? this.sub.sUnsubscribe(channel, this.onChannelMessage, true) : this.sub.unsubscribe(channel, this.onChannelMessage, true);
@@ -317,8 +328,37 @@ export class RedisBroker extends BrokerBase {
     this.downSince = Date.now();
     this.droppedAtDown = this.stats.dropped;
     this.stats.outages++;
-    if (this.clusterCommands) this.upWatch = setInterval(() => this.cameUp(), CLUSTER_UP_POLL_MS).unref();
+    if (this.clusterCommands) {
+      this.upPolls = 0;
+      this.upWatch = setInterval(() => this.clusterOutagePoll(), CLUSTER_UP_POLL_MS).unref();
+    }
     this.emit('down', reason);
+  }
+
+  /**
+   * While a master of the cluster is down: every poll, whether all are up again; every
+   * CLUSTER_REFRESH_EVERY polls, the slot map read again (a failover may have put a replica in
+   * its place: refreshSlots). Sharded subscriptions whose slot now has another master are made
+   * again there (node-redis drops a lost node's shard connection with its channels); plain ones
+   * node-redis moves itself.
+   */
+  private clusterOutagePoll(): void {
+    this.cameUp();
+    if (!this.upWatch || ++this.upPolls % CLUSTER_REFRESH_EVERY !== 0) return;
+    const pub = this.pub as RedisClusterClient;
+    const sub = this.sub as RedisClusterClient;
+    const refreshed = [refreshSlots(pub), refreshSlots(sub)];
+    Promise.all(refreshed).then(
+      () => {
+        if (this.closed) return;
+        for (const [topic, home] of this.shardHomes) {
+          const now = masterOf(sub, this.prefix + topic);
+          if (now !== home && now !== '' && this.subscribedTopics.has(topic)) this.transportSubscribe(topic).catch((err: Error) => this.report(err));
+        }
+        this.cameUp();
+      },
+      (err: Error) => this.report(err),
+    );
   }
 
   private stopUpWatch(): void {

@@ -40,10 +40,28 @@ export interface RedisClusterClient {
   sUnsubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
   close(): Promise<void>;
   destroy(): void;
-  /** Slot discovery failed (`'error'`) or one node's connection did (`'node-error'`). */
-  on(event: 'error' | 'node-error', listener: (err: Error) => void): unknown;
-  /** Discovery done (`'connect'`); a node's connection is being re-established. */
-  on(event: 'connect' | 'node-reconnecting', listener: () => void): unknown;
+  /** node-redis 5's slot map (typed in its declarations): asked to look again while a master is down. */
+  readonly _slots?: { rediscover?(startWith: RedisNodeClient): Promise<void> };
+  /** Slot discovery failed. */
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  /** One node's connection failed. */
+  on(event: 'node-error', listener: (err: Error, node: RedisNodeAddress) => void): unknown;
+  /** A node's connection is being re-established. */
+  on(event: 'node-reconnecting', listener: (node: RedisNodeAddress) => void): unknown;
+  /** Discovery done. */
+  on(event: 'connect', listener: () => void): unknown;
+}
+
+/** Which node a cluster client's `node-*` event is about. */
+export interface RedisNodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Whether `node` is one of the masters the cluster client knows now. */
+export function isMaster(cluster: RedisClusterClient, node: RedisNodeAddress): boolean {
+  const address = `${node.host}:${node.port}`;
+  return cluster.masters.some((m) => m.address === address);
 }
 
 /** Whether a client given to the broker is a cluster client (`createCluster()`), not a single node's. */
@@ -132,4 +150,24 @@ export function watchShardMoves(cluster: RedisClusterClient, channel: string, on
   if (!client || watchedShardClients.has(client)) return;
   watchedShardClients.add(client);
   client.on('sharded-channel-moved', onMoved);
+}
+
+/**
+ * Asks the cluster client to read the slot map again from a master that is up. node-redis
+ * does so by itself only on a MOVED answer; after a failover (a replica promoted in place of a
+ * lost master) no command ever reaches the new master to get one, so publishes to the lost
+ * master's slots would be dropped, and its shard's subscriptions stay with the lost node, for
+ * good. Uses node-redis 5's `_slots.rediscover`; false where there is none (node-redis 4) or no
+ * master is up.
+ */
+export function refreshSlots(cluster: RedisClusterClient): Promise<void> | false {
+  const live = cluster.masters.find((m) => m.client?.isReady)?.client;
+  const rediscover = cluster._slots?.rediscover;
+  if (!live || !rediscover) return false;
+  return rediscover.call(cluster._slots, live);
+}
+
+/** The address of the master serving `channel`'s slot ('' while unknown). */
+export function masterOf(cluster: RedisClusterClient, channel: string): string {
+  return cluster.slots[keySlot(channel)]?.master.address ?? '';
 }

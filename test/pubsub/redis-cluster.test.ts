@@ -13,21 +13,32 @@ import type { RedisClusterClient } from '../../src/redis/redis-cluster.js';
 import { trackPeers, type Client, type Server } from './helpers.js';
 import { startRedisCluster, type RedisCluster } from './redis-server.js';
 
+/** slot → index (in `c.ports`) of the master serving it, as node `from` sees it. */
+async function slotOwners(c: RedisCluster, from = 0): Promise<number[]> {
+  const owners = new Array<number>(16384).fill(-1);
+  const nodes = await c.cli(from, 'cluster', 'nodes');
+  for (const line of nodes.trim().split('\n')) {
+    const fields = line.split(' ');
+    const port = Number(fields[1]!.split('@')[0]!.split(':')[1]);
+    for (const range of fields.slice(8)) {
+      const [first, last = first] = range.split('-').map(Number);
+      for (let s = first!; s <= last!; s++) owners[s] = c.ports.indexOf(port);
+    }
+  }
+  return owners;
+}
+
+/** A topic whose channel (`sockwire:<topic>`) is served by node `i`, by `owners`. */
+function topicServedBy(owners: number[], i: number, stem: string): string {
+  for (let n = 0; ; n++) if (owners[keySlot(`sockwire:${stem}${n}`)] === i) return `${stem}${n}`;
+}
+
 let cluster: RedisCluster;
 /** slot → index of the master serving it. */
 let owner: number[];
 beforeAll(async () => {
   cluster = await startRedisCluster(3);
-  owner = new Array<number>(16384).fill(-1);
-  const nodes = await cluster.cli(0, 'cluster', 'nodes');
-  for (const line of nodes.trim().split('\n')) {
-    const fields = line.split(' ');
-    const port = Number(fields[1]!.split('@')[0]!.split(':')[1]);
-    for (const range of fields.slice(8)) {
-      const [from, to = from] = range.split('-').map(Number);
-      for (let s = from!; s <= to!; s++) owner[s] = cluster.ports.indexOf(port);
-    }
-  }
+  owner = await slotOwners(cluster);
 });
 afterAll(async () => {
   await cluster?.stop();
@@ -36,9 +47,7 @@ afterAll(async () => {
 const peers = trackPeers();
 
 /** A topic whose channel (`sockwire:<topic>`) is served by master `i`. */
-function topicOn(i: number, stem: string): string {
-  for (let n = 0; ; n++) if (owner[keySlot(`sockwire:${stem}${n}`)] === i) return `${stem}${n}`;
-}
+const topicOn = (i: number, stem: string): string => topicServedBy(owner, i, stem);
 
 async function node(options: { sharded?: boolean; history?: Record<string, { size: number }> } = {}): Promise<{ s: Server; broker: RedisBroker }> {
   // One root node is enough: the cluster client finds the others.
@@ -290,4 +299,73 @@ describe('RedisBroker on a Redis Cluster of three masters', () => {
     expect(a.broker.stats.dropped).toBe(0);
     expect(errors).toEqual([]);
   });
+});
+
+describe('RedisBroker on a Redis Cluster with a replica per master', () => {
+  let ha: RedisCluster;
+  beforeAll(async () => {
+    ha = await startRedisCluster(3, { replicas: 1, nodeTimeout: 2000 });
+  }, 30_000);
+  afterAll(async () => {
+    await ha?.stop();
+  });
+
+  for (const sharded of [false, true]) {
+    it(`${sharded ? 'sharded' : 'plain'}: a master lost and its replica promoted: publishes and subscriptions follow the new master`, async () => {
+      const owners = await slotOwners(ha, ha.ports.length - 1);
+      const [victim, survivor] = [...new Set(owners)] as [number, number];
+      const lost = topicServedBy(owners, victim, 'f');
+      const kept = topicServedBy(owners, survivor, 'f');
+      const make = async (): Promise<{ s: Server; broker: RedisBroker }> => {
+        const broker = peers.broker(new RedisBroker({ rootNodes: [ha.urls[survivor]!], sharded }));
+        broker.on('error', () => {}); // the lost node's connection errors, reported while it is away
+        await broker.ready();
+        return { s: await peers.server({ broker }), broker };
+      };
+      const a = await make();
+      const b = await make();
+      const [cb, wb] = await client(b.s);
+      wb.subscribe(lost);
+      wb.subscribe(kept);
+      await b.broker.settled();
+      a.s.wss.publish(lost, `${lost} 0`);
+      a.s.wss.publish(kept, `${kept} 0`);
+      await cb.until(2);
+
+      const upA = new Promise<RecoveryInfo>((r) => a.broker.once('up', r));
+      const upB = new Promise<RecoveryInfo>((r) => b.broker.once('up', r));
+      const downA = new Promise((r) => a.broker.once('down', r));
+      try {
+        await ha.kill(victim);
+        await downA;
+        // Publish on both topics every 100 ms until the lost master's topic comes through again
+        // (from its promoted replica), at most 20 s.
+        let n = 1;
+        for (const deadline = Date.now() + 20_000; n === 1 || !cb.got.includes(`${lost} ${n - 1}`); n++) {
+          if (Date.now() > deadline) throw new Error(`the lost master's topic did not come back: ${cb.got.slice(-4).join(', ')}`);
+          a.s.wss.publish(lost, `${lost} ${n}`);
+          a.s.wss.publish(kept, `${kept} ${n}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const [infoA] = await Promise.all([upA, upB]);
+        expect(infoA.dropped).toBeGreaterThan(0); // the lost master's, while it was away
+        a.s.wss.publish(lost, `${lost} ${n}`);
+        a.s.wss.publish(kept, `${kept} ${n}`);
+        for (const deadline = Date.now() + 5000; !(cb.got.includes(`${lost} ${n}`) && cb.got.includes(`${kept} ${n}`)); ) {
+          if (Date.now() > deadline) throw new Error(`the last messages did not arrive: ${cb.got.slice(-4).join(', ')}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const seq = (t: string): number[] => cb.got.filter((m) => m.startsWith(`${t} `)).map((m) => Number(m.split(' ')[1]));
+        // Each topic in publish order, once each, up to the last; the lost one with a gap.
+        for (const t of [lost, kept]) expect(seq(t)).toEqual([...new Set(seq(t))].sort((x, y) => x - y));
+        expect(seq(lost).length).toBeLessThan(n + 1);
+        // Sharded, the other master's topic never stopped; plain, it did if this process's one
+        // pub/sub connection was on the lost node (its channels move with it to a live one).
+        if (sharded) expect(seq(kept)).toEqual(Array.from({ length: n + 1 }, (_, i) => i));
+        expect(a.broker.connected && b.broker.connected).toBe(true);
+      } finally {
+        await ha.revive(victim); // back as a replica of the promoted one, for the next test
+      }
+    }, 60_000);
+  }
 });

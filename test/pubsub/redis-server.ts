@@ -66,42 +66,48 @@ export async function startRedis(): Promise<RedisServer> {
 }
 
 export interface RedisCluster {
+  /** Every node's port: the masters' first, then their replicas'. */
   ports: number[];
-  /** One URL per master, in `ports` order. */
+  /** One URL per node, in `ports` order. */
   urls: string[];
   stop(): Promise<void>;
-  /** Kills master `i` (its slots go unserved). */
+  /** Kills node `i` (a master's slots go unserved until a replica, if any, takes over). */
   kill(i: number): Promise<void>;
-  /** Starts master `i` again from its saved cluster configuration: the same node, the same slots. */
+  /** Starts node `i` again from its saved cluster configuration: the same node, the same slots. */
   revive(i: number): Promise<void>;
-  /** Runs redis-cli against master `i`; resolves with its output. */
+  /** Runs redis-cli against node `i`; resolves with its output. */
   cli(i: number, ...args: string[]): Promise<string>;
 }
 
 const run = promisify(execFile);
 
 /**
- * A private Redis Cluster of `masters` nodes and no replicas, each in its own temporary
- * directory (its nodes.conf). Slots of a lost master stay unserved, the rest go on
- * (`cluster-require-full-coverage no`), as a cluster that keeps serving what it can.
+ * A private Redis Cluster of `masters` masters with `replicas` replicas each, every node in its
+ * own temporary directory (its nodes.conf). Slots of a lost master without a replica stay
+ * unserved and the rest go on (`cluster-require-full-coverage no`), as a cluster that keeps
+ * serving what it can; a replica takes over its master `nodeTimeout` ms after losing it.
  */
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+export async function startRedisCluster(masters = 3, { replicas = 0, nodeTimeout = 5000 } = {}): Promise<RedisCluster> {
   const ports: number[] = [];
-  while (ports.length < masters) {
+  while (ports.length < masters * (1 + replicas)) {
     const port = await freePort();
     // The cluster bus listens on port + 10000: keep both free and distinct.
     if (port < 55000 && !ports.includes(port)) ports.push(port);
   }
   const dirs = await Promise.all(ports.map(() => mkdtemp(join(tmpdir(), 'sockwire-redis-cluster-'))));
-  const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', '--cluster-require-full-coverage', 'no'];
+  const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout), '--cluster-require-full-coverage', 'no'];
   const start = (i: number): Promise<ChildProcess> => launch(ports[i]!, args, dirs[i]);
   const children = await Promise.all(ports.map((_, i) => start(i)));
   const cli = async (i: number, ...rest: string[]): Promise<string> => (await run('redis-cli', ['-h', '127.0.0.1', '-p', String(ports[i]), ...rest])).stdout;
-  await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+  await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
   const allOk = async (): Promise<void> => {
     for (let tries = 0; ; tries++) {
-      const states = await Promise.all(ports.map((_, i) => (children[i]!.exitCode === null && children[i]!.signalCode === null ? cli(i, 'cluster', 'info') : 'cluster_state:ok')));
-      if (states.every((s) => s.includes('cluster_state:ok'))) return;
+      const live = (i: number): boolean => children[i]!.exitCode === null && children[i]!.signalCode === null;
+      const states = await Promise.all(ports.map((_, i) => (live(i) ? cli(i, 'cluster', 'info') : 'cluster_state:ok')));
+      // A replica that has not synced with its master yet would refuse to take over from it.
+      const links = await Promise.all(ports.map((_, i) => (live(i) ? cli(i, 'info', 'replication') : '')));
+      const synced = links.every((info) => !info.includes('role:slave') || info.includes('master_link_status:up'));
+      if (synced && states.every((s) => s.includes('cluster_state:ok'))) return;
       if (tries > 200) throw new Error('redis cluster did not reach cluster_state:ok');
       await new Promise((r) => setTimeout(r, 50));
     }
