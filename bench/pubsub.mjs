@@ -18,7 +18,8 @@ import { measureFanout } from './pubsub/fanout.mjs';
 import { sleep, until } from './pubsub/load.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { report } from './pubsub/report.mjs';
-import { freePort, procCpu, REDIS_IMPLS, WORKER_IMPLS } from './pubsub/servers.mjs';
+import { startRedisCluster } from './pubsub/redis-cluster.mjs';
+import { CLUSTER_IMPLS, freePort, procCpu, REDIS_IMPLS, WORKER_IMPLS } from './pubsub/servers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -53,7 +54,8 @@ const config = {
   json: opt('json', ''),
 };
 for (const s of config.scenarios) if (!['fanout', 'chat', 'workers'].includes(s)) throw new Error(`unknown scenario ${s}`);
-for (const i of config.impls) if (!REDIS_IMPLS.includes(i)) throw new Error(`unknown implementation ${i} (${REDIS_IMPLS.join(', ')})`);
+const IMPLS = [...REDIS_IMPLS, ...CLUSTER_IMPLS];
+for (const i of config.impls) if (!IMPLS.includes(i)) throw new Error(`unknown implementation ${i} (${IMPLS.join(', ')})`);
 
 /** The measurements of one round, in the order they run (every round runs all of them). */
 function plan() {
@@ -97,9 +99,13 @@ async function main() {
   const redisPort = await freePort();
   const redisProc = spawn('/usr/bin/redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const redis = { pid: redisProc.pid, url: `redis://127.0.0.1:${redisPort}` };
+  // The cluster rows (sockwire-rcluster*) get their own 3-master Redis Cluster.
+  const cluster = config.impls.some((i) => CLUSTER_IMPLS.includes(i)) ? await startRedisCluster(3) : null;
+  const redisFor = (impl) => (CLUSTER_IMPLS.includes(impl) ? cluster : redis);
   // Interrupted: no orphaned redis-server or snapshot (server processes exit when their IPC closes).
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => {
     redisProc.kill('SIGTERM');
+    cluster?.stop();
     fs.rmSync(snapshot, { recursive: true, force: true });
     process.exit(130);
   });
@@ -115,8 +121,8 @@ async function main() {
     for (let round = 0; round < config.rounds; round++) {
       for (const c of cases) {
         // The workers scenario uses no Redis (its CPU is not part of it).
-        const r = c.scenario === 'chat' ? await measureChat(c, redis, snapshot)
-          : await measureFanout(c, c.scenario === 'workers' ? { url: '' } : redis, snapshot);
+        const r = c.scenario === 'chat' ? await measureChat(c, redisFor(c.impl), snapshot)
+          : await measureFanout(c, c.scenario === 'workers' ? { url: '' } : redisFor(c.impl), snapshot);
         r.scenario = c.scenario; r.round = round; r.node = process.version;
         results.push(r);
         console.log(`round ${round + 1} ${line(r)}`);
@@ -126,6 +132,7 @@ async function main() {
     }
   } finally {
     redisProc.kill('SIGTERM');
+    cluster?.stop();
     fs.rmSync(snapshot, { recursive: true, force: true });
   }
   const elapsed = (Date.now() - started) / 1000;

@@ -15,14 +15,15 @@ const ROOM = 'chat';
 let closeAll = async () => {};
 let conns = () => 0;
 
-if (impl === 'sockwire' || impl === 'sockwire-local') {
+if (impl === 'sockwire' || impl === 'sockwire-local' || impl.startsWith('sockwire-rcluster')) {
   // A snapshot of dist/ (made by the harness) so a rebuild in the shared checkout can't change what is measured.
   const dist = process.env.SOCKWIRE_DIST;
   const { WebSocketServer } = await import(pathToFileURL(path.join(dist, 'index.js')).href);
   let broker;
-  if (impl === 'sockwire') {
+  if (impl !== 'sockwire-local') {
     const { RedisBroker } = await import(pathToFileURL(path.join(dist, 'redis/index.js')).href);
-    broker = new RedisBroker({ url: redisUrl });
+    // sockwire-rcluster[-sharded]: redisUrl is the cluster's nodes, comma-separated.
+    broker = impl === 'sockwire' ? new RedisBroker({ url: redisUrl }) : new RedisBroker({ rootNodes: redisUrl.split(','), sharded: impl.endsWith('-sharded') });
     await broker.ready();
   }
   // sockwire-local: no broker option, i.e. the in-process default (one process holds every socket).

@@ -49,12 +49,14 @@ function forkServer(file, argv, dist) {
 }
 
 export const REDIS_IMPLS = ['sockwire', 'ws-redis', 'socket.io'];
+/** sockwire's RedisBroker on a Redis Cluster (`rootNodes`), plain or sharded pub/sub: same two-process setup. */
+export const CLUSTER_IMPLS = ['sockwire-rcluster', 'sockwire-rcluster-sharded'];
 export const WORKER_IMPLS = ['sockwire-1proc', 'sockwire-workers2'];
 
 /** Starts the processes of `impl`; resolves once every one listens (and, on Redis, is subscribed to nothing yet). */
 export async function startServers(impl, redisUrl, dist) {
   let procs, ports;
-  if (REDIS_IMPLS.includes(impl)) {
+  if (REDIS_IMPLS.includes(impl) || CLUSTER_IMPLS.includes(impl)) {
     ports = [await freePort(), await freePort()];
     procs = ports.map((port) => forkServer('server.mjs', [impl, String(port), redisUrl], dist));
   } else if (impl === 'sockwire-1proc') {

@@ -10,11 +10,14 @@ import { machineBusy, procCpu, procSyscalls, serverCores, serverStats } from './
 /** Write syscalls of every server process (direct children: a cluster primary's workers are not counted). */
 const serverWrites = (set) => set.children.reduce((a, c) => a + procSyscalls(c.pid).writes, 0);
 
+/** CPU seconds of the Redis processes so far (one redis-server, or every node of a cluster). */
+const redisCpu = (redis) => (redis.pids ?? (redis.pid ? [redis.pid] : [])).reduce((a, pid) => a + procCpu(pid), 0);
+
 export async function openWindow(set, redis) {
   const s = await serverStats(set);
   tally.histOn = true;
   return {
-    s, redis: redis.pid ? procCpu(redis.pid) : 0, gen: process.cpuUsage(), busy: machineBusy(), d: tally.delivered, t: performance.now(),
+    s, redis: redisCpu(redis), gen: process.cpuUsage(), busy: machineBusy(), d: tally.delivered, t: performance.now(),
     writes: serverWrites(set), reads: procSyscalls('self').reads,
   };
 }
@@ -30,10 +33,10 @@ export async function closeWindow(w, set, redis) {
   // Syscalls, counted by the kernel: how many writes the servers needed per delivery, and how
   // many reads the generator needed to take them in (fewer, larger segments cost both less).
   const writes = serverWrites(set) - w.writes, reads = procSyscalls('self').reads - w.reads;
-  const redisCpu = redis.pid ? procCpu(redis.pid) - w.redis : 0;
+  const redisSecs = redisCpu(redis) - w.redis;
   const s = await serverStats(set);
   const secs = (t - w.t) / 1000, deliveries = d - w.d, cores = serverCores(w.s, s);
-  const redisCores = redisCpu / secs, genCores = (gen.user + gen.system) / 1e6 / secs;
+  const redisCores = redisSecs / secs, genCores = (gen.user + gen.system) / 1e6 / secs;
   return {
     secs, deliveries, deliveriesPerSec: deliveries / secs,
     p50: tally.pct(0.5), p99: tally.pct(0.99),
