@@ -36,10 +36,12 @@ export interface RedisPubSubClient {
   sUnsubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
   /** Any command (topic history: EVALSHA/EVAL of its scripts); both client versions have it. */
   sendCommand?(args: Array<string | Buffer>, options?: object): Promise<unknown>;
-  /** Graceful close: waits for the replies still due (used while Redis is reachable). */
-  close(): Promise<void>;
-  /** Drops the connection at once (used while Redis is unreachable, where `close` would wait). */
-  destroy(): void;
+  /** Graceful close: waits for the replies still due (used while Redis is reachable); node-redis 4 calls it `quit`. */
+  close?(): Promise<unknown>;
+  quit?(): Promise<unknown>;
+  /** Drops the connection at once (used while Redis is unreachable, where `close` would wait); node-redis 4: `disconnect`. */
+  destroy?(): unknown;
+  disconnect?(): unknown;
   /** Connection failures; the broker reports them as its own `'error'` and counts an outage. */
   on(event: 'error', listener: (err: Error) => void): unknown;
   /** The connection came up (`'ready'`), ended, or is being re-established: what `'down'`/`'up'` are made of. */
@@ -83,6 +85,9 @@ export type RedisBrokerOptions = (
   /** Longest wait between reconnection attempts, in ms (for clients the broker makes). Default 5,000. */
   maxBackoff?: number;
 };
+
+/** How long a graceful close of a connection may take before it is dropped instead. */
+const CLOSE_GRACE_MS = 3000;
 
 /** How often a broker on a Redis Cluster looks whether every node is back after one was lost (the cluster client says when a node goes, not when it returns). */
 const CLUSTER_UP_POLL_MS = 200;
@@ -168,7 +173,11 @@ export class RedisBroker extends BrokerBase {
     if (isClusterClient(this.pub)) {
       const commands = (this.clusterCommands = new ClusterCommands(this.pub));
       for (const client of [this.pub, this.sub as RedisClusterClient]) {
-        client.on('error', (err) => this.report(err)); // slot discovery failed
+        // Slot discovery failed; with node-redis 4, which has no node-* events, a node's connection too.
+        client.on('error', (err) => {
+          this.report(err);
+          if (this.everUp && !clusterReady(client)) this.wentDown(err);
+        });
         // A node that is no longer a master (a lost one a failover has replaced) is not an outage.
         client.on('node-error', (err, node) => {
           this.report(err);
@@ -201,7 +210,10 @@ export class RedisBroker extends BrokerBase {
       () => undefined,
       (err: Error) => this.report(err),
     );
-    void this.started.then(() => (this.discovered = true));
+    void this.started.then(() => {
+      this.discovered = true;
+      this.cameUp(); // node-redis 4's cluster client has no 'connect' event
+    });
   }
 
   /** Resolves once both connections are up (or the first attempt failed: reconnection goes on). */
@@ -316,8 +328,19 @@ export class RedisBroker extends BrokerBase {
       if (!client.isOpen) return;
       // A graceful close waits for Redis; while it is unreachable, just drop the socket.
       const reachable = isClusterClient(client) ? clusterReady(client) : client.isReady;
-      if (reachable) await client.close().catch(() => client.destroy());
-      else client.destroy();
+      // node-redis 4 names them quit() and disconnect().
+      const graceful = client.close ? () => client.close!() : () => client.quit!();
+      const drop = (): unknown => (client.destroy ? client.destroy() : client.disconnect!());
+      if (!reachable) return void (await drop());
+      // Graceful, but bounded: a connection that never answers (node-redis 4's shard connection
+      // of a restarted master, say) would hold close() forever; then it is dropped.
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        graceful().then(() => true, () => false),
+        new Promise<false>((r) => (timer = setTimeout(r, CLOSE_GRACE_MS, false).unref())),
+      ]);
+      clearTimeout(timer);
+      if (!closed) await drop();
     };
     await quit(this.sub);
     if (this.ownsPub) await quit(this.pub);

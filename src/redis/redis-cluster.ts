@@ -38,8 +38,11 @@ export interface RedisClusterClient {
   unsubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
   sSubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
   sUnsubscribe(channel: string, listener: RedisBufferListener, bufferMode: true): Promise<void>;
-  close(): Promise<void>;
-  destroy(): void;
+  /** As a single client's (`RedisPubSubClient`): node-redis 4 names them `quit` and `disconnect`. */
+  close?(): Promise<unknown>;
+  quit?(): Promise<unknown>;
+  destroy?(): unknown;
+  disconnect?(): unknown;
   /** node-redis 5's slot map (typed in its declarations): asked to look again while a master is down. */
   readonly _slots?: { rediscover?(startWith: RedisNodeClient): Promise<void> };
   /** Slot discovery failed. */
