@@ -170,42 +170,7 @@ export class RedisBroker extends BrokerBase {
       this.ownsPub = true;
     }
     this.sub = this.pub.duplicate();
-    if (isClusterClient(this.pub)) {
-      const commands = (this.clusterCommands = new ClusterCommands(this.pub));
-      for (const client of [this.pub, this.sub as RedisClusterClient]) {
-        // Slot discovery failed; with node-redis 4, which has no node-* events, a node's connection too.
-        client.on('error', (err) => {
-          this.report(err);
-          if (this.everUp && !clusterReady(client)) this.wentDown(err);
-        });
-        // A node that is no longer a master (a lost one a failover has replaced) is not an outage.
-        client.on('node-error', (err, node) => {
-          this.report(err);
-          if (isMaster(client, node)) this.wentDown(err);
-        });
-        client.on('node-reconnecting', (node) => {
-          // The node may have restarted with an empty script cache (see forgetScripts).
-          commands.forgetScripts();
-          if (isMaster(client, node)) this.wentDown(new Error(`redis cluster node ${node.host}:${node.port} lost, reconnecting`));
-        });
-        client.on('connect', () => this.cameUp());
-      }
-    } else {
-      this.clusterCommands = null;
-      const pub = this.pub;
-      for (const client of [pub, this.sub as RedisPubSubClient]) {
-        client.on('error', (err) => {
-          this.report(err);
-          this.wentDown(err);
-        });
-        client.on('reconnecting', () => this.wentDown(new Error('redis connection lost, reconnecting')));
-        client.on('end', () => this.wentDown(new Error('redis connection ended')));
-        client.on('ready', () => this.cameUp());
-      }
-      // A new connection may face a restarted Redis whose script cache is empty (see forgetScripts).
-      pub.on('reconnecting', () => forgetScripts(pub as RedisCommandClient));
-      pub.on('ready', () => forgetScripts(pub as RedisCommandClient));
-    }
+    this.clusterCommands = isClusterClient(this.pub) ? this.watchCluster(this.pub, this.sub as RedisClusterClient) : this.watchSingle(this.pub, this.sub as RedisPubSubClient);
     this.started = Promise.all([this.pub.isOpen ? null : this.pub.connect(), this.sub.connect()]).then(
       () => undefined,
       (err: Error) => this.report(err),
@@ -214,6 +179,47 @@ export class RedisBroker extends BrokerBase {
       this.discovered = true;
       this.cameUp(); // node-redis 4's cluster client has no 'connect' event
     });
+  }
+
+  /** What makes `'down'`/`'up'` on one Redis: the two clients' connection events. */
+  private watchSingle(pub: RedisPubSubClient, sub: RedisPubSubClient): null {
+    for (const client of [pub, sub]) {
+      client.on('error', (err) => {
+        this.report(err);
+        this.wentDown(err);
+      });
+      client.on('reconnecting', () => this.wentDown(new Error('redis connection lost, reconnecting')));
+      client.on('end', () => this.wentDown(new Error('redis connection ended')));
+      client.on('ready', () => this.cameUp());
+    }
+    // A new connection may face a restarted Redis whose script cache is empty (see forgetScripts).
+    pub.on('reconnecting', () => forgetScripts(pub as RedisCommandClient));
+    pub.on('ready', () => forgetScripts(pub as RedisCommandClient));
+    return null;
+  }
+
+  /** The same on a Redis Cluster: a master's connection lost or failing (and back: polled, see wentDown). */
+  private watchCluster(pub: RedisClusterClient, sub: RedisClusterClient): ClusterCommands {
+    const commands = new ClusterCommands(pub);
+    for (const client of [pub, sub]) {
+      // Slot discovery failed; with node-redis 4, which has no node-* events, a node's connection too.
+      client.on('error', (err) => {
+        this.report(err);
+        if (this.everUp && !clusterReady(client)) this.wentDown(err);
+      });
+      // A node that is no longer a master (a lost one a failover has replaced) is not an outage.
+      client.on('node-error', (err, node) => {
+        this.report(err);
+        if (isMaster(client, node)) this.wentDown(err);
+      });
+      client.on('node-reconnecting', (node) => {
+        // The node may have restarted with an empty script cache (see forgetScripts).
+        commands.forgetScripts();
+        if (isMaster(client, node)) this.wentDown(new Error(`redis cluster node ${node.host}:${node.port} lost, reconnecting`));
+      });
+      client.on('connect', () => this.cameUp());
+    }
+    return commands;
   }
 
   /** Resolves once both connections are up (or the first attempt failed: reconnection goes on). */
