@@ -314,8 +314,9 @@ export class RedisBroker extends BrokerBase {
     this.shardHomes.delete(topic);
     const channel = this.prefix + topic;
     if (!this.sub.isOpen) return;
-    if (!this.clusterCommands) return this.sharded ? this.sub.sUnsubscribe(channel, this.onChannelMessage, true) : this.sub.unsubscribe(channel, this.onChannelMessage, true);
-    return this.afterDiscovery(() => (this.sharded ? this.sub.sUnsubscribe(channel, this.onChannelMessage, true) : this.sub.unsubscribe(channel, this.onChannelMessage, true)).catch(alreadyClosed));
+    const unsubscribe = (): Promise<void> => (this.sharded ? this.sub.sUnsubscribe(channel, this.onChannelMessage, true) : this.sub.unsubscribe(channel, this.onChannelMessage, true));
+    if (!this.clusterCommands) return unsubscribe();
+    return this.afterDiscovery(() => unsubscribe().catch(alreadyClosed));
   }
 
   /**

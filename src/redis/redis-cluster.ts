@@ -19,7 +19,8 @@ export interface RedisClusterNode {
  * The part of the official client's `RedisClusterType` (`createCluster()`, v4/v5) this broker
  * uses. The cluster client keeps a connection per master for commands and opens its own
  * pub/sub connections (one for SUBSCRIBE, one per shard for SSUBSCRIBE), resubscribing them
- * itself when a node comes back or a slot moves.
+ * itself when a node comes back (not when a sharded channel's slot moves or a failover
+ * replaces its master: see watchShardMoves and refreshSlots).
  */
 export interface RedisClusterClient {
   /** Between `connect()` and `close()`/`destroy()`. */
